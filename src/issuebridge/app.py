@@ -1,0 +1,68 @@
+"""Composes the server: settings -> GitHub source, store, hub -> routes and MCP transports -> one app.
+
+Run it with ``uvicorn issuebridge.app:app``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+
+from issuebridge.dashboard import Dashboard
+from issuebridge.events import EventHub
+from issuebridge.github import GitHubSource
+from issuebridge.settings import Settings
+from issuebridge.store import SQLiteBoardStore
+from issuebridge.tools import build_mcp_server
+from issuebridge.web.api import api_routes
+from issuebridge.web.mcp import mcp_routes
+from issuebridge.web.pages import page_routes
+from issuebridge.web.stream import stream_routes
+
+logger = logging.getLogger("issuebridge")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """A complete issuebridge server. Each call builds fresh state, so tests can start many."""
+    settings = settings or Settings.from_env()
+    store = SQLiteBoardStore(settings.db_path)
+    hub = EventHub()
+    dashboard = Dashboard(store, hub)
+    github = GitHubSource(
+        settings.github_api_url,
+        settings.github_token,
+        timeout=settings.github_timeout,
+        max_issues=settings.max_issues,
+    )
+    mcp = build_mcp_server(dashboard, github, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await store.open()
+        logger.info(
+            "issuebridge: %d boards loaded from %s; GitHub API at %s (%s)",
+            len(await store.boards()),
+            settings.db_path,
+            settings.github_api_url,
+            "with a token" if settings.github_token else "without a token",
+        )
+        try:
+            async with mcp.session_manager.run():
+                yield
+        finally:
+            hub.close()
+            await store.close()
+
+    routes = [
+        *page_routes(dashboard),
+        *api_routes(dashboard, settings.max_body_bytes),
+        *stream_routes(dashboard, settings.heartbeat_seconds),
+        *mcp_routes(mcp, settings),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+app = create_app()

@@ -1,0 +1,181 @@
+"""The dashboard's records: issues, boards, and the rules every incoming value must pass.
+
+Everything that reaches a board, from GitHub or from an API client, goes through these models,
+so the page and the event stream only ever see validated, compact records: no HTML-bearing
+URLs, no colours that are not hex, no unbounded lists.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+StateFilter = Literal["open", "closed", "all"]
+IssueState = Literal["open", "closed"]
+Source = Literal["mcp", "api"]
+
+# GitHub's own rules: an owner is 1-39 letters, digits or hyphens, not starting with a hyphen;
+# a repository name is 1-100 letters, digits, '.', '-' or '_', and never '.' or '..'.
+_OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}")
+_REPO = re.compile(r"[A-Za-z0-9._-]{1,100}")
+_HEX_COLOUR = re.compile(r"[0-9a-fA-F]{6}")
+DEFAULT_LABEL_COLOUR = "ededed"
+
+
+class InvalidRepository(ValueError):
+    """An owner or repository name that GitHub could not have; the message says which part."""
+
+
+def validate_owner(owner: str) -> str:
+    """Return ``owner`` if GitHub allows it as a user or organisation name."""
+    if not _OWNER.fullmatch(owner):
+        raise InvalidRepository(
+            f"{owner!r} is not a valid GitHub owner: use 1-39 letters, digits or hyphens, "
+            "not starting with a hyphen"
+        )
+    return owner
+
+
+def validate_repo(repo: str) -> str:
+    """Return ``repo`` if GitHub allows it as a repository name."""
+    if not _REPO.fullmatch(repo) or repo in {".", ".."}:
+        raise InvalidRepository(
+            f"{repo!r} is not a valid GitHub repository name: use 1-100 letters, digits, '.', '-' or '_'"
+        )
+    return repo
+
+
+def repository_name(owner: str, repo: str) -> str:
+    """Validate both parts and join them as ``owner/repo``."""
+    return f"{validate_owner(owner)}/{validate_repo(repo)}"
+
+
+def parse_repository(value: str) -> str:
+    """Validate an ``owner/repo`` string (surrounding spaces ignored) and return it."""
+    owner, slash, repo = value.strip().partition("/")
+    if not slash:
+        raise InvalidRepository(f"{value!r} is not of the form 'owner/repo'")
+    return repository_name(owner, repo)
+
+
+def board_key(repository: str) -> str:
+    """Boards are keyed case-insensitively, as GitHub treats ``Facebook/React`` as ``facebook/react``."""
+    return repository.lower()
+
+
+def _check_repository(value: str) -> str:
+    return parse_repository(value)
+
+
+def _check_web_url(value: str) -> str:
+    # Only links a browser follows as a page: no javascript:, data: or relative URLs.
+    if not re.fullmatch(r"https?://[^\s\"'<>`]+", value):
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+RepositoryName = Annotated[str, AfterValidator(_check_repository)]
+WebUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_check_web_url)]
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class Record(BaseModel):
+    """Immutable, strict-shaped: unknown fields are ignored, nothing is coerced into a board silently."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+
+class Label(Record):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    color: Annotated[str, StringConstraints(pattern=_HEX_COLOUR.pattern, to_lower=True)] = (
+        DEFAULT_LABEL_COLOUR
+    )
+
+
+class Issue(Record):
+    """One row of an issues board: what the page shows and nothing more."""
+
+    number: Annotated[int, Field(ge=1)]
+    title: Annotated[str, StringConstraints(max_length=1024)]
+    state: IssueState
+    labels: Annotated[list[Label], Field(max_length=100)] = []
+    author: ShortText | None = None
+    assignees: Annotated[list[ShortText], Field(max_length=100)] = []
+    comments: Annotated[int, Field(ge=0)] = 0
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+    html_url: WebUrl | None = None
+
+
+class Board(Record):
+    """One repository's issues as last synced; a later sync of the same repository replaces it whole."""
+
+    repository: RepositoryName
+    state: StateFilter
+    source: Source
+    issues: list[Issue]
+    last_updated: UtcDatetime
+    revision: int = 0
+    truncated: bool = False
+
+    @property
+    def key(self) -> str:
+        return board_key(self.repository)
+
+
+class SyncIssuesRequest(Record):
+    """The body of ``POST /api/dashboard/sync-issues``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    repository: RepositoryName
+    issues: Annotated[list[Issue], Field(max_length=10_000)]
+    state: StateFilter = "all"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def issue_from_github(item: dict[str, Any]) -> Issue:
+    """Map one item of GitHub's issues list to a compact record.
+
+    Colours GitHub should never send but a hostile or odd server might are replaced by the
+    default grey rather than failing the whole sync.
+    """
+    user = item.get("user") or {}
+    return Issue(
+        number=item["number"],
+        title=item.get("title") or "",
+        state=item["state"],
+        labels=[label for raw in item.get("labels") or [] if (label := _label_from_github(raw))],
+        author=user.get("login"),
+        assignees=[a["login"] for a in item.get("assignees") or [] if a and a.get("login")],
+        comments=item.get("comments") or 0,
+        created_at=item.get("created_at"),
+        updated_at=item.get("updated_at"),
+        html_url=item.get("html_url"),
+    )
+
+
+def _label_from_github(raw: Any) -> Label | None:
+    # GitHub's schema allows a label to be a bare name as well as an object.
+    if isinstance(raw, str) and raw:
+        return Label(name=raw)
+    if not isinstance(raw, dict) or not raw.get("name"):
+        return None
+    colour = str(raw.get("color"))
+    return Label(name=raw["name"], color=colour if _HEX_COLOUR.fullmatch(colour) else DEFAULT_LABEL_COLOUR)
+
+
+def is_pull_request(item: dict[str, Any]) -> bool:
+    """GitHub's issues list also returns pull requests; they carry a ``pull_request`` key."""
+    return "pull_request" in item

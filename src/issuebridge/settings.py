@@ -1,0 +1,84 @@
+"""Every environment variable the server reads, in one typed place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+Number = TypeVar("Number", int, float)
+
+DEFAULT_API_URL = "https://api.github.com"
+LOCAL_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the server cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Configuration for one server instance.
+
+    The GitHub token is kept out of ``repr`` so that a logged or printed settings object
+    never leaks it.
+    """
+
+    github_token: str | None = field(default=None, repr=False)
+    github_api_url: str = DEFAULT_API_URL
+    db_path: Path = Path("issuebridge.db")
+    public_url: str | None = None
+    github_timeout: float = 20.0
+    max_issues: int = 10_000
+    heartbeat_seconds: float = 15.0
+    max_body_bytes: int = 10 * 1024 * 1024
+    extra_allowed_hosts: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from the environment (``os.environ`` unless given)."""
+        env = os.environ if environ is None else environ
+        api_url = env.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
+        if not api_url.startswith(("http://", "https://")):
+            raise SettingsError(f"GITHUB_API_URL must be an http(s) URL, got {api_url!r}")
+        public_url = env.get("ISSUEBRIDGE_PUBLIC_URL", "").strip() or None
+        if public_url is not None and not public_url.startswith(("http://", "https://")):
+            raise SettingsError(f"ISSUEBRIDGE_PUBLIC_URL must be an http(s) URL, got {public_url!r}")
+        hosts = tuple(h.strip() for h in env.get("ISSUEBRIDGE_ALLOWED_HOSTS", "").split(",") if h.strip())
+        return cls(
+            github_token=env.get("GITHUB_TOKEN", "").strip() or None,
+            github_api_url=api_url.rstrip("/"),
+            db_path=Path(env.get("ISSUEBRIDGE_DB", "").strip() or "issuebridge.db"),
+            public_url=public_url.rstrip("/") if public_url else None,
+            github_timeout=_positive(env, "ISSUEBRIDGE_GITHUB_TIMEOUT", float, 20.0),
+            max_issues=_positive(env, "ISSUEBRIDGE_MAX_ISSUES", int, 10_000),
+            heartbeat_seconds=_positive(env, "ISSUEBRIDGE_HEARTBEAT_SECONDS", float, 15.0),
+            max_body_bytes=_positive(env, "ISSUEBRIDGE_MAX_BODY_BYTES", int, 10 * 1024 * 1024),
+            extra_allowed_hosts=hosts,
+        )
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        """Host headers the MCP transports accept (DNS-rebinding protection)."""
+        return [*LOCAL_HOSTS, *self.extra_allowed_hosts]
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """Browser origins the MCP transports accept: the allowed hosts over http and https."""
+        return [f"{scheme}://{host}" for host in self.allowed_hosts for scheme in ("http", "https")]
+
+
+def _positive(env: Mapping[str, str], name: str, kind: type[Number], default: Number) -> Number:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        noun = "whole number" if kind is int else "number"
+        raise SettingsError(f"{name} must be a {noun}, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be greater than zero, got {raw!r}")
+    return value

@@ -1,0 +1,1 @@
+"""HTTP routes: the dashboard page, its event stream, and the JSON API."""

@@ -1,0 +1,106 @@
+"""The JSON API, for producers and readers that are not MCP clients."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from issuebridge.boards import InvalidRepository, SyncIssuesRequest, parse_repository
+from issuebridge.dashboard import Dashboard, board_payload
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def error(status: int, message: str, **extra: Any) -> JSONResponse:
+    """Every API error has the same shape: ``{"error": message, ...}`` with a fitting status."""
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing more than ``limit`` bytes without reading them all."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge
+    return bytes(body)
+
+
+def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    return [
+        {"field": ".".join(str(part) for part in err["loc"]) or "(body)", "message": err["msg"]}
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def api_routes(dashboard: Dashboard, max_body_bytes: int) -> list[Route]:
+    async def get_issues(request: Request) -> Response:
+        """One board by ``?repository=owner/repo``, or the most recently synced one."""
+        requested = request.query_params.get("repository")
+        if requested is None:
+            boards = await dashboard.store.boards()
+            if not boards:
+                return JSONResponse({"repository": None, "issues": [], "last_updated": None})
+            return JSONResponse(board_payload(boards[0]))
+        try:
+            repository = parse_repository(requested)
+        except InvalidRepository as exc:
+            return error(400, str(exc))
+        board = await dashboard.store.get(repository)
+        if board is None:
+            return error(404, f"{repository} is not on the dashboard; sync it first")
+        return JSONResponse(board_payload(board))
+
+    async def sync_issues(request: Request) -> Response:
+        """Validate a pushed board whole, then store and broadcast it; nothing changes on any error."""
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            return error(415, "send the body as JSON with Content-Type: application/json")
+        try:
+            body = await read_body(request, max_body_bytes)
+        except BodyTooLarge:
+            return error(413, f"the body is larger than the limit of {max_body_bytes} bytes")
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return error(400, f"the body is not valid JSON: {exc}")
+        try:
+            payload = SyncIssuesRequest.model_validate(data)
+        except ValidationError as exc:
+            return error(422, "the body does not have the expected shape", fields=_field_errors(exc))
+        board = await dashboard.sync_issues(
+            payload.repository, payload.issues, state=payload.state, source="api"
+        )
+        return JSONResponse(
+            {
+                "repository": board.repository,
+                "issue_count": len(board.issues),
+                "last_updated": board_payload(board)["last_updated"],
+                "revision": board.revision,
+            }
+        )
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "boards": len(await dashboard.store.boards()),
+                "revision": dashboard.store.revision,
+                "subscribers": dashboard.hub.subscriber_count,
+            }
+        )
+
+    return [
+        Route("/api/dashboard/issues", get_issues, methods=["GET"]),
+        Route("/api/dashboard/sync-issues", sync_issues, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]

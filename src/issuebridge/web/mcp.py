@@ -1,0 +1,56 @@
+"""The MCP server's two transports as plain routes, ready to sit beside the dashboard's own."""
+
+from __future__ import annotations
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from issuebridge.settings import Settings
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    """DNS-rebinding protection built from settings, not left to the SDK's defaults.
+
+    The SDK switches the protection off silently for any host setting but 127.0.0.1.
+    """
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=settings.allowed_hosts,
+        allowed_origins=settings.allowed_origins,
+    )
+
+
+def mcp_routes(mcp: MCPServer, settings: Settings) -> list[BaseRoute]:
+    """``/sse`` + ``/messages/`` (SSE transport) and ``/mcp`` (Streamable HTTP).
+
+    The transports' routes are used directly: mounting their sub-apps would redirect
+    ``POST /mcp`` to ``/mcp/``. The parent app's lifespan must run ``mcp.session_manager``.
+    """
+    security = transport_security(settings)
+    sse = mcp.sse_app(sse_path="/sse", message_path="/messages/", transport_security=security).routes
+    http = mcp.streamable_http_app(streamable_http_path="/mcp", transport_security=security).routes
+    return [*(_checked_sse_route(route, security) for route in sse), *http]
+
+
+def _checked_sse_route(route: BaseRoute, security: TransportSecuritySettings) -> BaseRoute:
+    """Answer a bad Host or Origin on ``GET /sse`` ourselves.
+
+    The SDK's SSE endpoint sends the 421/403 and then raises, which logs a traceback for every
+    rejected request and drops the client's connection.
+    """
+    if not (isinstance(route, Route) and route.path == "/sse"):
+        return route
+    check = TransportSecurityMiddleware(security)
+    sdk_endpoint = route.endpoint
+
+    async def sse(request: Request) -> Response:
+        rejection = await check.validate_request(request, is_post=False)
+        if rejection is not None:
+            return rejection
+        response: Response = await sdk_endpoint(request)
+        return response
+
+    return Route("/sse", sse, methods=["GET"])

@@ -1,0 +1,103 @@
+"""Fixtures shared by all tests: the fake GitHub, free ports, and the real server in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fake_github import FakeGitHub
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    with FakeGitHub() as fake:
+        yield fake
+
+
+@dataclass
+class ServerProcess:
+    """``uvicorn issuebridge.app:app`` as a user starts it, in its own process and working directory."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 15.0) -> float:
+        """SIGTERM, as a service manager or Ctrl+C would; returns the seconds until the process exited."""
+        started = time.monotonic()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise AssertionError(f"the server did not stop within {timeout}s:\n{self.log}") from None
+        return time.monotonic() - started
+
+
+def start_server(workdir: Path, env: dict[str, str], *, port: int | None = None) -> ServerProcess:
+    """Start the server from ``workdir`` (not the repo), so templates must come from the installed package."""
+    port = port or free_port()
+    log_path = workdir / f"server-{port}.log"
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ISSUEBRIDGE_"))}
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "issuebridge.app:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=workdir, env={**clean_env, **env}, stdout=log, stderr=log)
+    server = ServerProcess(process, port, log_path)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited with {process.returncode}:\n{server.log}")
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.stop()
+    raise AssertionError(f"the server did not answer /healthz within 30s:\n{server.log}")
+
+
+@pytest.fixture
+def server_env(fake_github: FakeGitHub, tmp_path: Path) -> dict[str, str]:
+    return {"GITHUB_API_URL": fake_github.url, "ISSUEBRIDGE_DB": str(tmp_path / "boards.db")}
+
+
+@pytest.fixture
+def server(tmp_path: Path, server_env: dict[str, str]) -> Iterator[ServerProcess]:
+    running = start_server(tmp_path, server_env)
+    yield running
+    running.stop()

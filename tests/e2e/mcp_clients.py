@@ -1,0 +1,16 @@
+"""The MCP SDK's own clients, one per way a user's assistant can connect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mcp import Client
+from mcp.client.sse import sse_client
+
+# SSE (/sse) is the handshake-era transport that Cursor uses; Streamable HTTP (/mcp) is tried in
+# both protocol eras: the 2026 one the SDK negotiates by default, and the handshake one.
+TRANSPORTS: dict[str, Callable[[str], Client]] = {
+    "sse": lambda base: Client(sse_client(f"{base}/sse"), mode="legacy"),
+    "streamable-http": lambda base: Client(f"{base}/mcp"),
+    "streamable-http-legacy": lambda base: Client(f"{base}/mcp", mode="legacy"),
+}

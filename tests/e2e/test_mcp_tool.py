@@ -1,0 +1,228 @@
+"""End to end: a real server process, the fake GitHub, the SDK's MCP clients, and a dashboard subscriber."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import ServerProcess, start_server
+from tests.e2e.mcp_clients import TRANSPORTS
+from tests.fake_github import FakeGitHub, make_issue, make_pull_request
+from tests.sse import open_event_stream
+
+REPO = "facebook/react"
+
+
+def seed(fake: FakeGitHub, count: int = 230) -> list[dict[str, Any]]:
+    """Issues and pull requests mixed, as GitHub lists them; some titles are hostile HTML."""
+    items: list[dict[str, Any]] = []
+    for n in range(1, count + 1):
+        if n % 4 == 0:
+            items.append(make_pull_request(REPO, n, title=f"PR {n}"))
+        else:
+            title = f"<script>alert({n})</script> bug {n}" if n % 7 == 0 else f"Issue number {n}"
+            items.append(
+                make_issue(
+                    REPO,
+                    n,
+                    title=title,
+                    state="closed" if n % 3 == 0 else "open",
+                    labels=[("bug", "d73a4a"), ("good first issue", "7057ff")] if n % 2 else [],
+                )
+            )
+    fake.add_repo(REPO, items)
+    return items
+
+
+def open_issue_numbers(items: list[dict[str, Any]]) -> list[int]:
+    numbers = [i["number"] for i in items if "pull_request" not in i and i["state"] == "open"]
+    return sorted(numbers, reverse=True)  # GitHub's order: newest first
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_tool_call_fills_the_dashboard_live(
+    server: ServerProcess, fake_github: FakeGitHub, transport: str
+) -> None:
+    items = seed(fake_github)
+    expected = open_issue_numbers(items)
+
+    async with open_event_stream(f"{server.url}/api/dashboard/events") as stream:
+        initial = await stream.next()
+        assert initial.event == "initial_data" and initial.json() == {
+            "type": "initial_data",
+            "data": {"boards": []},
+        }
+
+        async with TRANSPORTS[transport](server.url) as client:
+            result = await client.call_tool(
+                "send_issues_to_dashboard", {"owner": "facebook", "repo": "react", "state": "open"}
+            )
+        assert not result.is_error, result.content
+        summary = result.structured_content
+        assert summary is not None
+        assert summary["repository"] == REPO and summary["state"] == "open"
+        assert summary["issue_count"] == len(expected)
+        assert summary["pull_requests_skipped"] == sum(
+            1 for i in items if "pull_request" in i and i["state"] == "open"
+        )
+        assert summary["dashboard_url"] == f"{server.url}/"
+        assert result.content[0].text == (  # type: ignore[union-attr]
+            f"Sent {len(expected)} open issues of {REPO} to the dashboard: {server.url}/"
+        )
+
+        update = await stream.next()
+        assert update.event == "issues_update" and update.id == "1"
+        payload = update.json()
+        assert payload["type"] == "issues_update"
+        assert set(payload["data"]) >= {"issues", "repository", "last_updated"}
+        assert payload["data"]["repository"] == REPO
+        assert [issue["number"] for issue in payload["data"]["issues"]] == expected
+        by_number = {issue["number"]: issue for issue in payload["data"]["issues"]}
+        assert by_number[7]["title"] == "<script>alert(7)</script> bug 7"
+        assert by_number[1]["labels"] == [
+            {"name": "bug", "color": "d73a4a"},
+            {"name": "good first issue", "color": "7057ff"},
+        ]
+        assert (
+            by_number[1]["author"] == "octocat"
+            and by_number[1]["html_url"] == f"https://github.com/{REPO}/issues/1"
+        )
+
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        board = (await http.get("/api/dashboard/issues", params={"repository": REPO})).json()
+        assert [issue["number"] for issue in board["issues"]] == expected
+        assert board["last_updated"] == payload["data"]["last_updated"]
+        page = (await http.get("/")).text
+    assert "Issue number 1<" in page and 'data-number="2"' in page
+    assert "&lt;script&gt;alert(7)&lt;/script&gt; bug 7" in page and "<script>alert(7)" not in page
+    assert "PR 4" not in page  # pull requests are not issues
+
+
+async def test_boards_survive_a_restart(
+    tmp_path, server_env: dict[str, str], fake_github: FakeGitHub
+) -> None:
+    items = seed(fake_github, 40)
+    first = start_server(tmp_path, server_env)
+    try:
+        async with TRANSPORTS["sse"](first.url) as client:
+            result = await client.call_tool(
+                "send_issues_to_dashboard", {"owner": "facebook", "repo": "react", "state": "all"}
+            )
+        assert not result.is_error
+    finally:
+        first.stop()
+
+    second = start_server(tmp_path, server_env)
+    try:
+        expected = sorted((i["number"] for i in items if "pull_request" not in i), reverse=True)
+        async with httpx.AsyncClient(base_url=second.url) as http:
+            board = (await http.get("/api/dashboard/issues")).json()
+            page = (await http.get("/")).text
+        assert board["repository"] == REPO and board["state"] == "all"
+        assert [issue["number"] for issue in board["issues"]] == expected
+        assert "Issue number 1<" in page
+        async with open_event_stream(f"{second.url}/api/dashboard/events") as stream:
+            initial = (await stream.next()).json()
+        assert [b["repository"] for b in initial["data"]["boards"]] == [REPO]
+        assert [i["number"] for i in initial["data"]["boards"][0]["issues"]] == expected
+    finally:
+        second.stop()
+
+
+@pytest.mark.parametrize("transport", ["sse", "streamable-http"])
+async def test_failures_are_prompt_tool_errors_and_keep_the_board(
+    server: ServerProcess, fake_github: FakeGitHub, transport: str
+) -> None:
+    items = seed(fake_github, 10)
+    async with TRANSPORTS[transport](server.url) as client:
+        ok = await client.call_tool("send_issues_to_dashboard", {"owner": "facebook", "repo": "react"})
+        assert not ok.is_error
+
+        missing = await client.call_tool("send_issues_to_dashboard", {"owner": "facebook", "repo": "nope"})
+        assert missing.is_error and "facebook/nope was not found" in missing.content[0].text  # type: ignore[union-attr]
+
+        bad_name = await client.call_tool("send_issues_to_dashboard", {"owner": "face book", "repo": "react"})
+        assert bad_name.is_error and "not a valid GitHub owner" in bad_name.content[0].text  # type: ignore[union-attr]
+
+        bad_state = await client.call_tool(
+            "send_issues_to_dashboard", {"owner": "facebook", "repo": "react", "state": "merged"}
+        )
+        assert bad_state.is_error and "state" in bad_state.content[0].text  # type: ignore[union-attr]
+
+        fake_github.rate_limited = True
+        fake_github.rate_limit_reset = int(time.time()) + 600
+        started = time.monotonic()
+        limited = await client.call_tool("send_issues_to_dashboard", {"owner": "facebook", "repo": "react"})
+        assert time.monotonic() - started < 3
+        assert limited.is_error and "rate limit" in limited.content[0].text  # type: ignore[union-attr]
+        assert "resets at" in limited.content[0].text and "(in about 10 min)" in limited.content[0].text  # type: ignore[union-attr]
+
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        board = (await http.get("/api/dashboard/issues", params={"repository": REPO})).json()
+        health = (await http.get("/healthz")).json()
+    assert [issue["number"] for issue in board["issues"]] == open_issue_numbers(items)
+    assert health["revision"] == 1 and health["boards"] == 1  # no failed call wrote anything
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_tool_is_described_for_the_model(server: ServerProcess, transport: str) -> None:
+    async with TRANSPORTS[transport](server.url) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        assert client.instructions and "send_issues_to_dashboard" in client.instructions
+    tool = tools["send_issues_to_dashboard"]
+    assert tool.description and "facebook/react" in tool.description
+    properties = tool.input_schema["properties"]
+    assert (
+        properties["state"]["enum"] == ["open", "closed", "all"] and properties["state"]["default"] == "open"
+    )
+    assert tool.input_schema["required"] == ["owner", "repo"]
+    assert tool.output_schema is not None and "issue_count" in tool.output_schema["properties"]
+    assert tool.annotations is not None and tool.annotations.read_only_hint is False
+    assert tool.annotations.open_world_hint is True
+
+
+async def test_api_push_reaches_subscribers(server: ServerProcess) -> None:
+    async with open_event_stream(f"{server.url}/api/dashboard/events") as stream:
+        await stream.next()
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            response = await http.post(
+                "/api/dashboard/sync-issues",
+                json={
+                    "repository": "octo/app",
+                    "issues": [{"number": 3, "title": "From CI", "state": "open"}],
+                },
+            )
+            assert response.status_code == 200
+            rejected = await http.post("/api/dashboard/sync-issues", json={"repository": "octo/app"})
+            assert rejected.status_code == 422
+        update = (await stream.next()).json()
+    assert update["data"]["repository"] == "octo/app" and update["data"]["source"] == "api"
+    assert [i["title"] for i in update["data"]["issues"]] == ["From CI"]
+
+
+async def test_mcp_transports_reject_foreign_hosts_and_origins(server: ServerProcess) -> None:
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        assert (
+            await http.post("/mcp", json=init, headers={**headers, "Host": "evil.example:80"})
+        ).status_code == 421
+        assert (
+            await http.post("/mcp", json=init, headers={**headers, "Origin": "http://evil.example"})
+        ).status_code == 403
+        assert (await http.get("/sse", headers={"Host": "evil.example"})).status_code == 421
+        ok = await http.post("/mcp", json=init, headers={**headers, "Origin": server.url})
+        assert ok.status_code == 200

@@ -1,0 +1,122 @@
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from issuebridge.boards import (
+    InvalidRepository,
+    Issue,
+    SyncIssuesRequest,
+    is_pull_request,
+    issue_from_github,
+    parse_repository,
+    repository_name,
+)
+from tests.fake_github import make_issue, make_pull_request
+
+
+@pytest.mark.parametrize(
+    "value", ["facebook/react", "a/b", "my-org/repo.name_2", "  octo-cat/hello-world  ", "A1/.github"]
+)
+def test_valid_repository_names(value: str) -> None:
+    assert parse_repository(value) == value.strip()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "react",
+        "facebook/",
+        "/react",
+        "-facebook/react",
+        "face book/react",
+        "facebook/re act",
+        "facebook/..",
+        "facebook/react/extra",
+        "x" * 40 + "/react",
+        "facebook/" + "r" * 101,
+        "<script>/x",
+        "facebook/react?x=1",
+        "../../etc/passwd",
+    ],
+)
+def test_invalid_repository_names_are_rejected_with_a_reason(value: str) -> None:
+    with pytest.raises(InvalidRepository, match="not"):
+        parse_repository(value)
+
+
+def test_repository_name_says_which_part_is_wrong() -> None:
+    with pytest.raises(InvalidRepository, match="owner"):
+        repository_name("bad owner", "react")
+    with pytest.raises(InvalidRepository, match="repository name"):
+        repository_name("facebook", "bad/repo")
+
+
+def test_github_item_maps_to_a_compact_record() -> None:
+    item = make_issue(
+        "octo/app",
+        7,
+        title="Crash on start",
+        labels=[("bug", "D73A4A")],
+        user="mona",
+        assignees=["hubot", "mona"],
+        comments=3,
+    )
+    issue = issue_from_github(item)
+    assert issue.number == 7
+    assert issue.title == "Crash on start"
+    assert issue.state == "open"
+    assert [(label.name, label.color) for label in issue.labels] == [("bug", "d73a4a")]
+    assert issue.author == "mona"
+    assert issue.assignees == ["hubot", "mona"]
+    assert issue.comments == 3
+    assert issue.html_url == "https://github.com/octo/app/issues/7"
+    assert issue.created_at is not None and issue.created_at.tzinfo is not None
+    assert set(issue.model_dump()) == {
+        "number",
+        "title",
+        "state",
+        "labels",
+        "author",
+        "assignees",
+        "comments",
+        "created_at",
+        "updated_at",
+        "html_url",
+    }
+
+
+def test_pull_requests_are_recognised() -> None:
+    assert is_pull_request(make_pull_request("octo/app", 1))
+    assert not is_pull_request(make_issue("octo/app", 2))
+
+
+def test_hostile_label_colour_from_github_falls_back_to_grey() -> None:
+    item: dict[str, Any] = make_issue("octo/app", 1, labels=[("x", "ff0000")])
+    item["labels"][0]["color"] = "red;background:url(javascript:alert(1))"
+    item["labels"].append("plain-name")
+    issue = issue_from_github(item)
+    assert [(label.name, label.color) for label in issue.labels] == [
+        ("x", "ededed"),
+        ("plain-name", "ededed"),
+    ]
+
+
+def test_issue_rejects_script_urls_and_bad_colours() -> None:
+    with pytest.raises(ValidationError, match="html_url"):
+        Issue(number=1, title="x", state="open", html_url="javascript:alert(1)")
+    with pytest.raises(ValidationError, match="color"):
+        Issue.model_validate(
+            {"number": 1, "title": "x", "state": "open", "labels": [{"name": "a", "color": "#fff"}]}
+        )
+
+
+def test_sync_request_rejects_unknown_fields_and_names_the_field() -> None:
+    with pytest.raises(ValidationError) as info:
+        SyncIssuesRequest.model_validate({"repository": "a/b", "issues": [], "surprise": 1})
+    assert info.value.errors()[0]["loc"] == ("surprise",)
+    with pytest.raises(ValidationError) as info:
+        SyncIssuesRequest.model_validate(
+            {"repository": "a/b", "issues": [{"number": "x", "title": "t", "state": "open"}]}
+        )
+    assert info.value.errors()[0]["loc"] == ("issues", 0, "number")

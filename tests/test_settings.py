@@ -1,0 +1,63 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from issuebridge.settings import DEFAULT_API_URL, Settings, SettingsError
+
+
+def test_defaults_without_environment() -> None:
+    settings = Settings.from_env({})
+    assert settings.github_token is None
+    assert settings.github_api_url == DEFAULT_API_URL
+    assert settings.db_path == Path("issuebridge.db")
+    assert "127.0.0.1:*" in settings.allowed_hosts
+    assert "http://localhost:*" in settings.allowed_origins
+
+
+def test_reads_every_documented_variable() -> None:
+    settings = Settings.from_env(
+        {
+            "GITHUB_TOKEN": " ghp_secret ",
+            "GITHUB_API_URL": "https://ghe.example.com/api/v3/",
+            "ISSUEBRIDGE_DB": "/var/lib/issuebridge/boards.db",
+            "ISSUEBRIDGE_PUBLIC_URL": "https://dash.example.com/",
+            "ISSUEBRIDGE_GITHUB_TIMEOUT": "5.5",
+            "ISSUEBRIDGE_MAX_ISSUES": "300",
+            "ISSUEBRIDGE_HEARTBEAT_SECONDS": "3",
+            "ISSUEBRIDGE_MAX_BODY_BYTES": "1000",
+            "ISSUEBRIDGE_ALLOWED_HOSTS": "dash.example.com, 10.0.0.5:8000",
+        }
+    )
+    assert settings.github_token == "ghp_secret"
+    assert settings.github_api_url == "https://ghe.example.com/api/v3"
+    assert settings.db_path == Path("/var/lib/issuebridge/boards.db")
+    assert settings.public_url == "https://dash.example.com"
+    assert settings.github_timeout == 5.5
+    assert settings.max_issues == 300
+    assert settings.heartbeat_seconds == 3
+    assert settings.max_body_bytes == 1000
+    assert settings.allowed_hosts[-2:] == ["dash.example.com", "10.0.0.5:8000"]
+    assert "https://dash.example.com" in settings.allowed_origins
+
+
+def test_token_never_appears_in_repr() -> None:
+    settings = Settings.from_env({"GITHUB_TOKEN": "ghp_supersecret"})
+    assert "ghp_supersecret" not in repr(settings)
+    assert "ghp_supersecret" not in str(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("ISSUEBRIDGE_MAX_ISSUES", "many", "ISSUEBRIDGE_MAX_ISSUES must be a whole number, got 'many'"),
+        ("ISSUEBRIDGE_MAX_ISSUES", "0", "greater than zero"),
+        ("ISSUEBRIDGE_GITHUB_TIMEOUT", "-1", "greater than zero"),
+        ("ISSUEBRIDGE_GITHUB_TIMEOUT", "soon", "ISSUEBRIDGE_GITHUB_TIMEOUT must be a number"),
+        ("GITHUB_API_URL", "api.github.com", "GITHUB_API_URL must be an http(s) URL"),
+        ("ISSUEBRIDGE_PUBLIC_URL", "ftp://x", "ISSUEBRIDGE_PUBLIC_URL must be an http(s) URL"),
+    ],
+)
+def test_bad_values_name_the_variable(name: str, value: str, fragment: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(fragment)):
+        Settings.from_env({name: value})
