@@ -103,7 +103,7 @@ async def test_tool_call_fills_the_dashboard_live(
 
 
 async def test_boards_survive_a_restart(
-    tmp_path, server_env: dict[str, str], fake_github: FakeGitHub
+    tmp_path: Path, server_env: dict[str, str], fake_github: FakeGitHub
 ) -> None:
     items = seed(fake_github, 40)
     first = start_server(tmp_path, server_env)
