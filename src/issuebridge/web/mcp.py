@@ -7,6 +7,7 @@ from mcp.server.transport_security import TransportSecurityMiddleware, Transport
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from issuebridge.settings import Settings
 
@@ -50,7 +51,19 @@ def _checked_sse_route(route: BaseRoute, security: TransportSecuritySettings) ->
         rejection = await check.validate_request(request, is_post=False)
         if rejection is not None:
             return rejection
-        response: Response = await sdk_endpoint(request)
-        return response
+        # The SDK's endpoint streams the whole response itself, then returns a fresh
+        # Response that Starlette would try to send a second time.
+        await sdk_endpoint(request)
+        return _AlreadySent()
 
     return Route("/sse", sse, methods=["GET"])
+
+
+class _AlreadySent(Response):
+    """Stands for a response the endpoint has already sent over the ASGI channel."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        return None

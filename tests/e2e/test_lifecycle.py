@@ -1,0 +1,118 @@
+"""The server process as an operator sees it: heartbeats, shutdown with streams open, packaging."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import start_server
+from tests.e2e.mcp_clients import TRANSPORTS
+from tests.sse import open_event_stream
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_shutdown_with_every_kind_of_stream_open_takes_seconds(
+    tmp_path: Path, server_env: dict[str, str]
+) -> None:
+    server = start_server(tmp_path, server_env)
+    stopped = asyncio.Event()
+
+    async def hold_dashboard_stream() -> None:
+        try:
+            async with open_event_stream(f"{server.url}/api/dashboard/events") as stream:
+                await stream.next()
+                await stopped.wait()
+        except (httpx.HTTPError, EOFError):
+            pass
+
+    async def hold_mcp_session(transport: str) -> None:
+        try:
+            async with TRANSPORTS[transport](server.url) as client:
+                await client.list_tools()
+                await stopped.wait()
+        except BaseException:  # the server going away mid-session is the point of this test
+            pass
+
+    holders = [
+        asyncio.create_task(hold_dashboard_stream()),
+        asyncio.create_task(hold_dashboard_stream()),
+        asyncio.create_task(hold_mcp_session("sse")),
+        asyncio.create_task(hold_mcp_session("streamable-http-legacy")),
+    ]
+    for _ in range(100):  # wait until all four streams are open on the server
+        health = httpx.get(f"{server.url}/healthz").json()
+        if health["subscribers"] == 2:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+    assert health["subscribers"] == 2
+
+    seconds = await asyncio.to_thread(server.stop, 10.0)
+    stopped.set()
+    await asyncio.wait(holders, timeout=5)
+    assert seconds < 5, f"shutdown took {seconds:.1f}s"
+    # uvicorn exits by re-raising the SIGTERM it handled once shutdown is complete.
+    assert server.process.returncode in (0, -signal.SIGTERM), server.log
+    assert "Traceback" not in server.log, server.log
+
+
+async def test_idle_streams_get_heartbeats(tmp_path: Path, server_env: dict[str, str]) -> None:
+    server = start_server(tmp_path, {**server_env, "ISSUEBRIDGE_HEARTBEAT_SECONDS": "0.3"})
+    try:
+        async with open_event_stream(f"{server.url}/api/dashboard/events") as stream:
+            first = await stream.next()
+            assert first.event == "initial_data" and first.id == "0" and first.retry == 2000
+            with_timeout = asyncio.wait_for(stream.next(), 1.2)
+            try:
+                await with_timeout
+            except TimeoutError:
+                pass
+            assert stream.comments >= 2  # ": ping" comment lines, no events
+    finally:
+        server.stop()
+
+
+def test_a_bad_database_path_stops_start_up_with_a_clear_message(tmp_path: Path) -> None:
+    env = {"ISSUEBRIDGE_DB": str(tmp_path / "missing-dir" / "boards.db"), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "uvicorn", "issuebridge.app:app", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "does not exist; create it or point ISSUEBRIDGE_DB at a writable path" in result.stderr
+
+
+def test_the_wheel_ships_templates_and_static_files(tmp_path: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            ".",
+        ],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    (wheel,) = tmp_path.glob("issuebridge-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for shipped in ("templates/dashboard.html", "static/dashboard.js", "static/dashboard.css"):
+        assert f"issuebridge/{shipped}" in names
