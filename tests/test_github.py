@@ -1,5 +1,6 @@
 """GitHubSource against the fake GitHub REST server: pagination, pull requests, and every failure."""
 
+import asyncio
 import time
 from typing import Any
 
@@ -133,3 +134,13 @@ async def test_a_slow_api_times_out_with_a_clear_error(fake_github: FakeGitHub) 
     fake_github.latency = 2.0
     with pytest.raises(GitHubUnavailable, match="did not answer in time"):
         await source(fake_github, timeout=0.3).list_issues("octo", "app", "open")
+
+
+async def test_concurrent_syncs_share_one_source(fake_github: FakeGitHub) -> None:
+    fake_github.add_repo("octo/one", mixed_items("octo/one", 150))
+    fake_github.add_repo("octo/two", mixed_items("octo/two", 120))
+    github = source(fake_github)
+    one, two = await asyncio.gather(
+        github.list_issues("octo", "one", "all"), github.list_issues("octo", "two", "all")
+    )
+    assert len(one.issues) == 120 and len(two.issues) == 96

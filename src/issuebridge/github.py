@@ -108,6 +108,8 @@ class GitHubSource:
             http_cache=False,  # a cached page would show a stale board for up to a minute
             auto_retry=retry_server_errors,
             user_agent="issuebridge",
+            # Built once: githubkit would otherwise load the CA bundle for every client (~35 ms).
+            ssl_verify=httpx.create_ssl_context(),
         )
 
     async def list_issues(self, owner: str, repo: str, state: StateFilter) -> FetchedIssues:
@@ -115,6 +117,11 @@ class GitHubSource:
 
         Stops after ``max_issues`` issues and says so, rather than fetching without bound.
         """
+        # One HTTP client (and so one kept-alive connection) for all pages of this sync.
+        async with self._github:
+            return await self._list_issues(owner, repo, state)
+
+    async def _list_issues(self, owner: str, repo: str, state: StateFilter) -> FetchedIssues:
         issues: list[Issue] = []
         skipped = 0
         truncated = False
