@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, start_server
+from tests.conftest import ServerProcess, free_port, start_server
 from tests.e2e.mcp_clients import TRANSPORTS
 from tests.fake_github import FakeGitHub, make_issue, make_pull_request
 from tests.sse import open_event_stream
@@ -102,13 +102,14 @@ async def test_tool_call_fills_the_dashboard_live(
     assert "PR 4" not in page  # pull requests are not issues
 
 
+@pytest.mark.parametrize("transport", ["sse", "streamable-http"])
 async def test_boards_survive_a_restart(
-    tmp_path: Path, server_env: dict[str, str], fake_github: FakeGitHub
+    tmp_path: Path, server_env: dict[str, str], fake_github: FakeGitHub, transport: str
 ) -> None:
     items = seed(fake_github, 40)
     first = start_server(tmp_path, server_env)
     try:
-        async with TRANSPORTS["sse"](first.url) as client:
+        async with TRANSPORTS[transport](first.url) as client:
             result = await client.call_tool(
                 "send_issues_to_dashboard", {"owner": "facebook", "repo": "react", "state": "all"}
             )
@@ -226,3 +227,41 @@ async def test_mcp_transports_reject_foreign_hosts_and_origins(server: ServerPro
         assert (await http.get("/sse", headers={"Host": "evil.example"})).status_code == 421
         ok = await http.post("/mcp", json=init, headers={**headers, "Origin": server.url})
         assert ok.status_code == 200
+
+
+async def test_a_wrong_token_is_reported_but_never_shown(tmp_path: Path) -> None:
+    secret = "ghp_wrong_secret_0123456789"
+    with FakeGitHub(token="ghp_the_right_one") as fake:
+        seed(fake, 5)
+        env = {"GITHUB_API_URL": fake.url, "GITHUB_TOKEN": secret, "ISSUEBRIDGE_DB": str(tmp_path / "b.db")}
+        server = start_server(tmp_path, env)
+        try:
+            async with TRANSPORTS["sse"](server.url) as client:
+                result = await client.call_tool(
+                    "send_issues_to_dashboard", {"owner": "facebook", "repo": "react"}
+                )
+            async with httpx.AsyncClient(base_url=server.url) as http:
+                page = (await http.get("/")).text
+        finally:
+            server.stop()
+        assert fake.requests[0].headers["authorization"] == f"Bearer {secret}"
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert result.is_error and "401 Bad credentials" in text and "GITHUB_TOKEN" in text
+    for shown in (text, page, server.log):
+        assert secret not in shown
+
+
+async def test_an_unreachable_github_is_a_prompt_tool_error(tmp_path: Path) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    server = start_server(tmp_path, {"GITHUB_API_URL": closed, "ISSUEBRIDGE_DB": str(tmp_path / "b.db")})
+    try:
+        async with TRANSPORTS["streamable-http"](server.url) as client:
+            started = time.monotonic()
+            result = await client.call_tool(
+                "send_issues_to_dashboard", {"owner": "facebook", "repo": "react"}
+            )
+            elapsed = time.monotonic() - started
+    finally:
+        server.stop()
+    assert result.is_error and elapsed < 3
+    assert f"Could not reach the GitHub API at {closed}" in result.content[0].text  # type: ignore[union-attr]
