@@ -1,28 +1,265 @@
-// Keeps the server-rendered dashboard live: listens to /api/dashboard/events and fills boards by
-// cloning the page's <template> skeletons. Untrusted text only ever goes in through textContent.
+// Keeps the server-rendered dashboard live.
+//
+// Listens to /api/dashboard/events?format=html, whose events carry HTML fragments rendered by the
+// server's own templates (autoescaped there): this script only places them, and never builds
+// markup from data. It resumes the stream from the revision the page was rendered at, so after a
+// dropped connection or a server restart it receives exactly what it missed, or a snapshot.
+// Filters and sort orders are client-side and survive every update.
 (() => {
   "use strict";
 
-  const boardsEl = document.getElementById("boards");
-  const emptyEl = document.getElementById("empty");
-  const connectionEl = document.getElementById("connection");
-  const boardTemplate = document.getElementById("board-template");
-  const issueTemplate = document.getElementById("issue-template");
-  const labelTemplate = document.getElementById("label-template");
+  const main = document.getElementById("boards");
+  const emptyState = document.getElementById("empty");
+  const connection = document.getElementById("connection");
+  const RECONNECT_MS = 2000;
+  const OFFLINE_AFTER_FAILURES = 5;
+  const FLASH_MS = 2500;
 
-  const STATUS_TEXT = { connecting: "connecting…", live: "live", reconnecting: "reconnecting…" };
+  let lastEventId = main.dataset.revision || "";
+  let source = null;
+  let failures = 0;
+  const boardState = new Map(); // repository (lower case) -> {text, label, sortKey, sortDir}
+
+  // ---- connection -------------------------------------------------------------------------
+
+  const CONNECTION_TEXT = {
+    connecting: "connecting…",
+    live: "live",
+    reconnecting: "reconnecting…",
+    offline: "offline, retrying",
+  };
 
   function setConnection(state) {
-    connectionEl.dataset.state = state;
-    connectionEl.querySelector(".connection-text").textContent = STATUS_TEXT[state];
+    if (connection.dataset.state === state) return;
+    connection.dataset.state = state;
+    connection.querySelector(".connection-text").textContent = CONNECTION_TEXT[state];
   }
 
+  function connect({ resume = true } = {}) {
+    if (source) source.close();
+    const url = new URL(main.dataset.eventsUrl, window.location.href);
+    url.searchParams.set("format", "html");
+    if (resume && lastEventId !== "") url.searchParams.set("last_event_id", lastEventId);
+    source = new EventSource(url);
+    const current = source;
+    current.addEventListener("open", () => {
+      failures = 0;
+      setConnection("live");
+    });
+    current.addEventListener("error", () => {
+      failures += 1;
+      setConnection(!navigator.onLine || failures >= OFFLINE_AFTER_FAILURES ? "offline" : "reconnecting");
+      // EventSource retries by itself after a dropped connection, but gives up for good when a
+      // reconnect is refused with an error status (e.g. while a proxy restarts): start over then.
+      if (current.readyState === EventSource.CLOSED && current === source) {
+        setTimeout(() => current === source && connect(), RECONNECT_MS);
+      }
+    });
+    for (const [name, handle] of Object.entries(HANDLERS)) {
+      current.addEventListener(name, (event) => {
+        lastEventId = event.lastEventId;
+        handle(JSON.parse(event.data).data);
+      });
+    }
+  }
+
+  window.addEventListener("offline", () => setConnection("offline"));
+  window.addEventListener("online", () => {
+    if (connection.dataset.state !== "live") connect();
+  });
+
+  // ---- events -----------------------------------------------------------------------------
+
+  const HANDLERS = {
+    snapshot(data) {
+      for (const section of boardSections()) section.remove();
+      for (const html of data.boards) main.insertBefore(fragment(html), emptyState);
+      for (const section of boardSections()) setUpBoard(section);
+      updateEmptyState();
+    },
+    board(data) {
+      const section = fragment(data.html);
+      findBoard(data.repository)?.remove();
+      placeFirst(section);
+      setUpBoard(section);
+      section.classList.add("flash");
+      setTimeout(() => section.classList.remove("flash"), FLASH_MS);
+      updateEmptyState();
+    },
+    board_delta(data) {
+      const section = findBoard(data.repository);
+      if (!section) {
+        connect({ resume: false }); // out of step: start again from a snapshot
+        return;
+      }
+      section.querySelector(".board-header").replaceWith(fragment(data.header_html));
+      section.querySelector(".board-summary").replaceWith(fragment(data.summary_html));
+      const body = section.querySelector("tbody");
+      for (const number of data.removed) rowByNumber(body, number)?.remove();
+      for (const { number, html } of [...data.changed, ...data.added]) {
+        const row = fragment(html);
+        const existing = rowByNumber(body, number);
+        if (existing) existing.replaceWith(row);
+        else body.append(row);
+        row.classList.add("flash");
+        setTimeout(() => row.classList.remove("flash"), FLASH_MS);
+      }
+      if (main.querySelector("section.board") !== section) placeFirst(section);
+      refreshBoard(section);
+    },
+  };
+
+  function fragment(html) {
+    const template = document.createElement("template");
+    template.innerHTML = html.trim(); // server-rendered and escaped by the server's templates
+    return template.content.firstElementChild;
+  }
+
+  function boardSections() {
+    return [...main.querySelectorAll("section.board")];
+  }
+
+  function keyOf(section) {
+    return section.dataset.repository.toLowerCase();
+  }
+
+  function findBoard(repository) {
+    return boardSections().find((section) => keyOf(section) === repository.toLowerCase());
+  }
+
+  function rowByNumber(body, number) {
+    return body.querySelector(`tr[data-number="${Number(number)}"]`);
+  }
+
+  function placeFirst(section) {
+    // Newest activity first. Moving a node blurs whatever was focused inside it: put it back.
+    const focused = section.contains(document.activeElement) ? document.activeElement : null;
+    const selection = focused && "selectionStart" in focused ? [focused.selectionStart, focused.selectionEnd] : null;
+    main.prepend(section);
+    if (focused) {
+      focused.focus();
+      if (selection) focused.setSelectionRange(...selection);
+    }
+  }
+
+  function updateEmptyState() {
+    emptyState.hidden = boardSections().length > 0;
+  }
+
+  // ---- filter and sort --------------------------------------------------------------------
+
+  const DESCENDING_FIRST = new Set(["number", "comments", "updated"]);
+
+  function stateOf(section) {
+    const key = keyOf(section);
+    if (!boardState.has(key)) boardState.set(key, { text: "", label: "", sortKey: "updated", sortDir: "descending" });
+    return boardState.get(key);
+  }
+
+  function setUpBoard(section) {
+    const state = stateOf(section);
+    const controls = section.querySelector(".board-controls");
+    controls.hidden = false;
+    const text = controls.querySelector(".filter-text");
+    const label = controls.querySelector(".filter-label");
+    text.value = state.text;
+    text.addEventListener("input", () => {
+      state.text = text.value;
+      applyFilter(section);
+    });
+    label.addEventListener("change", () => {
+      state.label = label.value;
+      applyFilter(section);
+    });
+    for (const header of section.querySelectorAll("th[data-sort]")) {
+      header.querySelector("button").addEventListener("click", () => {
+        const key = header.dataset.sort;
+        if (state.sortKey === key) {
+          state.sortDir = state.sortDir === "ascending" ? "descending" : "ascending";
+        } else {
+          state.sortKey = key;
+          state.sortDir = DESCENDING_FIRST.has(key) ? "descending" : "ascending";
+        }
+        applySort(section);
+      });
+    }
+    refreshBoard(section);
+  }
+
+  function refreshBoard(section) {
+    const state = stateOf(section);
+    const select = section.querySelector(".filter-label");
+    const names = new Set();
+    for (const row of section.querySelectorAll("tr.issue")) {
+      for (const name of row.dataset.labels.split("\n")) if (name) names.add(name);
+    }
+    const options = [...names].sort((a, b) => a.localeCompare(b));
+    if (state.label && !names.has(state.label)) options.unshift(state.label); // keep the user's choice
+    select.replaceChildren(new Option("All labels", ""), ...options.map((name) => new Option(name, name)));
+    select.value = state.label;
+    applySort(section);
+    applyFilter(section);
+    tickTimes(section);
+  }
+
+  function sortValue(row, key) {
+    switch (key) {
+      case "number":
+      case "comments":
+        return Number(row.dataset[key]);
+      case "title":
+        return row.querySelector(".title").firstElementChild.textContent.toLowerCase();
+      default:
+        return (row.dataset[key] || "").toLowerCase();
+    }
+  }
+
+  function applySort(section) {
+    const { sortKey, sortDir } = stateOf(section);
+    const sign = sortDir === "ascending" ? 1 : -1;
+    const body = section.querySelector("tbody");
+    const rows = [...body.rows].map((row) => [sortValue(row, sortKey), Number(row.dataset.number), row]);
+    rows.sort(([a, an], [b, bn]) => {
+      const order = typeof a === "number" ? a - b : a.localeCompare(b);
+      return order !== 0 ? sign * order : bn - an;
+    });
+    body.append(...rows.map(([, , row]) => row));
+    for (const header of section.querySelectorAll("th[data-sort]")) {
+      header.setAttribute("aria-sort", header.dataset.sort === sortKey ? sortDir : "none");
+    }
+  }
+
+  function applyFilter(section) {
+    const { text, label } = stateOf(section);
+    const query = text.trim().toLowerCase();
+    const rows = [...section.querySelectorAll("tr.issue")];
+    let shown = 0;
+    for (const row of rows) {
+      const visible =
+        (!query || row.textContent.toLowerCase().includes(query)) &&
+        (!label || row.dataset.labels.split("\n").includes(label));
+      row.hidden = !visible;
+      if (visible) shown += 1;
+    }
+    const filtering = Boolean(query || label);
+    section.querySelector(".shown").textContent = filtering ? `${shown} of ${rows.length} shown` : "";
+    section.querySelector(".no-matches").hidden = !(filtering && shown === 0 && rows.length > 0);
+    section.querySelector(".no-issues").hidden = rows.length > 0;
+  }
+
+  // ---- time -------------------------------------------------------------------------------
+
+  const UNITS = [
+    ["year", 31536000],
+    ["month", 2592000],
+    ["day", 86400],
+    ["hour", 3600],
+    ["minute", 60],
+  ];
+
   function relativeTime(iso) {
-    if (!iso) return "";
-    const seconds = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
-    if (seconds < 45) return "just now";
-    const units = [["year", 31536000], ["month", 2592000], ["day", 86400], ["hour", 3600], ["minute", 60]];
-    for (const [unit, size] of units) {
+    const seconds = (Date.now() - new Date(iso).getTime()) / 1000;
+    for (const [unit, size] of UNITS) {
       if (seconds >= size) {
         const n = Math.round(seconds / size);
         return `${n} ${unit}${n === 1 ? "" : "s"} ago`;
@@ -32,107 +269,28 @@
   }
 
   function tickTimes(root = document) {
-    for (const el of root.querySelectorAll("time[datetime]")) {
-      const iso = el.getAttribute("datetime");
+    for (const time of root.querySelectorAll("time[datetime]")) {
+      const iso = time.getAttribute("datetime");
       if (!iso) continue;
-      el.textContent = relativeTime(iso);
-      el.title = new Date(iso).toLocaleString();
+      time.textContent = relativeTime(iso);
+      time.title = new Date(iso).toLocaleString();
     }
   }
 
-  function safeUrl(url) {
-    return typeof url === "string" && /^https?:\/\//i.test(url) ? url : null;
-  }
+  // ---- empty state ------------------------------------------------------------------------
 
-  function renderIssue(issue) {
-    const row = issueTemplate.content.firstElementChild.cloneNode(true);
-    row.dataset.number = String(issue.number);
-    row.querySelector(".number").textContent = `#${issue.number}`;
-    const link = row.querySelector(".title a");
-    const url = safeUrl(issue.html_url);
-    if (url) {
-      link.href = url;
-      link.textContent = issue.title;
-    } else {
-      link.replaceWith(document.createTextNode(issue.title));
-    }
-    const labels = row.querySelector(".labels");
-    for (const label of issue.labels || []) {
-      const chip = labelTemplate.content.firstElementChild.cloneNode(true);
-      chip.textContent = label.name;
-      if (/^[0-9a-fA-F]{6}$/.test(label.color)) chip.style.setProperty("--label-color", `#${label.color}`);
-      labels.append(chip);
-    }
-    const badge = row.querySelector(".state-badge");
-    badge.textContent = issue.state;
-    badge.className = `state-badge state-${issue.state === "closed" ? "closed" : "open"}`;
-    row.querySelector(".author").textContent = issue.author || "";
-    row.querySelector(".assignees").textContent = (issue.assignees || []).join(", ");
-    row.querySelector(".comments").textContent = String(issue.comments ?? 0);
-    row.querySelector(".updated time").setAttribute("datetime", issue.updated_at || "");
-    return row;
-  }
-
-  function renderBoard(board) {
-    const section = boardTemplate.content.firstElementChild.cloneNode(true);
-    section.dataset.repository = board.repository;
-    section.dataset.revision = String(board.revision);
-    const repoLink = section.querySelector(".repository");
-    repoLink.href = `https://github.com/${board.repository}`;
-    repoLink.textContent = board.repository;
-    section.querySelector(".count").textContent = String(board.issues.length);
-    section.querySelector(".filter").textContent = board.state;
-    section.querySelector(".last-updated").setAttribute("datetime", board.last_updated);
-    section.querySelector(".source").textContent = board.source === "mcp" ? "MCP tool call" : "API push";
-    section.querySelector(".truncated").hidden = !board.truncated;
-    section.querySelector("tbody").replaceChildren(...board.issues.map(renderIssue));
-    const none = section.querySelector(".no-issues");
-    none.hidden = board.issues.length > 0;
-    none.textContent = `No ${board.state === "all" ? "" : board.state + " "}issues.`;
-    tickTimes(section);
-    return section;
-  }
-
-  function findBoard(repository) {
-    const key = repository.toLowerCase();
-    return [...boardsEl.querySelectorAll("section.board")].find((el) => el.dataset.repository.toLowerCase() === key);
-  }
-
-  function showBoard(board, { flash }) {
-    const section = renderBoard(board);
-    findBoard(board.repository)?.remove();
-    boardsEl.prepend(section); // newest activity first
-    if (flash) section.classList.add("flash");
-    emptyEl.hidden = true;
-  }
-
-  function showAll(boards) {
-    for (const el of boardsEl.querySelectorAll("section.board")) el.remove();
-    // The server sends boards newest first; prepending in reverse keeps that order.
-    for (const board of [...boards].reverse()) showBoard(board, { flash: false });
-    emptyEl.hidden = boards.length > 0;
-  }
-
-  function connect() {
-    setConnection("connecting");
-    const source = new EventSource(boardsEl.dataset.eventsUrl);
-    source.addEventListener("open", () => setConnection("live"));
-    source.addEventListener("initial_data", (event) => {
-      setConnection("live");
-      showAll(JSON.parse(event.data).data.boards);
-    });
-    source.addEventListener("issues_update", (event) => {
-      showBoard(JSON.parse(event.data).data, { flash: true });
-    });
-    source.addEventListener("error", () => {
-      setConnection("reconnecting");
-      // EventSource retries by itself, but gives up for good on some failures (e.g. a 5xx
-      // while the server restarts); start a new one then.
-      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
+  for (const button of document.querySelectorAll("button.copy")) {
+    if (!navigator.clipboard) continue;
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      await navigator.clipboard.writeText(document.getElementById(button.dataset.copy).textContent);
+      button.textContent = "Copied";
+      setTimeout(() => (button.textContent = "Copy"), 2000);
     });
   }
 
-  tickTimes();
-  setInterval(tickTimes, 30000);
+  for (const section of boardSections()) setUpBoard(section);
+  setInterval(() => tickTimes(), 30000);
+  setConnection("connecting");
   connect();
 })();

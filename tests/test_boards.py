@@ -1,3 +1,4 @@
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -6,11 +7,15 @@ from pydantic import ValidationError
 from issuebridge.boards import (
     InvalidRepository,
     Issue,
+    Label,
     SyncIssuesRequest,
+    diff_issues,
     is_pull_request,
     issue_from_github,
     parse_repository,
+    readable_text_colour,
     repository_name,
+    summarize,
 )
 from tests.fake_github import make_issue, make_pull_request
 
@@ -120,3 +125,61 @@ def test_sync_request_rejects_unknown_fields_and_names_the_field() -> None:
             {"repository": "a/b", "issues": [{"number": "x", "title": "t", "state": "open"}]}
         )
     assert info.value.errors()[0]["loc"] == ("issues", 0, "number")
+
+
+def test_diff_reports_added_changed_and_removed() -> None:
+    old = [Issue(number=n, title=f"t{n}", state="open") for n in (1, 2, 3, 4)]
+    new = [
+        Issue(number=1, title="t1", state="open"),
+        Issue(number=2, title="renamed", state="open"),
+        Issue(number=4, title="t4", state="closed"),
+        Issue(number=5, title="t5", state="open"),
+    ]
+    diff = diff_issues(old, new)
+    assert [i.number for i in diff.added] == [5]
+    assert [i.number for i in diff.changed] == [2, 4]
+    assert diff.removed == [3]
+    assert not diff.empty
+    assert diff_issues(new, list(new)).empty
+
+
+def test_summary_counts_labels_and_ages() -> None:
+    at = datetime(2026, 1, 31, tzinfo=UTC)
+
+    def made(days_ago: int, *labels: str) -> Issue:
+        return Issue(
+            number=days_ago + 1,
+            title="x",
+            state="open",
+            created_at=at - timedelta(days=days_ago),
+            labels=[Label(name=name, color="d73a4a") for name in labels],
+        )
+
+    issues = [made(1, "bug"), made(10, "bug", "ui"), made(40), made(200, "ui"), made(800, "bug")]
+    issues += [made(3, f"l{n}") for n in range(9)]  # nine labels used once each
+    summary = summarize(issues, at)
+    assert [(label.name, label.count) for label in summary.labels[:2]] == [("bug", 3), ("ui", 2)]
+    assert len(summary.labels) == 8 and summary.other_labels == 3
+    assert summary.unlabelled == 1
+    assert summary.ages == [
+        ("< 1 week", 10),
+        ("1-4 weeks", 1),
+        ("1-3 months", 1),
+        ("3-12 months", 1),
+        ("> 1 year", 1),
+    ]
+    assert summary.largest_label_count == 3 and summary.largest_age_count == 10
+
+
+@pytest.mark.parametrize(
+    ("background", "text"),
+    [("ffffff", "000000"), ("000000", "ffffff"), ("d73a4a", "ffffff"), ("fef2c0", "000000")],
+)
+def test_label_text_colour_is_readable(background: str, text: str) -> None:
+    assert readable_text_colour(background) == text
+
+
+def test_hostile_link_from_github_is_dropped_not_fatal() -> None:
+    item = make_issue("octo/app", 1)
+    item["html_url"] = "javascript:alert(document.cookie)"
+    assert issue_from_github(item).html_url is None

@@ -1,7 +1,11 @@
 import asyncio
 import json
 
-from issuebridge.events import Event, EventHub, Subscription, encode_event
+from issuebridge.events import RETRY_FRAME, Event, EventHub, Subscription, encode_event
+
+
+def event(n: int, size: int = 1) -> Event:
+    return Event(n, {"json": b"j" * size, "html": b"h" * size})
 
 
 def test_encode_event_is_one_sse_frame_with_id_and_json_payload() -> None:
@@ -15,7 +19,7 @@ def test_encode_event_is_one_sse_frame_with_id_and_json_payload() -> None:
         "type": "issues_update",
         "data": {"repository": "a/b", "title": "line\nbreak"},
     }
-    assert "retry: 2000" in encode_event("initial_data", {}, 1, retry=2000).decode()
+    assert RETRY_FRAME == b"retry: 2000\r\n\r\n"
 
 
 async def test_every_subscriber_gets_every_event_in_order() -> None:
@@ -23,18 +27,18 @@ async def test_every_subscriber_gets_every_event_in_order() -> None:
 
     async def first_three(subscription: Subscription) -> list[int]:
         ids: list[int] = []
-        async for event in subscription:
-            ids.append(event.id)
+        async for received in subscription:
+            ids.append(received.id)
             if len(ids) == 3:
                 break
         return ids
 
     async with hub.subscribe() as first, hub.subscribe() as second:
         for n in range(1, 4):
-            hub.publish(Event(n, f"frame {n}".encode()))
+            hub.publish(event(n))
         assert await first_three(first) == await first_three(second) == [1, 2, 3]
         hub.close()
-        assert [event async for event in first] == []  # close ends the streams
+        assert [received async for received in first] == []  # close ends the streams
     assert hub.subscriber_count == 0
 
 
@@ -44,16 +48,41 @@ async def test_a_subscriber_that_stops_reading_is_dropped_without_slowing_others
         received: list[int] = []
 
         async def read() -> None:
-            async for event in reader:
-                received.append(event.id)
+            async for item in reader:
+                received.append(item.id)
 
         task = asyncio.create_task(read())
         for n in range(1, 11):
-            hub.publish(Event(n, b"x"))
+            hub.publish(event(n))
             await asyncio.sleep(0)
         assert hub.subscriber_count == 1  # the stalled one is gone
-        stalled_ids = [event.id async for event in stalled]  # it ends instead of blocking
+        stalled_ids = [item.id async for item in stalled]  # it ends instead of blocking
         hub.close()
         await asyncio.wait_for(task, 1)
     assert received == list(range(1, 11))
-    assert stalled_ids == []  # its stream ends at once; on reconnect it gets a fresh snapshot
+    assert stalled_ids == []  # its stream ends at once; on reconnect it catches up
+
+
+def test_missed_events_come_from_history_or_not_at_all() -> None:
+    hub = EventHub(history_events=3)
+    assert hub.missed_since(0, 0) == []  # in step, nothing happened
+    assert hub.missed_since(0, 5) is None  # nothing remembered: the client needs a snapshot
+    for n in range(1, 6):
+        hub.publish(event(n))
+    # History holds 3, 4, 5.
+    assert [e.id for e in hub.missed_since(2, 5) or []] == [3, 4, 5]
+    assert [e.id for e in hub.missed_since(4, 5) or []] == [5]
+    assert hub.missed_since(5, 5) == []
+    assert hub.missed_since(1, 5) is None  # event 2 is gone
+    assert hub.missed_since(9, 5) is None  # an id from another database
+    assert [e.id for e in hub.missed_since(2, 4) or []] == [3, 4]  # not beyond the caller's revision
+
+
+def test_history_is_bounded_in_bytes_too() -> None:
+    hub = EventHub(history_events=100, history_bytes=50)
+    for n in range(1, 5):
+        hub.publish(event(n, size=10))  # 20 bytes each over both formats
+    assert [e.id for e in hub.missed_since(2, 4) or []] == [3, 4]
+    assert hub.missed_since(1, 4) is None
+    hub.publish(event(5, size=100))  # larger than the whole budget: nothing can be replayed
+    assert hub.missed_since(4, 5) is None

@@ -26,6 +26,7 @@ def test_reads_every_documented_variable() -> None:
             "ISSUEBRIDGE_MAX_ISSUES": "300",
             "ISSUEBRIDGE_HEARTBEAT_SECONDS": "3",
             "ISSUEBRIDGE_MAX_BODY_BYTES": "1000",
+            "ISSUEBRIDGE_EVENT_HISTORY": "16",
             "ISSUEBRIDGE_ALLOWED_HOSTS": "dash.example.com, 10.0.0.5:8000",
         }
     )
@@ -37,6 +38,7 @@ def test_reads_every_documented_variable() -> None:
     assert settings.max_issues == 300
     assert settings.heartbeat_seconds == 3
     assert settings.max_body_bytes == 1000
+    assert settings.event_history == 16
     assert settings.allowed_hosts[-2:] == ["dash.example.com", "10.0.0.5:8000"]
     assert "https://dash.example.com" in settings.allowed_origins
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 
-from issuebridge.dashboard import Dashboard
+from issuebridge.dashboard import Dashboard, JsonFormat, WireFormat
 from issuebridge.events import EventHub
 from issuebridge.github import GitHubSource
 from issuebridge.settings import Settings
@@ -19,8 +19,10 @@ from issuebridge.store import SQLiteBoardStore
 from issuebridge.tools import build_mcp_server
 from issuebridge.web.api import api_routes
 from issuebridge.web.mcp import mcp_routes
+from issuebridge.web.page_events import PageFormat
 from issuebridge.web.pages import page_routes
 from issuebridge.web.stream import stream_routes
+from issuebridge.web.templating import BoardFragments, environment
 
 logger = logging.getLogger("issuebridge")
 
@@ -29,8 +31,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """A complete issuebridge server. Each call builds fresh state, so tests can start many."""
     settings = settings or Settings.from_env()
     store = SQLiteBoardStore(settings.db_path)
-    hub = EventHub()
-    dashboard = Dashboard(store, hub)
+    hub = EventHub(history_events=settings.event_history)
+    env = environment()
+    formats: dict[str, WireFormat] = {"json": JsonFormat(), "html": PageFormat(BoardFragments(env))}
+    dashboard = Dashboard(store, hub, formats)
     github = GitHubSource(
         settings.github_api_url,
         settings.github_token,
@@ -57,7 +61,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await store.close()
 
     routes = [
-        *page_routes(dashboard),
+        *page_routes(dashboard, env),
         *api_routes(dashboard, settings.max_body_bytes),
         *stream_routes(dashboard, settings.heartbeat_seconds),
         *mcp_routes(mcp, settings),

@@ -8,7 +8,9 @@ URLs, no colours that are not hex, no unbounded lists.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -162,8 +164,16 @@ def issue_from_github(item: dict[str, Any]) -> Issue:
         comments=item.get("comments") or 0,
         created_at=item.get("created_at"),
         updated_at=item.get("updated_at"),
-        html_url=item.get("html_url"),
+        html_url=_web_url_or_none(item.get("html_url")),
     )
+
+
+def _web_url_or_none(value: Any) -> str | None:
+    # A link the page must not follow is dropped, not allowed to fail the whole sync.
+    try:
+        return _check_web_url(value) if isinstance(value, str) and len(value) <= 2048 else None
+    except ValueError:
+        return None
 
 
 def _label_from_github(raw: Any) -> Label | None:
@@ -179,3 +189,103 @@ def _label_from_github(raw: Any) -> Label | None:
 def is_pull_request(item: dict[str, Any]) -> bool:
     """GitHub's issues list also returns pull requests; they carry a ``pull_request`` key."""
     return "pull_request" in item
+
+
+@dataclass(frozen=True, slots=True)
+class IssuesDiff:
+    """What a re-sync changed on a board, by issue number."""
+
+    added: list[Issue]
+    changed: list[Issue]
+    removed: list[int]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+def diff_issues(old: list[Issue], new: list[Issue]) -> IssuesDiff:
+    """Added, changed and removed issues between two versions of a board."""
+    before = {issue.number: issue for issue in old}
+    after = {issue.number: issue for issue in new}
+    return IssuesDiff(
+        added=[issue for number, issue in after.items() if number not in before],
+        changed=[issue for number, issue in after.items() if number in before and before[number] != issue],
+        removed=[number for number in before if number not in after],
+    )
+
+
+AGE_BUCKETS: tuple[tuple[str, timedelta | None], ...] = (
+    ("< 1 week", timedelta(days=7)),
+    ("1-4 weeks", timedelta(days=28)),
+    ("1-3 months", timedelta(days=91)),
+    ("3-12 months", timedelta(days=365)),
+    ("> 1 year", None),
+)
+TOP_LABELS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class LabelCount:
+    name: str
+    color: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class BoardSummary:
+    """The counts a person would rather see drawn than read: by label, and by age."""
+
+    labels: list[LabelCount]
+    unlabelled: int
+    other_labels: int
+    ages: list[tuple[str, int]]
+
+    @property
+    def largest_label_count(self) -> int:
+        return max([label.count for label in self.labels] + [self.unlabelled, 1])
+
+    @property
+    def largest_age_count(self) -> int:
+        return max([count for _, count in self.ages] + [1])
+
+
+def summarize(issues: list[Issue], at: datetime) -> BoardSummary:
+    """Counts by label (the most common ones) and by age (from ``created_at``) as of ``at``."""
+    counts: Counter[str] = Counter()
+    colours: dict[str, str] = {}
+    unlabelled = 0
+    for issue in issues:
+        if not issue.labels:
+            unlabelled += 1
+        for label in issue.labels:
+            counts[label.name] += 1
+            colours.setdefault(label.name, label.color)
+    top = counts.most_common(TOP_LABELS)
+    ages = Counter[str]()
+    for issue in issues:
+        if issue.created_at is not None:
+            ages[_age_bucket(at - issue.created_at)] += 1
+    return BoardSummary(
+        labels=[LabelCount(name, colours[name], count) for name, count in top],
+        unlabelled=unlabelled,
+        other_labels=len(counts) - len(top),
+        ages=[(name, ages[name]) for name, _ in AGE_BUCKETS],
+    )
+
+
+def _age_bucket(age: timedelta) -> str:
+    for name, limit in AGE_BUCKETS:
+        if limit is None or age < limit:
+            return name
+    raise AssertionError("the last bucket has no limit")
+
+
+def readable_text_colour(background: str) -> str:
+    """Black or white text for a label of colour ``background`` (six hex digits), by GitHub's rule.
+
+    GitHub weighs the channels by perceived brightness and switches to black text above 45.3%.
+    """
+    red, green, blue = (int(background[i : i + 2], 16) for i in (0, 2, 4))
+    lightness = (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+    return "000000" if lightness > 0.453 else "ffffff"

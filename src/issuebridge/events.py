@@ -1,38 +1,46 @@
-"""The event hub: encodes each dashboard event once and fans the bytes out to every subscriber.
+"""The event hub: each dashboard event is encoded once per wire format and the bytes fanned out.
 
 Subscribers are the open ``/api/dashboard/events`` streams. Each has a bounded queue: one that
-stops reading is dropped when its queue fills (its client reconnects and receives a fresh
-snapshot) instead of slowing the others or growing memory without bound.
+stops reading is dropped when its queue fills (its client reconnects and catches up) instead of
+slowing the others or growing memory without bound. A bounded history of recent events lets a
+reconnecting client receive exactly what it missed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, NamedTuple
 
 from sse_starlette import ServerSentEvent
 
-# Tells EventSource clients how long to wait before reconnecting after the stream drops.
+# Tells EventSource clients how long to wait before reconnecting after the stream drops. Sent
+# as the first frame of every stream.
 RETRY_MILLISECONDS = 2000
+RETRY_FRAME = ServerSentEvent(retry=RETRY_MILLISECONDS).encode()
 
 
-def encode_event(name: str, data: dict[str, Any], event_id: int, *, retry: int | None = None) -> bytes:
+def encode_event(name: str, data: dict[str, Any], event_id: int) -> bytes:
     """The wire form of one event: ``id``, ``event`` and a single-line JSON ``data`` field.
 
     ``data`` is ``{"type": name, "data": ...}`` so that a client can route on the payload alone.
     """
     payload = json.dumps({"type": name, "data": data}, separators=(",", ":"), ensure_ascii=False)
-    return ServerSentEvent(data=payload, event=name, id=str(event_id), retry=retry).encode()
+    return ServerSentEvent(data=payload, event=name, id=str(event_id)).encode()
 
 
 class Event(NamedTuple):
-    """An event ready to send: its id (the store revision it announces) and its encoded bytes."""
+    """An event ready to send: its id (the store revision it announces) and its bytes per wire format."""
 
     id: int
-    frame: bytes
+    frames: Mapping[str, bytes]
+
+    @property
+    def size(self) -> int:
+        return sum(len(frame) for frame in self.frames.values())
 
 
 class Subscription:
@@ -64,22 +72,42 @@ class Subscription:
 
 
 class EventHub:
-    """Fan-out of encoded events to every current subscriber, in publish order."""
+    """Fan-out of encoded events to every current subscriber, in publish order, with replay."""
 
-    def __init__(self, max_queued: int = 256) -> None:
+    def __init__(
+        self, max_queued: int = 256, history_events: int = 512, history_bytes: int = 64 << 20
+    ) -> None:
         self._max_queued = max_queued
         self._subscribers: set[Subscription] = set()
+        self._history: deque[Event] = deque()
+        self._history_events = history_events
+        self._history_bytes = history_bytes
+        self._history_size = 0
 
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
     def publish(self, event: Event) -> None:
-        """Hand one encoded event to every subscriber; drop those that cannot keep up."""
+        """Remember one event and hand it to every subscriber; drop those that cannot keep up."""
+        self._remember(event)
         for subscriber in list(self._subscribers):
             if not subscriber.offer(event):
                 self._subscribers.discard(subscriber)
                 subscriber.end()
+
+    def missed_since(self, last_id: int, current_id: int) -> list[Event] | None:
+        """The events after ``last_id`` up to ``current_id``, or None if history no longer holds them all.
+
+        Event ids are consecutive store revisions, so the history either holds every missed
+        event or the client needs a snapshot. An id from the future (another database, or one
+        that was reset) also needs a snapshot.
+        """
+        if last_id == current_id:
+            return []
+        if last_id > current_id or not self._history or self._history[0].id > last_id + 1:
+            return None
+        return [event for event in self._history if last_id < event.id <= current_id]
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[Subscription]:
@@ -95,3 +123,11 @@ class EventHub:
         for subscriber in list(self._subscribers):
             subscriber.end()
         self._subscribers.clear()
+
+    def _remember(self, event: Event) -> None:
+        self._history.append(event)
+        self._history_size += event.size
+        while self._history and (
+            len(self._history) > self._history_events or self._history_size > self._history_bytes
+        ):
+            self._history_size -= self._history.popleft().size

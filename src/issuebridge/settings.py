@@ -34,6 +34,7 @@ class Settings:
     max_issues: int = 10_000
     heartbeat_seconds: float = 15.0
     max_body_bytes: int = 10 * 1024 * 1024
+    event_history: int = 512
     extra_allowed_hosts: tuple[str, ...] = ()
 
     @classmethod
@@ -56,6 +57,7 @@ class Settings:
             max_issues=_positive(env, "ISSUEBRIDGE_MAX_ISSUES", int, 10_000),
             heartbeat_seconds=_positive(env, "ISSUEBRIDGE_HEARTBEAT_SECONDS", float, 15.0),
             max_body_bytes=_positive(env, "ISSUEBRIDGE_MAX_BODY_BYTES", int, 10 * 1024 * 1024),
+            event_history=_positive(env, "ISSUEBRIDGE_EVENT_HISTORY", int, 512),
             extra_allowed_hosts=hosts,
         )
 

@@ -6,15 +6,16 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, start_server
 from tests.e2e.mcp_clients import TRANSPORTS
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
-from tests.fake_github import FakeGitHub
+from tests.fake_github import FakeGitHub, make_issue
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without these, Chromium tries to reach Google's services, which this network refuses.
@@ -28,6 +29,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# What a successful injection would do; the page fixture asserts it never happens.
+PWN = "window.__pwned = (window.__pwned || 0) + 1"
 
 pytestmark = [
     pytest.mark.browser,
@@ -48,14 +51,30 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context()
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
     opened = await context.new_page()
-    dialogs: list[str] = []
-    opened.on("dialog", lambda dialog: dialogs.append(dialog.message))
-    opened.on("pageerror", lambda error: dialogs.append(f"page error: {error}"))
+    problems: list[str] = []
+    opened.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
+    opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     yield opened
+    pwned = await opened.evaluate("window.__pwned")
     await context.close()
-    assert dialogs == [], "hostile content ran script, or the page threw"
+    assert pwned is None, "hostile content ran script"
+    assert problems == [], "the page opened a dialog or threw"
+
+
+async def push(base_url: str, repository: str, issues: list[dict[str, Any]]) -> None:
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        response = await http.post(
+            "/api/dashboard/sync-issues", json={"repository": repository, "issues": issues}
+        )
+    assert response.status_code == 200, response.text
+
+
+def row_numbers(board: Locator) -> Any:
+    return board.locator("tr.issue:not([hidden])").evaluate_all(
+        "rows => rows.map(r => Number(r.dataset.number))"
+    )
 
 
 async def test_a_tool_call_fills_the_open_page_without_reload(
@@ -65,6 +84,7 @@ async def test_a_tool_call_fills_the_open_page_without_reload(
     expected = open_issue_numbers(items)
     await page.goto(server.url)
     await expect(page.locator("#empty")).to_be_visible()
+    await expect(page.locator("#empty")).to_contain_text(f"{server.url}/sse")
     await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
     await page.evaluate("window.__sameDocument = true")
 
@@ -76,50 +96,160 @@ async def test_a_tool_call_fills_the_open_page_without_reload(
     await expect(board.locator("tr.issue")).to_have_count(len(expected), timeout=1000)
     assert await page.evaluate("window.__sameDocument") is True  # updated in place, no reload
     await expect(page.locator("#empty")).to_be_hidden()
-    numbers = await board.locator("tr.issue").evaluate_all("rows => rows.map(r => Number(r.dataset.number))")
-    assert numbers == expected
+    assert await row_numbers(board) == expected  # most recently updated first
     await expect(board.locator(".count")).to_have_text(str(len(expected)))
     await expect(board.locator(".filter")).to_have_text("open")
     await expect(board.locator(".source")).to_have_text("MCP tool call")
     await expect(board.locator(".last-updated")).to_have_text("just now")
+    await expect(board.locator(".repository")).to_have_attribute("href", f"https://github.com/{REPO}")
 
     hostile = board.locator('tr.issue[data-number="7"] .title a')
     await expect(hostile).to_have_text("<script>alert(7)</script> bug 7")
     await expect(hostile).to_have_attribute("href", f"https://github.com/{REPO}/issues/7")
     chip = board.locator('tr.issue[data-number="1"] .label').first
     await expect(chip).to_have_text("bug")
-    assert await chip.evaluate("el => el.style.getPropertyValue('--label-color')") == "#d73a4a"
-    await expect(page.locator("section.board script, section.board img")).to_have_count(0)
+    await expect(chip).to_have_css("background-color", "rgb(215, 58, 74)")
+    await expect(chip).to_have_css("color", "rgb(255, 255, 255)")
+    labelled = sum(1 for n in expected if n % 2)  # seed() labels odd numbers "bug" and "good first issue"
+    await expect(board.locator(".chart-labels svg")).to_have_attribute(
+        "aria-label",
+        f"By label: bug {labelled}, good first issue {labelled}, no label {len(expected) - labelled}",
+    )
 
     ARTIFACTS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=False)
+    await page.wait_for_timeout(2600)  # let the arrival highlight fade
+    await page.screenshot(path=str(ARTIFACTS / "dashboard.png"))
 
 
-async def test_newest_board_goes_on_top_and_a_resync_replaces_in_place(
-    server: ServerProcess, page: Page
+async def test_filter_and_sort_survive_live_updates(server: ServerProcess, page: Page) -> None:
+    issues = [
+        {
+            "number": n,
+            "title": f"{'Crash' if n % 2 else 'Docs'} {n}",
+            "state": "open",
+            "labels": [{"name": "bug" if n % 2 else "docs", "color": "d73a4a" if n % 2 else "0075ca"}],
+            "updated_at": f"2026-01-{n:02d}T00:00:00Z",
+        }
+        for n in range(1, 11)
+    ]
+    await push(server.url, "octo/app", issues)
+    await page.goto(server.url)
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    board = page.locator('section.board[data-repository="octo/app"]')
+
+    await board.locator(".filter-text").fill("crash")
+    await board.locator(".filter-label").select_option("bug")
+    await board.locator('th[data-sort="number"] button').click()  # number, descending first
+    await board.locator('th[data-sort="number"] button').click()  # then ascending
+    await expect(board.locator('th[data-sort="number"]')).to_have_attribute("aria-sort", "ascending")
+    assert await row_numbers(board) == [1, 3, 5, 7, 9]
+    await expect(board.locator(".shown")).to_have_text("5 of 10 shown")
+
+    # A re-sync: 3 removed, 5 changed to "Docs", 11 (a crash) and 12 (docs) added.
+    issues = [i for i in issues if i["number"] != 3]
+    issues[3] = {**issues[3], "title": "Docs 5", "labels": [{"name": "docs", "color": "0075ca"}]}
+    issues += [
+        {"number": 11, "title": "Crash 11", "state": "open", "labels": [{"name": "bug", "color": "d73a4a"}]},
+        {"number": 12, "title": "Docs 12", "state": "open", "labels": [{"name": "docs", "color": "0075ca"}]},
+    ]
+    await page.evaluate("window.__sameDocument = true")
+    await push(server.url, "octo/app", issues)
+
+    await expect(board.locator('tr.issue[data-number="11"]')).to_have_class("issue flash")
+    await expect(board.locator('tr.issue[data-number="3"]')).to_have_count(0)  # removed rows go
+    await expect(board.locator(".filter-text")).to_have_value("crash")
+    await expect(board.locator(".filter-label")).to_have_value("bug")
+    await expect(board.locator('th[data-sort="number"]')).to_have_attribute("aria-sort", "ascending")
+    assert await row_numbers(board) == [1, 7, 9, 11]
+    await expect(board.locator(".shown")).to_have_text("4 of 11 shown")
+    await expect(board.locator(".count")).to_have_text("11")
+    assert await page.evaluate("window.__sameDocument") is True
+
+
+async def test_the_page_survives_a_restart_and_catches_up(
+    tmp_path: Path, server_env: dict[str, str], page: Page
 ) -> None:
-    async with httpx.AsyncClient(base_url=server.url) as http:
-        await http.post(
-            "/api/dashboard/sync-issues",
-            json={"repository": "octo/one", "issues": [{"number": 1, "title": "first", "state": "open"}]},
-        )
-        await page.goto(server.url)
-        await expect(page.locator("section.board")).to_have_count(1)  # server-rendered
-        await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    first = start_server(tmp_path, server_env)
+    await push(first.url, "octo/app", [{"number": 1, "title": "Before the restart", "state": "open"}])
+    await page.goto(first.url)
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    await page.evaluate("window.__sameDocument = true")
 
-        await http.post(
-            "/api/dashboard/sync-issues",
-            json={"repository": "octo/two", "issues": [{"number": 2, "title": "second", "state": "closed"}]},
-        )
-        await expect(page.locator("section.board").first).to_have_attribute("data-repository", "octo/two")
-        await expect(page.locator("section.board")).to_have_count(2)
-        await expect(page.locator("section.board").first.locator(".source")).to_have_text("API push")
+    first.stop()
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting")
+    await expect(page.locator("#connection")).to_have_text("reconnecting…")
 
-        await http.post(
-            "/api/dashboard/sync-issues",
-            json={"repository": "Octo/One", "issues": [{"number": 5, "title": "replaced", "state": "open"}]},
+    second = start_server(tmp_path, server_env, port=first.port)
+    try:
+        # Synced while the page was away (it reconnects within a few seconds).
+        await push(second.url, "octo/app", [{"number": 2, "title": "While it was away", "state": "open"}])
+        await push(second.url, "octo/other", [{"number": 9, "title": "A new board", "state": "open"}])
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=10_000)
+        await expect(page.locator(".title")).to_have_text(
+            ["A new board", "While it was away"], timeout=10_000
         )
-        await expect(page.locator("section.board")).to_have_count(2)
-        first = page.locator("section.board").first
-        await expect(first.locator(".repository")).to_have_text("Octo/One")
-        await expect(first.locator("tr.issue .title")).to_have_text(["replaced"])
+        assert await page.evaluate("window.__sameDocument") is True
+    finally:
+        second.stop()
+
+
+async def test_hostile_github_content_stays_inert(
+    server: ServerProcess, fake_github: FakeGitHub, page: Page
+) -> None:
+    payloads = [
+        f'<img src=x onerror="{PWN}">',
+        f"<script>{PWN}</script>",
+        f'"><svg onload="{PWN}">',
+        f'<a href="javascript:{PWN}">click</a>',
+    ]
+    items = []
+    for n, payload in enumerate(payloads, start=1):
+        item = make_issue(
+            "evil/repo", n, title=payload, body=payload, labels=[(payload[:50], "ff0000")], user="mallory"
+        )
+        item["labels"][0]["color"] = f'ff0000" onmouseover="{PWN}'  # quotes in a colour
+        item["html_url"] = f"javascript:{PWN}"
+        items.append(item)
+    fake_github.add_repo("evil/repo", items)
+
+    await page.goto(server.url)
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    async with TRANSPORTS["sse"](server.url) as client:
+        result = await client.call_tool("send_issues_to_dashboard", {"owner": "evil", "repo": "repo"})
+    assert not result.is_error
+    board = page.locator('section.board[data-repository="evil/repo"]')
+    await expect(board.locator("tr.issue")).to_have_count(len(payloads))
+    titles = await board.locator(".title > span").all_text_contents()
+    assert sorted(titles) == sorted(payloads)  # shown as text, and not as links: the URLs were dropped
+    await expect(board.locator(".title a")).to_have_count(0)
+    await expect(
+        board.locator("tbody script, tbody img, tbody svg, tbody [onerror], tbody [onload]")
+    ).to_have_count(0)
+    await expect(board.locator(".label").first).to_have_css("background-color", "rgb(237, 237, 237)")
+    for label in await board.locator(".label").all():
+        await label.hover()
+    # The same payloads pushed through the API, then the page reloaded (the server-rendered path).
+    await push(server.url, "evil/api", [{"number": 1, "title": payloads[0], "state": "open"}])
+    await page.reload()
+    await expect(page.locator('section.board[data-repository="evil/api"] .title')).to_have_text(payloads[0])
+
+
+async def test_a_populated_board_on_a_phone_in_dark_mode(
+    server: ServerProcess, fake_github: FakeGitHub, browser: Browser
+) -> None:
+    seed(fake_github, 30)
+    async with TRANSPORTS["sse"](server.url) as client:
+        await client.call_tool(
+            "send_issues_to_dashboard", {"owner": "facebook", "repo": "react", "state": "all"}
+        )
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    phone = await context.new_page()
+    await phone.goto(server.url)
+    await expect(phone.locator("#connection")).to_have_attribute("data-state", "live")
+    await expect(phone.locator("body")).to_have_css("background-color", "rgb(13, 17, 23)")
+    # Nothing wider than the screen but the table, which scrolls inside its own box.
+    width = await phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+    ARTIFACTS.mkdir(exist_ok=True)
+    await phone.screenshot(path=str(ARTIFACTS / "dashboard-phone-dark.png"))
+    await context.close()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -14,27 +12,17 @@ from starlette.templating import Jinja2Templates
 from issuebridge.dashboard import Dashboard
 
 
-def _iso(value: datetime | None) -> str:
-    return value.isoformat().replace("+00:00", "Z") if value else ""
-
-
-def _templates() -> Jinja2Templates:
-    # Templates and static files ship inside the package (see pyproject.toml), so they are
-    # found wherever the server is started from.
-    env = Environment(loader=PackageLoader("issuebridge", "templates"), autoescape=select_autoescape())
-    env.filters["iso"] = _iso
-    return Jinja2Templates(env=env)
-
-
-def page_routes(dashboard: Dashboard) -> list[BaseRoute]:
-    templates = _templates()
+def page_routes(dashboard: Dashboard, env: Environment) -> list[BaseRoute]:
+    templates = Jinja2Templates(env=env)
 
     async def index(request: Request) -> Response:
-        return templates.TemplateResponse(
-            request,
-            "dashboard.html",
-            {"boards": await dashboard.store.boards(), "base_url": str(request.base_url).rstrip("/")},
-        )
+        context = {
+            "boards": await dashboard.store.boards(),
+            # The page's script resumes the event stream from here, so nothing is sent twice.
+            "revision": dashboard.store.revision,
+            "base_url": str(request.base_url).rstrip("/"),
+        }
+        return templates.TemplateResponse(request, "dashboard.html", context)
 
     return [
         Route("/", index, methods=["GET"]),

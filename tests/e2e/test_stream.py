@@ -1,0 +1,146 @@
+"""The event stream end to end: deltas, replay after a reconnect or a restart, and both formats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.conftest import ServerProcess, start_server
+from tests.sse import EventStream, open_event_stream
+
+
+def issue(number: int, title: str | None = None, **fields: Any) -> dict[str, Any]:
+    return {"number": number, "title": title or f"Issue {number}", "state": "open", **fields}
+
+
+async def push(base_url: str, repository: str, issues: list[dict[str, Any]]) -> int:
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        response = await http.post(
+            "/api/dashboard/sync-issues", json={"repository": repository, "issues": issues}
+        )
+    assert response.status_code == 200, response.text
+    return int(response.json()["revision"])
+
+
+async def read_until_id(stream: EventStream, event_id: str) -> list[Any]:
+    events = []
+    while True:
+        event = await stream.next()
+        events.append(event)
+        if event.id == event_id:
+            return events
+
+
+async def test_a_resync_sends_the_page_only_what_changed(server: ServerProcess) -> None:
+    before = [issue(n, labels=[{"name": "bug", "color": "d73a4a"}]) for n in range(1, 1001)]
+    await push(server.url, "octo/app", before)
+    after = [i for i in before if i["number"] != 7]  # 7 removed
+    after[0] = issue(1, "Renamed <b>one</b>")  # 1 changed
+    after.append(issue(5000, "Brand new"))  # 5000 added
+
+    async with (
+        open_event_stream(f"{server.url}/api/dashboard/events?format=html&last_event_id=1") as page,
+        open_event_stream(f"{server.url}/api/dashboard/events?last_event_id=1") as seed,
+    ):
+        await push(server.url, "octo/app", after)
+        delta = await page.next()
+        full = await seed.next()
+
+    assert delta.event == "board_delta" and delta.id == "2"
+    data = delta.json()["data"]
+    assert data["repository"] == "octo/app" and data["count"] == 1000
+    assert [row["number"] for row in data["added"]] == [5000]
+    assert [row["number"] for row in data["changed"]] == [1]
+    assert data["removed"] == [7]
+    assert "Renamed &lt;b&gt;one&lt;/b&gt;" in data["changed"][0]["html"]
+    assert 'data-number="5000"' in data["added"][0]["html"]
+    assert "1000" in data["header_html"] and "<svg" in data["summary_html"]
+    # Seed-format clients still get the whole board, as before.
+    assert full.event == "issues_update" and full.id == "2"
+    assert len(full.json()["data"]["issues"]) == 1000
+    assert len(delta.data) * 30 < len(full.data)  # three rows travel, not a thousand
+
+
+async def test_a_new_board_reaches_the_page_whole(server: ServerProcess) -> None:
+    async with open_event_stream(f"{server.url}/api/dashboard/events?format=html") as page:
+        snapshot = await page.next()
+        assert snapshot.event == "snapshot" and snapshot.retry == 2000
+        assert snapshot.json()["data"] == {"boards": []}
+        await push(server.url, "octo/new", [issue(1, "<img src=x onerror=alert(1)>")])
+        board = await page.next()
+    assert board.event == "board" and board.id == "1"
+    html = board.json()["data"]["html"]
+    assert html.startswith('<section class="board" data-repository="octo/new"')
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
+
+
+async def test_a_reconnecting_client_receives_exactly_what_it_missed(server: ServerProcess) -> None:
+    for n in range(1, 4):
+        await push(server.url, f"octo/r{n}", [issue(n)])
+    url = f"{server.url}/api/dashboard/events"
+    # The browser's EventSource sends the header when it reconnects by itself.
+    async with open_event_stream(url, headers={"Last-Event-ID": "1"}) as stream:
+        missed = [await stream.next(), await stream.next()]
+        assert [(e.event, e.id) for e in missed] == [("issues_update", "2"), ("issues_update", "3")]
+        await push(server.url, "octo/r4", [issue(4)])
+        assert (await stream.next()).id == "4"  # then live, with nothing repeated
+    async with open_event_stream(url, headers={"Last-Event-ID": "4"}) as stream:
+        await push(server.url, "octo/r5", [issue(5)])
+        assert (await stream.next()).id == "5"  # in step: no snapshot first
+    async with open_event_stream(f"{url}?last_event_id=3", headers={"Last-Event-ID": "4"}) as stream:
+        assert (await stream.next()).id == "5"  # the header wins over the query parameter
+
+
+async def test_a_gap_older_than_the_history_gets_a_snapshot(
+    tmp_path: Path, server_env: dict[str, str]
+) -> None:
+    server = start_server(tmp_path, {**server_env, "ISSUEBRIDGE_EVENT_HISTORY": "2"})
+    try:
+        for n in range(1, 6):
+            await push(server.url, f"octo/r{n}", [issue(n)])
+        async with open_event_stream(f"{server.url}/api/dashboard/events?last_event_id=3") as stream:
+            assert [(await stream.next()).id for _ in range(2)] == ["4", "5"]
+        async with open_event_stream(f"{server.url}/api/dashboard/events?last_event_id=2") as stream:
+            snapshot = await stream.next()
+        assert snapshot.event == "initial_data" and snapshot.id == "5"
+        assert len(snapshot.json()["data"]["boards"]) == 5
+        async with open_event_stream(f"{server.url}/api/dashboard/events?last_event_id=99") as stream:
+            assert (await stream.next()).event == "initial_data"  # an id this server never issued
+    finally:
+        server.stop()
+
+
+async def test_after_a_restart_clients_catch_up_from_the_store(
+    tmp_path: Path, server_env: dict[str, str]
+) -> None:
+    first = start_server(tmp_path, server_env)
+    await push(first.url, "octo/one", [issue(1)])
+    await push(first.url, "octo/two", [issue(2)])
+    first.stop()
+    second = start_server(tmp_path, server_env, port=first.port)
+    try:
+        # In step with the last revision before the restart: nothing to send, then live.
+        async with open_event_stream(
+            f"{second.url}/api/dashboard/events?format=html&last_event_id=2"
+        ) as page:
+            assert await push(second.url, "octo/one", [issue(1), issue(3)]) == 3
+            delta = await page.next()
+            assert delta.event == "board_delta" and delta.id == "3"
+        # Behind: the history did not survive the restart, so a snapshot of what the store holds.
+        async with open_event_stream(
+            f"{second.url}/api/dashboard/events?format=html&last_event_id=1"
+        ) as page:
+            snapshot = await page.next()
+        assert snapshot.event == "snapshot" and snapshot.id == "3"
+        boards = snapshot.json()["data"]["boards"]
+        assert [b.split('data-repository="')[1].split('"')[0] for b in boards] == ["octo/one", "octo/two"]
+    finally:
+        second.stop()
+
+
+async def test_an_unknown_format_is_refused(server: ServerProcess) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        response = await http.get("/api/dashboard/events?format=xml")
+    assert response.status_code == 400 and "format must be one of html, json" in response.json()["error"]
