@@ -69,6 +69,26 @@ async def main() -> None:
                     )
             rss_after = rss_kib(server)
 
+            # A re-sync of the 5,000-issue board in which three issues changed.
+            fake.latency = 0.0
+            items = [make_issue("bench/r5000", n) for n in range(1, 5001)]
+            for n in (10, 20, 30):
+                items[-n] = make_issue("bench/r5000", n, title=f"Changed {n}")
+            fake.add_repo("bench/r5000", items)
+            events = f"{server.url}/api/dashboard/events"
+            async with (
+                open_event_stream(f"{events}?format=html") as page_stream,
+                open_event_stream(f"{events}?format=json") as json_stream,
+            ):
+                await page_stream.next()
+                await json_stream.next()
+                await sync_once(server, "r5000")
+                delta, whole = await page_stream.next(wait=60), await json_stream.next(wait=60)
+            print(
+                f"re-sync of 5,000 issues with 3 changed: page delta {len(delta.data):,} bytes, "
+                f"JSON issues_update {len(whole.data):,} bytes ({len(whole.data) / len(delta.data):.0f}x)"
+            )
+
             async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
                 board = await http.get("/api/dashboard/issues", params={"repository": "bench/r5000"})
                 per_issue = len(board.content) / 5000

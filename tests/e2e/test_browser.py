@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
 from tests.conftest import ServerProcess, start_server
 from tests.e2e.mcp_clients import TRANSPORTS
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
+from tests.e2e.test_stream import push
 from tests.fake_github import FakeGitHub, make_issue
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -61,14 +61,6 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     await context.close()
     assert pwned is None, "hostile content ran script"
     assert problems == [], "the page opened a dialog or threw"
-
-
-async def push(base_url: str, repository: str, issues: list[dict[str, Any]]) -> None:
-    async with httpx.AsyncClient(base_url=base_url) as http:
-        response = await http.post(
-            "/api/dashboard/sync-issues", json={"repository": repository, "issues": issues}
-        )
-    assert response.status_code == 200, response.text
 
 
 def row_numbers(board: Locator) -> Any:
@@ -253,3 +245,17 @@ async def test_a_populated_board_on_a_phone_in_dark_mode(
     ARTIFACTS.mkdir(exist_ok=True)
     await phone.screenshot(path=str(ARTIFACTS / "dashboard-phone-dark.png"))
     await context.close()
+
+
+async def test_going_offline_is_announced_and_recovered_from(server: ServerProcess, page: Page) -> None:
+    await page.goto(server.url)
+    status = page.locator("#connection")
+    await expect(status).to_have_attribute("data-state", "live")
+    await expect(status).to_have_attribute("aria-live", "polite")
+    await page.context.set_offline(True)
+    await expect(status).to_have_attribute("data-state", "offline")
+    await expect(status).to_have_text("offline, retrying")
+    await page.context.set_offline(False)
+    await expect(status).to_have_attribute("data-state", "live", timeout=10_000)
+    await push(server.url, "octo/back", [{"number": 1, "title": "Back online", "state": "open"}])
+    await expect(page.locator('section.board[data-repository="octo/back"] .title')).to_have_text("Back online")
