@@ -258,4 +258,6 @@ async def test_going_offline_is_announced_and_recovered_from(server: ServerProce
     await page.context.set_offline(False)
     await expect(status).to_have_attribute("data-state", "live", timeout=10_000)
     await push(server.url, "octo/back", [{"number": 1, "title": "Back online", "state": "open"}])
-    await expect(page.locator('section.board[data-repository="octo/back"] .title')).to_have_text("Back online")
+    await expect(page.locator('section.board[data-repository="octo/back"] .title')).to_have_text(
+        "Back online"
+    )
