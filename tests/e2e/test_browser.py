@@ -155,6 +155,11 @@ async def test_filter_and_sort_survive_live_updates(server: ServerProcess, page:
     assert await row_numbers(board) == [1, 7, 9, 11]
     await expect(board.locator(".shown")).to_have_text("4 of 11 shown")
     await expect(board.locator(".count")).to_have_text("11")
+    # The charts were redrawn by the server for the new board.
+    bugs = sum(1 for i in issues if i["labels"][0]["name"] == "bug")
+    assert bugs == 4
+    label_chart = f"By label: docs {len(issues) - bugs}, bug {bugs}"
+    await expect(board.locator(".chart-labels svg")).to_have_attribute("aria-label", label_chart)
     assert await page.evaluate("window.__sameDocument") is True
 
 
