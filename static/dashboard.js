@@ -9,6 +9,8 @@
   "use strict";
 
   const main = document.getElementById("boards");
+  const groupsEl = document.getElementById("groups");
+  const pendingEl = document.getElementById("pending");
   const emptyState = document.getElementById("empty");
   const connection = document.getElementById("connection");
   const RECONNECT_MS = 2000;
@@ -18,7 +20,7 @@
   let lastEventId = main.dataset.revision || "";
   let source = null;
   let failures = 0;
-  const boardState = new Map(); // repository (lower case) -> {text, label, sortKey, sortDir}
+  const boardState = new Map(); // entry id -> {text, label, sortKey, sortDir}
 
   // ---- connection -------------------------------------------------------------------------
 
@@ -72,26 +74,29 @@
 
   const HANDLERS = {
     snapshot(data) {
-      for (const section of boardSections()) section.remove();
-      for (const html of data.boards) main.insertBefore(fragment(html), emptyState);
-      for (const section of boardSections()) setUpBoard(section);
+      const template = document.createElement("template");
+      template.innerHTML = data.html; // server-rendered and escaped by the server's templates
+      groupsEl.replaceChildren(template.content);
+      pendingEl.replaceChildren();
+      for (const section of entrySections()) setUpBoard(section);
       updateEmptyState();
     },
     board(data) {
       const section = fragment(data.html);
-      findBoard(data.repository)?.remove();
-      placeFirst(section);
+      findEntry(data.id)?.remove();
+      clearActivity(data.id);
+      placeFirst(section, data.group);
       setUpBoard(section);
-      section.classList.add("flash");
-      setTimeout(() => section.classList.remove("flash"), FLASH_MS);
+      flash(section);
       updateEmptyState();
     },
     board_delta(data) {
-      const section = findBoard(data.repository);
+      const section = findEntry(data.id);
       if (!section) {
         connect({ resume: false }); // out of step: start again from a snapshot
         return;
       }
+      clearActivity(data.id);
       section.querySelector(".board-header").replaceWith(fragment(data.header_html));
       section.querySelector(".board-summary").replaceWith(fragment(data.summary_html));
       const body = section.querySelector("tbody");
@@ -101,11 +106,38 @@
         const existing = rowByNumber(body, number);
         if (existing) existing.replaceWith(row);
         else body.append(row);
-        row.classList.add("flash");
-        setTimeout(() => row.classList.remove("flash"), FLASH_MS);
+        flash(row);
       }
-      if (main.querySelector("section.board") !== section) placeFirst(section);
+      placeFirst(section, data.group);
       refreshBoard(section);
+    },
+    removed(data) {
+      findEntry(data.id)?.remove();
+      clearActivity(data.id);
+      for (const group of groupsEl.querySelectorAll(".group:empty")) group.remove();
+      updateEmptyState();
+    },
+    sync_progress(data) {
+      const status = activityFor(data);
+      status.classList.remove("error");
+      const bar = status.querySelector("progress");
+      bar.hidden = false;
+      if (data.total) {
+        bar.max = data.total;
+        bar.value = data.done;
+      } else {
+        bar.removeAttribute("value"); // indeterminate until the page count is known
+      }
+      const pages = data.total ? `${data.done} of ${data.total} pages` : `${data.done} pages`;
+      status.querySelector(".sync-text").textContent = `Syncing ${data.label}… ${pages}`;
+    },
+    sync_failed(data) {
+      const status = activityFor(data);
+      status.classList.add("error");
+      status.querySelector("progress").hidden = true;
+      const text = status.querySelector(".sync-text");
+      text.setAttribute("role", "alert");
+      text.textContent = `Sync of ${data.label} failed: ${data.message}`;
     },
   };
 
@@ -115,35 +147,94 @@
     return template.content.firstElementChild;
   }
 
-  function boardSections() {
-    return [...main.querySelectorAll("section.board")];
+  function entrySections() {
+    return [...groupsEl.querySelectorAll("section.entry")];
   }
 
-  function keyOf(section) {
-    return section.dataset.repository.toLowerCase();
-  }
-
-  function findBoard(repository) {
-    return boardSections().find((section) => keyOf(section) === repository.toLowerCase());
+  function findEntry(id) {
+    return entrySections().find((section) => section.dataset.id === id);
   }
 
   function rowByNumber(body, number) {
     return body.querySelector(`tr[data-number="${Number(number)}"]`);
   }
 
-  function placeFirst(section) {
-    // Newest activity first. Moving a node blurs whatever was focused inside it: put it back.
+  function flash(element) {
+    element.classList.add("flash");
+    setTimeout(() => element.classList.remove("flash"), FLASH_MS);
+  }
+
+  function groupElement(key) {
+    let group = [...groupsEl.children].find((el) => el.dataset.group === key);
+    if (!group) {
+      group = document.createElement("div");
+      group.className = "group";
+      group.dataset.group = key;
+    }
+    return group;
+  }
+
+  function placeFirst(section, groupKey) {
+    // Newest activity first, within its group and for the group. Moving a node blurs whatever
+    // was focused inside it: put it back.
     const focused = section.contains(document.activeElement) ? document.activeElement : null;
     const selection = focused && "selectionStart" in focused ? [focused.selectionStart, focused.selectionEnd] : null;
-    main.prepend(section);
-    if (focused) {
+    const group = groupElement(groupKey);
+    if (group.firstElementChild !== section) group.prepend(section);
+    if (groupsEl.firstElementChild !== group) groupsEl.prepend(group);
+    for (const empty of groupsEl.querySelectorAll(".group:empty")) empty.remove();
+    if (focused && document.activeElement !== focused) {
       focused.focus();
       if (selection) focused.setSelectionRange(...selection);
     }
   }
 
+  // A sync's progress or failure shows on its entry, or on a placeholder until the entry exists.
+  function activityFor(data) {
+    const section = findEntry(data.id);
+    if (section) {
+      const status = section.querySelector(".sync-status");
+      status.hidden = false;
+      return status;
+    }
+    let placeholder = [...pendingEl.children].find((el) => el.dataset.id === data.id);
+    if (!placeholder) {
+      placeholder = document.createElement("section");
+      placeholder.className = "entry pending";
+      placeholder.dataset.id = data.id;
+      const status = document.createElement("div");
+      status.className = "sync-status";
+      const bar = document.createElement("progress");
+      const text = document.createElement("span");
+      text.className = "sync-text";
+      text.setAttribute("role", "status");
+      const dismiss = document.createElement("button");
+      dismiss.type = "button";
+      dismiss.className = "dismiss";
+      dismiss.textContent = "Dismiss";
+      dismiss.addEventListener("click", () => {
+        placeholder.remove();
+        updateEmptyState();
+      });
+      status.append(bar, text, dismiss);
+      placeholder.append(status);
+      pendingEl.prepend(placeholder);
+      updateEmptyState();
+    }
+    return placeholder.querySelector(".sync-status");
+  }
+
+  function clearActivity(id) {
+    [...pendingEl.children].find((el) => el.dataset.id === id)?.remove();
+    const status = findEntry(id)?.querySelector(".sync-status");
+    if (status) {
+      status.hidden = true;
+      status.classList.remove("error");
+    }
+  }
+
   function updateEmptyState() {
-    emptyState.hidden = boardSections().length > 0;
+    emptyState.hidden = entrySections().length > 0 || pendingEl.children.length > 0;
   }
 
   // ---- filter and sort --------------------------------------------------------------------
@@ -151,14 +242,15 @@
   const DESCENDING_FIRST = new Set(["number", "comments", "updated"]);
 
   function stateOf(section) {
-    const key = keyOf(section);
+    const key = section.dataset.id;
     if (!boardState.has(key)) boardState.set(key, { text: "", label: "", sortKey: "updated", sortDir: "descending" });
     return boardState.get(key);
   }
 
   function setUpBoard(section) {
-    const state = stateOf(section);
     const controls = section.querySelector(".board-controls");
+    if (!controls) return; // panels and commit timelines have no filters
+    const state = stateOf(section);
     controls.hidden = false;
     const text = controls.querySelector(".filter-text");
     const label = controls.querySelector(".filter-label");
@@ -190,7 +282,7 @@
     const state = stateOf(section);
     const select = section.querySelector(".filter-label");
     const names = new Set();
-    for (const row of section.querySelectorAll("tr.issue")) {
+    for (const row of rowsOf(section)) {
       for (const name of row.dataset.labels.split("\n")) if (name) names.add(name);
     }
     const options = [...names].sort((a, b) => a.localeCompare(b));
@@ -200,6 +292,10 @@
     applySort(section);
     applyFilter(section);
     tickTimes(section);
+  }
+
+  function rowsOf(section) {
+    return [...section.querySelectorAll("tbody tr[data-number]")];
   }
 
   function sortValue(row, key) {
@@ -218,7 +314,7 @@
     const { sortKey, sortDir } = stateOf(section);
     const sign = sortDir === "ascending" ? 1 : -1;
     const body = section.querySelector("tbody");
-    const rows = [...body.rows].map((row) => [sortValue(row, sortKey), Number(row.dataset.number), row]);
+    const rows = rowsOf(section).map((row) => [sortValue(row, sortKey), Number(row.dataset.number), row]);
     rows.sort(([a, an], [b, bn]) => {
       const order = typeof a === "number" ? a - b : a.localeCompare(b);
       return order !== 0 ? sign * order : bn - an;
@@ -232,7 +328,7 @@
   function applyFilter(section) {
     const { text, label } = stateOf(section);
     const query = text.trim().toLowerCase();
-    const rows = [...section.querySelectorAll("tr.issue")];
+    const rows = rowsOf(section);
     let shown = 0;
     for (const row of rows) {
       const visible =
@@ -289,7 +385,7 @@
     });
   }
 
-  for (const section of boardSections()) setUpBoard(section);
+  for (const section of entrySections()) setUpBoard(section);
   setInterval(() => tickTimes(), 30000);
   setConnection("connecting");
   connect();

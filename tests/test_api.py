@@ -91,7 +91,10 @@ def test_repository_lookup_is_case_insensitive_and_validated(client: TestClient)
     push(client, {"repository": "Octo/App", "issues": [issue(1)]})
     assert client.get("/api/dashboard/issues?repository=octo/app").json()["repository"] == "Octo/App"
     missing = client.get("/api/dashboard/issues?repository=octo/other")
-    assert missing.status_code == 404 and "octo/other is not on the dashboard" in missing.json()["error"]
+    assert (
+        missing.status_code == 404
+        and "octo/other has no issues board on the dashboard" in missing.json()["error"]
+    )
     bad = client.get("/api/dashboard/issues", params={"repository": "../etc/passwd"})
     assert bad.status_code == 400
     assert "is not a valid GitHub owner" in bad.json()["error"]
@@ -199,4 +202,4 @@ def test_empty_page_explains_how_to_connect(client: TestClient) -> None:
 
 def test_healthz(client: TestClient) -> None:
     push(client, {"repository": "octo/app", "issues": []})
-    assert client.get("/healthz").json() == {"status": "ok", "boards": 1, "revision": 1, "subscribers": 0}
+    assert client.get("/healthz").json() == {"status": "ok", "entries": 1, "revision": 1, "subscribers": 0}

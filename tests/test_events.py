@@ -25,8 +25,8 @@ def test_encode_event_is_one_sse_frame_with_id_and_json_payload() -> None:
 async def test_every_subscriber_gets_every_event_in_order() -> None:
     hub = EventHub()
 
-    async def first_three(subscription: Subscription) -> list[int]:
-        ids: list[int] = []
+    async def first_three(subscription: Subscription) -> list[int | None]:
+        ids: list[int | None] = []
         async for received in subscription:
             ids.append(received.id)
             if len(ids) == 3:
@@ -45,7 +45,7 @@ async def test_every_subscriber_gets_every_event_in_order() -> None:
 async def test_a_subscriber_that_stops_reading_is_dropped_without_slowing_others() -> None:
     hub = EventHub(max_queued=4)
     async with hub.subscribe() as stalled, hub.subscribe() as reader:
-        received: list[int] = []
+        received: list[int | None] = []
 
         async def read() -> None:
             async for item in reader:

@@ -4,12 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from issuebridge.boards import Board, Issue
-from issuebridge.store import SQLiteBoardStore, StoreError
+from issuebridge.boards import Issue, IssuesBoard, issues_key
+from issuebridge.curated import Panel
+from issuebridge.store import SQLiteStore, StoreError
 
 
-def board(repository: str, *numbers: int, state: str = "open") -> Board:
-    return Board(
+def board(repository: str, *numbers: int, state: str = "open") -> IssuesBoard:
+    return IssuesBoard(
         repository=repository,
         state=state,  # type: ignore[arg-type]
         source="api",
@@ -18,84 +19,123 @@ def board(repository: str, *numbers: int, state: str = "open") -> Board:
     )
 
 
-async def test_save_replaces_a_board_and_orders_boards_newest_first(tmp_path: Path) -> None:
-    store = SQLiteBoardStore(tmp_path / "boards.db")
+def panel(panel_id: str, title: str = "Triage") -> Panel:
+    return Panel(panel_id=panel_id, title=title, source="mcp", last_updated=datetime.now(UTC))
+
+
+def numbers(entry: object) -> list[int]:
+    assert isinstance(entry, IssuesBoard)
+    return [i.number for i in entry.issues]
+
+
+async def opened(path: Path | str) -> SQLiteStore:
+    store = SQLiteStore(path)
     await store.open()
+    return store
+
+
+async def test_save_replaces_an_entry_and_orders_entries_newest_first(tmp_path: Path) -> None:
+    store = await opened(tmp_path / "boards.db")
     first = await store.save(board("octo/one", 1, 2))
-    second = await store.save(board("octo/two", 3))
+    second = await store.save(panel("notes"))
     replaced = await store.save(board("Octo/One", 4, state="all"))
     assert (first.revision, second.revision, replaced.revision) == (1, 2, 3)
     assert store.revision == 3
-    assert [b.repository for b in await store.boards()] == ["Octo/One", "octo/two"]
-    fetched = await store.get("OCTO/one")
-    assert fetched is not None and [i.number for i in fetched.issues] == [4] and fetched.state == "all"
-    assert await store.get("octo/three") is None
+    assert [e.key for e in await store.entries()] == ["issues:octo/one", "panel:notes"]
+    fetched = await store.get(issues_key("OCTO/one"))
+    assert numbers(fetched) == [4] and isinstance(fetched, IssuesBoard) and fetched.state == "all"
+    assert await store.get(issues_key("octo/three")) is None
     await store.close()
 
 
-async def test_boards_and_revision_survive_a_restart(tmp_path: Path) -> None:
+async def test_entries_and_revision_survive_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "boards.db"
-    store = SQLiteBoardStore(path)
-    await store.open()
+    store = await opened(path)
     await store.save(board("octo/one", 1))
+    await store.save(panel("notes", "Release notes"))
     await store.save(board("octo/two", 2, 3))
     await store.close()
 
-    reopened = SQLiteBoardStore(path)
-    await reopened.open()
-    assert reopened.revision == 2
-    assert [(b.repository, [i.number for i in b.issues]) for b in await reopened.boards()] == [
-        ("octo/two", [2, 3]),
-        ("octo/one", [1]),
-    ]
-    assert (await reopened.save(board("octo/three"))).revision == 3
+    reopened = await opened(path)
+    assert reopened.revision == 3
+    entries = await reopened.entries()
+    assert [e.key for e in entries] == ["issues:octo/two", "panel:notes", "issues:octo/one"]
+    assert numbers(entries[0]) == [2, 3]
+    assert isinstance(entries[1], Panel) and entries[1].title == "Release notes"
+    assert (await reopened.save(board("octo/three"))).revision == 4
     await reopened.close()
+
+
+async def test_remove_and_clear_move_the_revision_and_persist(tmp_path: Path) -> None:
+    path = tmp_path / "boards.db"
+    store = await opened(path)
+    await store.save(board("octo/one", 1))
+    await store.save(panel("notes"))
+    assert await store.remove("panel:notes") == 3
+    assert await store.remove("panel:notes") is None  # nothing to remove: no revision used
+    assert [e.key for e in await store.entries()] == ["issues:octo/one"]
+    await store.close()
+    store = await opened(path)
+    assert store.revision == 3 and len(await store.entries()) == 1
+    assert await store.clear() == 4
+    await store.close()
+    store = await opened(path)
+    assert store.revision == 4 and await store.entries() == []
+    await store.close()
 
 
 async def test_a_failed_write_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "boards.db"
-    store = SQLiteBoardStore(path)
-    await store.open()
+    store = await opened(path)
     await store.save(board("octo/one", 1))
-    # Make SQLite itself refuse the next board write, after the revision counter has moved.
+    # Make SQLite itself refuse the next write, after the revision counter has moved.
     with sqlite3.connect(path) as raw:
         raw.execute(
-            "CREATE TRIGGER refuse BEFORE UPDATE ON boards BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+            "CREATE TRIGGER refuse BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
         )
     with pytest.raises(sqlite3.IntegrityError, match="disk says no"):
         await store.save(board("octo/one", 7, 8, 9))
-    kept = await store.get("octo/one")
-    assert store.revision == 1 and kept is not None and [i.number for i in kept.issues] == [1]
+    assert store.revision == 1 and numbers(await store.get("issues:octo/one")) == [1]
     await store.close()
 
-    reopened = SQLiteBoardStore(path)
-    await reopened.open()
-    on_disk = await reopened.get("octo/one")
-    assert reopened.revision == 1 and on_disk is not None and [i.number for i in on_disk.issues] == [1]
+    reopened = await opened(path)
+    assert reopened.revision == 1 and numbers(await reopened.get("issues:octo/one")) == [1]
+    await reopened.close()
+
+
+async def test_a_row_that_is_not_a_valid_entry_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "boards.db"
+    store = await opened(path)
+    await store.save(board("octo/one", 1))
+    await store.close()
+    with sqlite3.connect(path) as raw:
+        raw.execute(
+            "INSERT INTO entries (key, revision, body) VALUES ('issues:bad/row', 9, '{\"kind\": \"nope\"}')"
+        )
+    reopened = await opened(path)
+    assert [e.key for e in await reopened.entries()] == ["issues:octo/one"]
     await reopened.close()
 
 
 async def test_memory_store_works_without_a_file() -> None:
-    store = SQLiteBoardStore(":memory:")
-    await store.open()
+    store = await opened(":memory:")
     await store.save(board("octo/one", 1))
-    assert len(await store.boards()) == 1
+    assert len(await store.entries()) == 1
     await store.close()
 
 
 async def test_missing_directory_fails_with_a_clear_message(tmp_path: Path) -> None:
-    store = SQLiteBoardStore(tmp_path / "nope" / "boards.db")
     with pytest.raises(StoreError, match=r"does not exist.*ISSUEBRIDGE_DB"):
-        await store.open()
+        await opened(tmp_path / "nope" / "boards.db")
 
 
 async def test_a_file_that_is_not_a_database_fails_with_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / "boards.db"
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="cannot be used as a SQLite database"):
-        await SQLiteBoardStore(path).open()
+        await opened(path)
 
 
 async def test_saving_before_open_is_an_error() -> None:
     with pytest.raises(StoreError, match="not open"):
-        await SQLiteBoardStore(":memory:").save(board("octo/one"))
+        await SQLiteStore(":memory:").save(board("octo/one"))

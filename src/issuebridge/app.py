@@ -15,14 +15,14 @@ from issuebridge.dashboard import Dashboard, JsonFormat, WireFormat
 from issuebridge.events import EventHub
 from issuebridge.github import GitHubSource
 from issuebridge.settings import Settings
-from issuebridge.store import SQLiteBoardStore
+from issuebridge.store import SQLiteStore
 from issuebridge.tools import build_mcp_server
 from issuebridge.web.api import api_routes
 from issuebridge.web.mcp import mcp_routes
 from issuebridge.web.page_events import PageFormat
 from issuebridge.web.pages import page_routes
 from issuebridge.web.stream import stream_routes
-from issuebridge.web.templating import BoardFragments, environment
+from issuebridge.web.templating import Fragments, environment
 
 logger = logging.getLogger("issuebridge")
 
@@ -30,10 +30,10 @@ logger = logging.getLogger("issuebridge")
 def create_app(settings: Settings | None = None) -> Starlette:
     """A complete issuebridge server. Each call builds fresh state, so tests can start many."""
     settings = settings or Settings.from_env()
-    store = SQLiteBoardStore(settings.db_path)
+    store = SQLiteStore(settings.db_path)
     hub = EventHub(history_events=settings.event_history)
     env = environment()
-    formats: dict[str, WireFormat] = {"json": JsonFormat(), "html": PageFormat(BoardFragments(env))}
+    formats: dict[str, WireFormat] = {"json": JsonFormat(), "html": PageFormat(Fragments(env))}
     dashboard = Dashboard(store, hub, formats)
     github = GitHubSource(
         settings.github_api_url,
@@ -47,8 +47,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.open()
         logger.info(
-            "issuebridge: %d boards loaded from %s; GitHub API at %s (%s)",
-            len(await store.boards()),
+            "issuebridge: %d entries loaded from %s; GitHub API at %s (%s)",
+            len(await store.entries()),
             settings.db_path,
             settings.github_api_url,
             "with a token" if settings.github_token else "without a token",

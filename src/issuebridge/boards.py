@@ -63,11 +63,6 @@ def parse_repository(value: str) -> str:
     return repository_name(owner, repo)
 
 
-def board_key(repository: str) -> str:
-    """Boards are keyed case-insensitively, as GitHub treats ``Facebook/React`` as ``facebook/react``."""
-    return repository.lower()
-
-
 def _check_repository(value: str) -> str:
     return parse_repository(value)
 
@@ -117,20 +112,55 @@ class Issue(Record):
     html_url: WebUrl | None = None
 
 
-class Board(Record):
-    """One repository's issues as last synced; a later sync of the same repository replaces it whole."""
+Kind = Literal["issues", "pulls", "commits", "panel"]
 
-    repository: RepositoryName
-    state: StateFilter
+
+class Entry(Record):
+    """Anything the dashboard shows: a board fetched from GitHub, or a panel the assistant wrote.
+
+    Every entry has a ``key`` (``issues:owner/repo``, ``panel:weekly-triage``, ...) that names it
+    in the store, in events, and to the tools that remove it. Saving under an existing key
+    replaces that entry whole.
+    """
+
     source: Source
-    issues: list[Issue]
     last_updated: UtcDatetime
     revision: int = 0
-    truncated: bool = False
 
     @property
     def key(self) -> str:
-        return board_key(self.repository)
+        raise NotImplementedError
+
+    @property
+    def related_repository(self) -> str | None:
+        """The repository the entry belongs with on the page, if any."""
+        raise NotImplementedError
+
+
+class RepositoryBoard(Entry):
+    repository: RepositoryName
+    truncated: bool = False
+
+    @property
+    def related_repository(self) -> str | None:
+        return self.repository
+
+
+class IssuesBoard(RepositoryBoard):
+    """One repository's issues as last synced."""
+
+    kind: Literal["issues"] = "issues"
+    state: StateFilter
+    issues: list[Issue]
+
+    @property
+    def key(self) -> str:
+        return issues_key(self.repository)
+
+
+def issues_key(repository: str) -> str:
+    """Keys are case-insensitive, as GitHub treats ``Facebook/React`` as ``facebook/react``."""
+    return f"issues:{repository.lower()}"
 
 
 class SyncIssuesRequest(Record):
@@ -158,17 +188,17 @@ def issue_from_github(item: dict[str, Any]) -> Issue:
         number=item["number"],
         title=item.get("title") or "",
         state=item["state"],
-        labels=[label for raw in item.get("labels") or [] if (label := _label_from_github(raw))],
+        labels=[label for raw in item.get("labels") or [] if (label := label_from_github(raw))],
         author=user.get("login"),
         assignees=[a["login"] for a in item.get("assignees") or [] if a and a.get("login")],
         comments=item.get("comments") or 0,
         created_at=item.get("created_at"),
         updated_at=item.get("updated_at"),
-        html_url=_web_url_or_none(item.get("html_url")),
+        html_url=web_url_or_none(item.get("html_url")),
     )
 
 
-def _web_url_or_none(value: Any) -> str | None:
+def web_url_or_none(value: Any) -> str | None:
     # A link the page must not follow is dropped, not allowed to fail the whole sync.
     try:
         return _check_web_url(value) if isinstance(value, str) and len(value) <= 2048 else None
@@ -176,7 +206,7 @@ def _web_url_or_none(value: Any) -> str | None:
         return None
 
 
-def _label_from_github(raw: Any) -> Label | None:
+def label_from_github(raw: Any) -> Label | None:
     # GitHub's schema allows a label to be a bare name as well as an object.
     if isinstance(raw, str) and raw:
         return Label(name=raw)

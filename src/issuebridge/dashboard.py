@@ -1,67 +1,131 @@
-"""The one place where a sync becomes a stored board and an event on every open page."""
+"""The one place where a write becomes a stored entry and an event on every open page."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NamedTuple, Protocol
 
-from issuebridge.boards import Board, Issue, IssuesDiff, Source, StateFilter, diff_issues, now
+from issuebridge.boards import Issue, IssuesBoard, IssuesDiff, Kind, Source, StateFilter, diff_issues, now
+from issuebridge.curated import CommitsBoard, Panel, PullsBoard
+from issuebridge.entries import AnyEntry, entry_adapter
 from issuebridge.events import Event, EventHub, encode_event
-from issuebridge.store import BoardStore
+from issuebridge.store import DashboardStore
 
 
-class BoardChange(NamedTuple):
-    """One sync as a wire format sees it: the board as stored, what it replaced, and the difference."""
+class Change(NamedTuple):
+    """One write as a wire format sees it: the entry as stored, what it replaced, and for issues
+    boards the difference between the two."""
 
-    board: Board
-    previous: Board | None
-    diff: IssuesDiff
+    entry: AnyEntry
+    previous: AnyEntry | None
+    diff: IssuesDiff | None
+
+
+class Activity(NamedTuple):
+    """A sync in progress or failed: shown on the page, never stored."""
+
+    key: str
+    kind: Kind
+    repository: str
+    done: int = 0
+    total: int | None = None
+    error: str | None = None
 
 
 class WireFormat(Protocol):
-    """How events look on one kind of stream. Each change is encoded once per format."""
+    """How events look on one kind of stream. Each write is encoded once per format."""
 
-    def change(self, change: BoardChange) -> bytes: ...
+    def change(self, change: Change) -> bytes: ...
 
-    def snapshot(self, boards: list[Board], revision: int) -> bytes: ...
+    def removed(self, key: str, revision: int) -> bytes: ...
+
+    def cleared(self, revision: int) -> bytes: ...
+
+    def snapshot(self, entries: list[AnyEntry], revision: int) -> bytes: ...
+
+    def activity(self, activity: Activity) -> bytes: ...
 
 
-def board_payload(board: Board) -> dict[str, Any]:
-    """A board as the JSON API and the JSON event stream show it."""
-    return {
-        "repository": board.repository,
-        "state": board.state,
-        "source": board.source,
-        "issues": [issue.model_dump(mode="json") for issue in board.issues],
-        "last_updated": board.last_updated.isoformat().replace("+00:00", "Z"),
-        "revision": board.revision,
-        "truncated": board.truncated,
-    }
+def entry_payload(entry: AnyEntry) -> dict[str, Any]:
+    """An entry as the JSON API and the JSON event stream show it, with what is derived from it."""
+    payload: dict[str, Any] = {"id": entry.key, **entry_adapter.dump_python(entry, mode="json")}
+    if isinstance(entry, PullsBoard):
+        payload["attention"] = {
+            "drafts": [p.number for p in entry.drafts],
+            "without_reviewers": [p.number for p in entry.without_reviewers],
+            "oldest_open": [p.number for p in entry.oldest_open],
+        }
+    elif isinstance(entry, CommitsBoard):
+        payload["per_day"] = [{"date": day.isoformat(), "count": count} for day, count in entry.per_day]
+        payload["top_authors"] = [{"author": author, "count": count} for author, count in entry.top_authors]
+    return payload
 
 
 class JsonFormat:
-    """The documented JSON events: ``initial_data`` with every board, ``issues_update`` with a whole board."""
+    """The documented JSON events. Issues boards keep the ``issues_update`` of the first release."""
 
-    def change(self, change: BoardChange) -> bytes:
-        return encode_event("issues_update", board_payload(change.board), change.board.revision)
+    def change(self, change: Change) -> bytes:
+        entry = change.entry
+        name = {"issues": "issues_update", "panel": "panel_update"}.get(entry.kind, "board_update")
+        return encode_event(name, entry_payload(entry), entry.revision)
 
-    def snapshot(self, boards: list[Board], revision: int) -> bytes:
-        return encode_event("initial_data", {"boards": [board_payload(board) for board in boards]}, revision)
+    def removed(self, key: str, revision: int) -> bytes:
+        return encode_event("removed", {"id": key}, revision)
+
+    def cleared(self, revision: int) -> bytes:
+        return encode_event("cleared", {}, revision)
+
+    def snapshot(self, entries: list[AnyEntry], revision: int) -> bytes:
+        groups: dict[str, list[dict[str, Any]]] = {
+            "boards": [],
+            "pull_boards": [],
+            "commit_boards": [],
+            "panels": [],
+        }
+        for entry in entries:
+            group = {"issues": "boards", "pulls": "pull_boards", "commits": "commit_boards"}.get(
+                entry.kind, "panels"
+            )
+            groups[group].append(entry_payload(entry))
+        return encode_event("initial_data", groups, revision)
+
+    def activity(self, activity: Activity) -> bytes:
+        data = {"id": activity.key, "kind": activity.kind, "repository": activity.repository}
+        if activity.error is not None:
+            return encode_event("sync_failed", {**data, "message": activity.error}, None)
+        return encode_event("sync_progress", {**data, "done": activity.done, "total": activity.total}, None)
 
 
 class Dashboard:
-    """Writes boards to the store, then announces them to subscribers.
+    """Writes entries to the store, then announces them to subscribers.
 
     Tools and HTTP handlers call this, never the store or the hub directly, so that every write
-    is announced exactly once, in revision order, with its difference from the board it replaced.
+    is announced exactly once, in revision order, with its difference from what it replaced.
+    ``listeners`` are told the key of every entry that changed (the MCP resource notifications).
     """
 
-    def __init__(self, store: BoardStore, hub: EventHub, formats: Mapping[str, WireFormat]) -> None:
+    def __init__(self, store: DashboardStore, hub: EventHub, formats: Mapping[str, WireFormat]) -> None:
         self.store = store
         self.hub = hub
         self.formats = formats
+        self.listeners: list[Callable[[str | None], Awaitable[None]]] = []
         self._write_lock = asyncio.Lock()
+
+    async def put(self, entry: AnyEntry) -> AnyEntry:
+        """Store ``entry`` in place of the one with the same key, and broadcast the change."""
+        async with self._write_lock:  # the diff must be against the revision this one replaces
+            previous = await self.store.get(entry.key)
+            stored = await self.store.save(entry)
+            diff = None
+            if isinstance(stored, IssuesBoard):
+                diff = diff_issues(
+                    previous.issues if isinstance(previous, IssuesBoard) else [], stored.issues
+                )
+            change = Change(stored, previous, diff)
+            self._publish(stored.revision, lambda wire: wire.change(change))
+        await self._tell_listeners(stored.key)
+        return stored
 
     async def sync_issues(
         self,
@@ -71,9 +135,9 @@ class Dashboard:
         state: StateFilter,
         source: Source,
         truncated: bool = False,
-    ) -> Board:
-        """Replace ``repository``'s board with ``issues`` and broadcast the change."""
-        board = Board(
+    ) -> IssuesBoard:
+        """Replace ``repository``'s issues board with ``issues``."""
+        board = IssuesBoard(
             repository=repository,
             state=state,
             source=source,
@@ -81,24 +145,50 @@ class Dashboard:
             last_updated=now(),
             truncated=truncated,
         )
-        async with self._write_lock:  # the diff must be against the revision this one replaces
-            previous = await self.store.get(repository)
-            stored = await self.store.save(board)
-            change = BoardChange(
-                stored, previous, diff_issues(previous.issues if previous else [], stored.issues)
-            )
-            frames = {name: wire.change(change) for name, wire in self.formats.items()}
-            self.hub.publish(Event(stored.revision, frames))
+        stored = await self.put(board)
+        assert isinstance(stored, IssuesBoard)
         return stored
+
+    async def remove(self, key: str) -> bool:
+        async with self._write_lock:
+            revision = await self.store.remove(key)
+            if revision is None:
+                return False
+            self._publish(revision, lambda wire: wire.removed(key, revision))
+        await self._tell_listeners(key)
+        return True
+
+    async def clear(self) -> int:
+        """Remove everything; how many entries there were."""
+        async with self._write_lock:
+            count = len(await self.store.entries())
+            revision = await self.store.clear()
+            self._publish(revision, lambda wire: wire.cleared(revision))
+        await self._tell_listeners(None)
+        return count
+
+    def report(self, activity: Activity) -> None:
+        """Show a sync's progress or failure on open pages (not stored, not replayed)."""
+        self.hub.publish(Event(None, {name: wire.activity(activity) for name, wire in self.formats.items()}))
+
+    async def panels(self) -> list[Panel]:
+        return [entry for entry in await self.store.entries() if isinstance(entry, Panel)]
 
     async def catch_up(self, wire_format: str, last_event_id: int | None) -> tuple[int, list[bytes]]:
         """What a (re)connecting subscriber needs first, and the revision it brings it to.
 
-        The events it missed if the hub still holds them all, otherwise a snapshot of every board.
+        The events it missed if the hub still holds them all, otherwise a snapshot of everything.
         """
         revision = self.store.revision
         missed = None if last_event_id is None else self.hub.missed_since(last_event_id, revision)
         if missed is not None:
             return revision, [event.frames[wire_format] for event in missed]
-        boards = await self.store.boards()
-        return revision, [self.formats[wire_format].snapshot(boards, revision)]
+        entries = await self.store.entries()
+        return revision, [self.formats[wire_format].snapshot(entries, revision)]
+
+    def _publish(self, revision: int, encode: Callable[[WireFormat], bytes]) -> None:
+        self.hub.publish(Event(revision, {name: encode(wire) for name, wire in self.formats.items()}))
+
+    async def _tell_listeners(self, key: str | None) -> None:
+        for listener in self.listeners:
+            await listener(key)

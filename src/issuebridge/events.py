@@ -23,19 +23,23 @@ RETRY_MILLISECONDS = 2000
 RETRY_FRAME = ServerSentEvent(retry=RETRY_MILLISECONDS).encode()
 
 
-def encode_event(name: str, data: dict[str, Any], event_id: int) -> bytes:
+def encode_event(name: str, data: dict[str, Any], event_id: int | None) -> bytes:
     """The wire form of one event: ``id``, ``event`` and a single-line JSON ``data`` field.
 
     ``data`` is ``{"type": name, "data": ...}`` so that a client can route on the payload alone.
+    Events without an id (progress) do not move a client's ``Last-Event-ID``.
     """
     payload = json.dumps({"type": name, "data": data}, separators=(",", ":"), ensure_ascii=False)
-    return ServerSentEvent(data=payload, event=name, id=str(event_id)).encode()
+    return ServerSentEvent(data=payload, event=name, id=None if event_id is None else str(event_id)).encode()
 
 
 class Event(NamedTuple):
-    """An event ready to send: its id (the store revision it announces) and its bytes per wire format."""
+    """An event ready to send: its id (the store revision it announces) and its bytes per wire format.
 
-    id: int
+    Events that announce no revision (sync progress) have no id and are not kept for replay.
+    """
+
+    id: int | None
     frames: Mapping[str, bytes]
 
     @property
@@ -79,7 +83,7 @@ class EventHub:
     ) -> None:
         self._max_queued = max_queued
         self._subscribers: set[Subscription] = set()
-        self._history: deque[Event] = deque()
+        self._history: deque[tuple[int, Event]] = deque()  # (id, event), oldest first
         self._history_events = history_events
         self._history_bytes = history_bytes
         self._history_size = 0
@@ -90,7 +94,8 @@ class EventHub:
 
     def publish(self, event: Event) -> None:
         """Remember one event and hand it to every subscriber; drop those that cannot keep up."""
-        self._remember(event)
+        if event.id is not None:
+            self._remember(event.id, event)
         for subscriber in list(self._subscribers):
             if not subscriber.offer(event):
                 self._subscribers.discard(subscriber)
@@ -105,9 +110,9 @@ class EventHub:
         """
         if last_id == current_id:
             return []
-        if last_id > current_id or not self._history or self._history[0].id > last_id + 1:
+        if last_id > current_id or not self._history or self._history[0][0] > last_id + 1:
             return None
-        return [event for event in self._history if last_id < event.id <= current_id]
+        return [event for event_id, event in self._history if last_id < event_id <= current_id]
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[Subscription]:
@@ -124,10 +129,10 @@ class EventHub:
             subscriber.end()
         self._subscribers.clear()
 
-    def _remember(self, event: Event) -> None:
-        self._history.append(event)
+    def _remember(self, event_id: int, event: Event) -> None:
+        self._history.append((event_id, event))
         self._history_size += event.size
         while self._history and (
             len(self._history) > self._history_events or self._history_size > self._history_bytes
         ):
-            self._history_size -= self._history.popleft().size
+            self._history_size -= self._history.popleft()[1].size

@@ -114,7 +114,7 @@ async def test_a_tool_call_fills_the_open_page_without_reload(
 
 
 async def test_filter_and_sort_survive_live_updates(server: ServerProcess, page: Page) -> None:
-    issues = [
+    issues: list[dict[str, Any]] = [
         {
             "number": n,
             "title": f"{'Crash' if n % 2 else 'Docs'} {n}",

@@ -54,7 +54,7 @@ async def test_tool_call_fills_the_dashboard_live(
         initial = await stream.next()
         assert initial.event == "initial_data" and initial.json() == {
             "type": "initial_data",
-            "data": {"boards": []},
+            "data": {"boards": [], "pull_boards": [], "commit_boards": [], "panels": []},
         }
 
         async with TRANSPORTS[transport](server.url) as client:
@@ -166,7 +166,7 @@ async def test_failures_are_prompt_tool_errors_and_keep_the_board(
         board = (await http.get("/api/dashboard/issues", params={"repository": REPO})).json()
         health = (await http.get("/healthz")).json()
     assert [issue["number"] for issue in board["issues"]] == open_issue_numbers(items)
-    assert health["revision"] == 1 and health["boards"] == 1  # no failed call wrote anything
+    assert health["revision"] == 1 and health["entries"] == 1  # no failed call wrote anything
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

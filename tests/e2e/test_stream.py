@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ async def test_a_resync_sends_the_page_only_what_changed(server: ServerProcess) 
 
     assert delta.event == "board_delta" and delta.id == "2"
     data = delta.json()["data"]
-    assert data["repository"] == "octo/app" and data["count"] == 1000
+    assert data["id"] == "issues:octo/app" and data["group"] == "octo/app" and data["count"] == 1000
     assert [row["number"] for row in data["added"]] == [5000]
     assert [row["number"] for row in data["changed"]] == [1]
     assert data["removed"] == [7]
@@ -67,12 +68,12 @@ async def test_a_new_board_reaches_the_page_whole(server: ServerProcess) -> None
     async with open_event_stream(f"{server.url}/api/dashboard/events?format=html") as page:
         snapshot = await page.next()
         assert snapshot.event == "snapshot" and snapshot.retry == 2000
-        assert snapshot.json()["data"] == {"boards": []}
+        assert snapshot.json()["data"] == {"html": ""}
         await push(server.url, "octo/new", [issue(1, "<img src=x onerror=alert(1)>")])
         board = await page.next()
     assert board.event == "board" and board.id == "1"
     html = board.json()["data"]["html"]
-    assert html.startswith('<section class="board" data-repository="octo/new"')
+    assert html.startswith('<section class="entry board" data-id="issues:octo/new" data-group="octo/new"')
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
 
 
@@ -134,8 +135,11 @@ async def test_after_a_restart_clients_catch_up_from_the_store(
         ) as page:
             snapshot = await page.next()
         assert snapshot.event == "snapshot" and snapshot.id == "3"
-        boards = snapshot.json()["data"]["boards"]
-        assert [b.split('data-repository="')[1].split('"')[0] for b in boards] == ["octo/one", "octo/two"]
+        html = snapshot.json()["data"]["html"]
+        assert re.findall(r'<section class="entry board" data-id="([^"]+)"', html) == [
+            "issues:octo/one",
+            "issues:octo/two",
+        ]
     finally:
         second.stop()
 

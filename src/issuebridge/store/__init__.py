@@ -1,6 +1,6 @@
-"""Persistence for boards behind one small interface, so another backend can slot in."""
+"""Persistence for the dashboard behind one small interface, so another backend can slot in."""
 
-from issuebridge.store.base import BoardStore, StoreError
-from issuebridge.store.sqlite import SQLiteBoardStore
+from issuebridge.store.base import DashboardStore, StoreError
+from issuebridge.store.sqlite import SQLiteStore
 
-__all__ = ["BoardStore", "SQLiteBoardStore", "StoreError"]
+__all__ = ["DashboardStore", "SQLiteStore", "StoreError"]

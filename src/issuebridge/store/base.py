@@ -1,21 +1,21 @@
-"""The interface every board store implements."""
+"""The interface every dashboard store implements."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from issuebridge.boards import Board
+from issuebridge.entries import AnyEntry
 
 
 class StoreError(RuntimeError):
     """The store cannot be opened or written; the message says what to fix."""
 
 
-class BoardStore(Protocol):
-    """Boards keyed by repository (case-insensitively), each replaced whole by a save.
+class DashboardStore(Protocol):
+    """Entries (boards and panels) by key, each replaced whole by a save.
 
-    ``revision`` grows by one with every save and survives restarts; it doubles as the id of
-    the event that announces the save.
+    ``revision`` grows by one with every change (save, remove, clear) and survives restarts;
+    it doubles as the id of the event that announces the change.
     """
 
     @property
@@ -25,12 +25,20 @@ class BoardStore(Protocol):
 
     async def close(self) -> None: ...
 
-    async def save(self, board: Board) -> Board:
-        """Store ``board`` atomically (all or nothing) and return it with its new revision."""
+    async def save(self, entry: AnyEntry) -> AnyEntry:
+        """Store ``entry`` atomically (all or nothing) and return it with its new revision."""
         ...
 
-    async def get(self, repository: str) -> Board | None: ...
+    async def get(self, key: str) -> AnyEntry | None: ...
 
-    async def boards(self) -> list[Board]:
-        """Every board, most recently saved first."""
+    async def entries(self) -> list[AnyEntry]:
+        """Every entry, most recently saved first."""
+        ...
+
+    async def remove(self, key: str) -> int | None:
+        """Remove one entry; the revision of the removal, or None if there was no such entry."""
+        ...
+
+    async def clear(self) -> int:
+        """Remove every entry; the revision of the clearing."""
         ...

@@ -1,21 +1,22 @@
-"""Boards in memory for reads, written through to SQLite so a restart shows the last boards."""
+"""Entries in memory for reads, written through to SQLite so a restart shows the last dashboard."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from issuebridge.boards import Board, board_key
+from issuebridge.entries import AnyEntry, entry_adapter
 from issuebridge.store.base import StoreError
 
 logger = logging.getLogger(__name__)
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS boards (
+CREATE TABLE IF NOT EXISTS entries (
     key TEXT PRIMARY KEY,
     revision INTEGER NOT NULL,
     body TEXT NOT NULL
@@ -28,8 +29,8 @@ INSERT OR IGNORE INTO counters (name, value) VALUES ('revision', 0);
 """
 
 
-class SQLiteBoardStore:
-    """One SQLite file (or ``:memory:``); each save is one transaction, so a board is never half-written.
+class SQLiteStore:
+    """One SQLite file (or ``:memory:``); each change is one transaction, so nothing is half-written.
 
     Reads are served from memory. Writes run in a worker thread, one at a time, so a large
     board does not stall the event loop.
@@ -38,7 +39,7 @@ class SQLiteBoardStore:
     def __init__(self, path: Path | str) -> None:
         self._path = str(path)
         self._connection: sqlite3.Connection | None = None
-        self._boards: dict[str, Board] = {}
+        self._entries: dict[str, AnyEntry] = {}
         self._revision = 0
         self._write_lock = asyncio.Lock()
 
@@ -48,34 +49,66 @@ class SQLiteBoardStore:
 
     async def open(self) -> None:
         self._connection = await asyncio.to_thread(self._connect)
-        self._revision, self._boards = await asyncio.to_thread(self._load, self._connection)
+        self._revision, self._entries = await asyncio.to_thread(self._load, self._connection)
 
     async def close(self) -> None:
         if self._connection is not None:
             connection, self._connection = self._connection, None
             await asyncio.to_thread(connection.close)
 
-    async def save(self, board: Board) -> Board:
-        connection = self._require_connection()
+    async def save(self, entry: AnyEntry) -> AnyEntry:
         async with self._write_lock:
-            stored = board.model_copy(update={"revision": self._revision + 1})
-            await asyncio.to_thread(self._write, connection, stored)
-            self._revision = stored.revision
-            # Re-inserting moves the board to the end: the dict stays in save order.
-            self._boards.pop(stored.key, None)
-            self._boards[stored.key] = stored
+            stored = entry.model_copy(update={"revision": self._revision + 1})
+            body = entry_adapter.dump_json(stored).decode()
+            await self._write(
+                stored.revision,
+                lambda c: c.execute(
+                    "INSERT INTO entries (key, revision, body) VALUES (?, ?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET revision = excluded.revision, body = excluded.body",
+                    (stored.key, stored.revision, body),
+                ),
+            )
+            # Re-inserting moves the entry to the end: the dict stays in save order.
+            self._entries.pop(stored.key, None)
+            self._entries[stored.key] = stored
             return stored
 
-    async def get(self, repository: str) -> Board | None:
-        return self._boards.get(board_key(repository))
+    async def get(self, key: str) -> AnyEntry | None:
+        return self._entries.get(key)
 
-    async def boards(self) -> list[Board]:
-        return list(reversed(self._boards.values()))
+    async def entries(self) -> list[AnyEntry]:
+        return list(reversed(self._entries.values()))
 
-    def _require_connection(self) -> sqlite3.Connection:
+    async def remove(self, key: str) -> int | None:
+        async with self._write_lock:
+            if key not in self._entries:
+                return None
+            revision = self._revision + 1
+            await self._write(revision, lambda c: c.execute("DELETE FROM entries WHERE key = ?", (key,)))
+            del self._entries[key]
+            return revision
+
+    async def clear(self) -> int:
+        async with self._write_lock:
+            revision = self._revision + 1
+            await self._write(revision, lambda c: c.execute("DELETE FROM entries"))
+            self._entries.clear()
+            return revision
+
+    async def _write(self, revision: int, change: Callable[[sqlite3.Connection], object]) -> None:
+        """Apply ``change`` and move the revision counter in one transaction, off the event loop."""
         if self._connection is None:
-            raise StoreError("the board store is not open")
-        return self._connection
+            raise StoreError("the store is not open")
+        connection = self._connection
+
+        def transaction() -> None:
+            with connection:  # commits both statements, or rolls both back
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("UPDATE counters SET value = ? WHERE name = 'revision'", (revision,))
+                change(connection)
+
+        await asyncio.to_thread(transaction)
+        self._revision = revision
 
     def _connect(self) -> sqlite3.Connection:
         if self._path != ":memory:":
@@ -98,24 +131,12 @@ class SQLiteBoardStore:
         return connection
 
     @staticmethod
-    def _load(connection: sqlite3.Connection) -> tuple[int, dict[str, Board]]:
+    def _load(connection: sqlite3.Connection) -> tuple[int, dict[str, AnyEntry]]:
         (revision,) = connection.execute("SELECT value FROM counters WHERE name = 'revision'").fetchone()
-        boards: dict[str, Board] = {}
-        for key, body in connection.execute("SELECT key, body FROM boards ORDER BY revision"):
+        entries: dict[str, AnyEntry] = {}
+        for key, body in connection.execute("SELECT key, body FROM entries ORDER BY revision"):
             try:
-                boards[key] = Board.model_validate_json(body)
+                entries[key] = entry_adapter.validate_json(body)
             except ValidationError:
-                logger.warning("Skipping the stored board %r: its row is not a valid board", key)
-        return revision, boards
-
-    @staticmethod
-    def _write(connection: sqlite3.Connection, board: Board) -> None:
-        body = board.model_dump_json()
-        with connection:  # one transaction: the counter and the board move together or not at all
-            connection.execute("BEGIN IMMEDIATE")
-            connection.execute("UPDATE counters SET value = ? WHERE name = 'revision'", (board.revision,))
-            connection.execute(
-                "INSERT INTO boards (key, revision, body) VALUES (?, ?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET revision = excluded.revision, body = excluded.body",
-                (board.key, board.revision, body),
-            )
+                logger.warning("Skipping the stored entry %r: its row is not a valid entry", key)
+        return revision, entries

@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from issuebridge.boards import InvalidRepository, SyncIssuesRequest, parse_repository
-from issuebridge.dashboard import Dashboard, board_payload
+from issuebridge.boards import InvalidRepository, IssuesBoard, SyncIssuesRequest, issues_key, parse_repository
+from issuebridge.dashboard import Dashboard, entry_payload
 
 
 class BodyTooLarge(Exception):
@@ -48,18 +48,18 @@ def api_routes(dashboard: Dashboard, max_body_bytes: int) -> list[Route]:
         """One board by ``?repository=owner/repo``, or the most recently synced one."""
         requested = request.query_params.get("repository")
         if requested is None:
-            boards = await dashboard.store.boards()
+            boards = [entry for entry in await dashboard.store.entries() if isinstance(entry, IssuesBoard)]
             if not boards:
                 return JSONResponse({"repository": None, "issues": [], "last_updated": None})
-            return JSONResponse(board_payload(boards[0]))
+            return JSONResponse(entry_payload(boards[0]))
         try:
             repository = parse_repository(requested)
         except InvalidRepository as exc:
             return error(400, str(exc))
-        board = await dashboard.store.get(repository)
+        board = await dashboard.store.get(issues_key(repository))
         if board is None:
-            return error(404, f"{repository} is not on the dashboard; sync it first")
-        return JSONResponse(board_payload(board))
+            return error(404, f"{repository} has no issues board on the dashboard; sync it first")
+        return JSONResponse(entry_payload(board))
 
     async def sync_issues(request: Request) -> Response:
         """Validate a pushed board whole, then store and broadcast it; nothing changes on any error."""
@@ -84,7 +84,7 @@ def api_routes(dashboard: Dashboard, max_body_bytes: int) -> list[Route]:
             {
                 "repository": board.repository,
                 "issue_count": len(board.issues),
-                "last_updated": board_payload(board)["last_updated"],
+                "last_updated": entry_payload(board)["last_updated"],
                 "revision": board.revision,
             }
         )
@@ -93,7 +93,7 @@ def api_routes(dashboard: Dashboard, max_body_bytes: int) -> list[Route]:
         return JSONResponse(
             {
                 "status": "ok",
-                "boards": len(await dashboard.store.boards()),
+                "entries": len(await dashboard.store.entries()),
                 "revision": dashboard.store.revision,
                 "subscribers": dashboard.hub.subscriber_count,
             }

@@ -1,45 +1,65 @@
 """The dashboard page's own event format: HTML fragments rendered by the page's macros.
 
-A re-sync sends only the rows that were added or changed and the numbers of those removed, so a
-5,000-issue board does not travel again when three issues changed. Fragments are rendered here,
-once per change, with autoescaping; the page only inserts them.
+A re-sync of an issues board sends only the rows that were added or changed and the numbers of
+those removed, so a 5,000-issue board does not travel again when three issues changed. Other
+entries are small and travel whole. Fragments are rendered here, once per change, with
+autoescaping; the page only places them.
 """
 
 from __future__ import annotations
 
-from issuebridge.boards import Board
-from issuebridge.dashboard import BoardChange
+from issuebridge.boards import IssuesBoard
+from issuebridge.dashboard import Activity, Change
+from issuebridge.entries import AnyEntry
 from issuebridge.events import encode_event
-from issuebridge.web.templating import BoardFragments
+from issuebridge.web.templating import Fragments, group_of
+
+_LABELS = {"issues": "issues", "pulls": "pull requests", "commits": "commits", "panel": "panel"}
 
 
 class PageFormat:
-    """``snapshot`` (every board), ``board`` (one whole board), ``board_delta`` (a re-sync's changes)."""
+    """``snapshot``, ``board`` (one whole entry), ``board_delta``, ``removed``, ``sync_progress``,
+    ``sync_failed``."""
 
-    def __init__(self, fragments: BoardFragments) -> None:
+    def __init__(self, fragments: Fragments) -> None:
         self._fragments = fragments
 
-    def change(self, change: BoardChange) -> bytes:
-        board = change.board
-        if change.previous is None:
-            return encode_event(
-                "board",
-                {"repository": board.repository, "html": self._fragments.section(board)},
-                board.revision,
-            )
+    def change(self, change: Change) -> bytes:
+        entry = change.entry
+        where = {"id": entry.key, "group": group_of(entry)}
+        if (
+            not isinstance(entry, IssuesBoard)
+            or not isinstance(change.previous, IssuesBoard)
+            or change.diff is None
+        ):
+            return encode_event("board", {**where, "html": self._fragments.entry(entry)}, entry.revision)
         diff = change.diff
         data = {
-            "repository": board.repository,
-            "header_html": self._fragments.header(board),
-            "summary_html": self._fragments.summary(board),
+            **where,
+            "header_html": self._fragments.header(entry),
+            "summary_html": self._fragments.summary(entry),
             "added": [{"number": i.number, "html": self._fragments.row(i)} for i in diff.added],
             "changed": [{"number": i.number, "html": self._fragments.row(i)} for i in diff.changed],
             "removed": diff.removed,
-            "count": len(board.issues),
+            "count": len(entry.issues),
         }
-        return encode_event("board_delta", data, board.revision)
+        return encode_event("board_delta", data, entry.revision)
 
-    def snapshot(self, boards: list[Board], revision: int) -> bytes:
-        return encode_event(
-            "snapshot", {"boards": [self._fragments.section(board) for board in boards]}, revision
-        )
+    def removed(self, key: str, revision: int) -> bytes:
+        return encode_event("removed", {"id": key}, revision)
+
+    def cleared(self, revision: int) -> bytes:
+        return self.snapshot([], revision)
+
+    def snapshot(self, entries: list[AnyEntry], revision: int) -> bytes:
+        return encode_event("snapshot", {"html": self._fragments.groups(entries)}, revision)
+
+    def activity(self, activity: Activity) -> bytes:
+        data = {
+            "id": activity.key,
+            "group": activity.repository.lower(),
+            "label": f"{activity.repository} {_LABELS[activity.kind]}",
+        }
+        if activity.error is not None:
+            return encode_event("sync_failed", {**data, "message": activity.error}, None)
+        return encode_event("sync_progress", {**data, "done": activity.done, "total": activity.total}, None)

@@ -17,7 +17,7 @@ def page_routes(dashboard: Dashboard, env: Environment) -> list[BaseRoute]:
 
     async def index(request: Request) -> Response:
         context = {
-            "boards": await dashboard.store.boards(),
+            "entries": await dashboard.store.entries(),
             # The page's script resumes the event stream from here, so nothing is sent twice.
             "revision": dashboard.store.revision,
             "base_url": str(request.base_url).rstrip("/"),

@@ -44,7 +44,7 @@ def stream_routes(dashboard: Dashboard, heartbeat_seconds: float) -> list[Route]
                 for frame in catch_up:
                     yield frame
                 async for event in subscription:
-                    if event.id > revision:  # older ones were part of the catch-up
+                    if event.id is None or event.id > revision:  # older ones were in the catch-up
                         yield event.frames[wire_format]
 
         shutting_down = anyio.Event()

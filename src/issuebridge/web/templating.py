@@ -1,16 +1,24 @@
-"""The Jinja environment and the board fragments rendered from it.
+"""The Jinja environment and the fragments rendered from it.
 
-The page and the live updates come from the same macros (``templates/_board.html``), so a board
-looks the same whether it arrived with the page or through the event stream.
+The page and the live updates come from the same macros (``templates/_*.html``), so an entry looks
+the same whether it arrived with the page or through the event stream.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
-from issuebridge.boards import Board, Issue, now, readable_text_colour, summarize
+from issuebridge.boards import Issue, IssuesBoard, now, readable_text_colour, summarize
+from issuebridge.curated import PullRequest
+from issuebridge.entries import AnyEntry
+from issuebridge.web.markdown import render_markdown
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def iso(value: datetime | None) -> str:
@@ -35,12 +43,26 @@ def ago(value: datetime | None) -> str:
     return "just now"
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Row = TypeVar("Row", Issue, PullRequest)
 
 
-def sorted_for_display(issues: list[Issue]) -> list[Issue]:
+def sorted_for_display(rows: list[Row]) -> list[Row]:
     """Most recently updated first: the page's default order, as on GitHub's and Linear's lists."""
-    return sorted(issues, key=lambda i: (i.updated_at or i.created_at or _EPOCH, i.number), reverse=True)
+    return sorted(rows, key=lambda r: (r.updated_at or r.created_at or _EPOCH, r.number), reverse=True)
+
+
+def group_of(entry: AnyEntry) -> str:
+    """Entries about one repository share a group; a panel about none stands alone."""
+    repository = entry.related_repository
+    return repository.lower() if repository else entry.key
+
+
+def grouped(entries: Iterable[AnyEntry]) -> list[tuple[str, list[AnyEntry]]]:
+    """Entries (newest first) in groups, each group placed where its newest entry is."""
+    groups: dict[str, list[AnyEntry]] = {}
+    for entry in entries:
+        groups.setdefault(group_of(entry), []).append(entry)
+    return list(groups.items())
 
 
 def environment() -> Environment:
@@ -52,25 +74,32 @@ def environment() -> Environment:
     env.filters["iso"] = iso
     env.filters["ago"] = ago
     env.filters["text_colour"] = readable_text_colour
+    env.filters["markdown"] = lambda source: Markup(render_markdown(source))  # noqa: S704 - sanitised
     env.globals["summarize"] = lambda board: summarize(board.issues, now())
     env.globals["sorted_for_display"] = sorted_for_display
+    env.globals["group_of"] = group_of
+    env.globals["grouped"] = grouped
     return env
 
 
-class BoardFragments:
-    """Renders one board, or its parts, to HTML for the page's live updates."""
+class Fragments:
+    """Renders entries, or parts of an issues board, to HTML for the page's live updates."""
 
     def __init__(self, env: Environment) -> None:
-        self._macros = env.get_template("_board.html").module
+        self._board = env.get_template("_board.html").module
+        self._entries = env.get_template("_entries.html").module
 
-    def section(self, board: Board) -> str:
-        return str(self._macros.board_section(board))  # type: ignore[attr-defined]
+    def entry(self, entry: AnyEntry) -> str:
+        return str(self._entries.entry_section(entry))  # type: ignore[attr-defined]
 
-    def header(self, board: Board) -> str:
-        return str(self._macros.board_header(board))  # type: ignore[attr-defined]
+    def groups(self, entries: list[AnyEntry]) -> str:
+        return str(self._entries.all_groups(entries))  # type: ignore[attr-defined]
 
-    def summary(self, board: Board) -> str:
-        return str(self._macros.board_summary(board))  # type: ignore[attr-defined]
+    def header(self, board: IssuesBoard) -> str:
+        return str(self._board.board_header(board))  # type: ignore[attr-defined]
+
+    def summary(self, board: IssuesBoard) -> str:
+        return str(self._board.board_summary(board))  # type: ignore[attr-defined]
 
     def row(self, issue: Issue) -> str:
-        return str(self._macros.issue_row(issue))  # type: ignore[attr-defined]
+        return str(self._board.issue_row(issue))  # type: ignore[attr-defined]
