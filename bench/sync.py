@@ -52,9 +52,7 @@ async def main() -> None:
     with FakeGitHub() as fake, tempfile.TemporaryDirectory() as workdir:
         for count in (1000, 5000):
             fake.add_repo(f"bench/r{count}", [make_issue(f"bench/r{count}", n) for n in range(1, count + 1)])
-        server = start_server(
-            Path(workdir), {"GITHUB_API_URL": fake.url, "ISSUEBRIDGE_DB": f"{workdir}/b.db"}
-        )
+        server = start_server(Path(workdir), {"GITHUB_API_URL": fake.url, "ISSUEBRIDGE_DB": f"{workdir}/b.db"})
         try:
             rss_before = rss_kib(server)
             for latency in (0.0, 0.1):

@@ -169,9 +169,7 @@ def make_issue(
         "body": body,
         "reactions": {
             "url": f"{url}/reactions",
-            **dict.fromkeys(
-                ("total_count", "+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes"), 0
-            ),
+            **dict.fromkeys(("total_count", "+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes"), 0),
         },
         "timeline_url": f"{url}/timeline",
         "performed_via_github_app": None,
@@ -297,9 +295,7 @@ class FakeGitHub:
 
     # -- request handling (called from server threads) --------------------------------------
 
-    def _respond(
-        self, method: str, path: str, pairs: list[tuple[str, str]], headers: dict[str, str]
-    ) -> _Reply:
+    def _respond(self, method: str, path: str, pairs: list[tuple[str, str]], headers: dict[str, str]) -> _Reply:
         """Decide the answer; order mirrors GitHub: auth, then rate limit, then routing."""
         with self._lock:
             if self.fail_next > 0:
@@ -425,9 +421,7 @@ class _Handler(BaseHTTPRequestHandler):
         out.update(fake._rate_headers(reply))
 
         with fake._lock:
-            fake.requests.append(
-                RecordedRequest(self.command, split.path, dict(pairs), headers, reply.status)
-            )
+            fake.requests.append(RecordedRequest(self.command, split.path, dict(pairs), headers, reply.status))
         self.send_response(reply.status)
         for key, value in out.items():
             self.send_header(key, value)

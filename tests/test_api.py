@@ -20,9 +20,7 @@ def issue(number: int, **fields: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        db_path=tmp_path / "boards.db", max_body_bytes=64 * 1024, github_api_url="http://127.0.0.1:9"
-    )
+    settings = Settings(db_path=tmp_path / "boards.db", max_body_bytes=64 * 1024, github_api_url="http://127.0.0.1:9")
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
@@ -91,10 +89,7 @@ def test_repository_lookup_is_case_insensitive_and_validated(client: TestClient)
     push(client, {"repository": "Octo/App", "issues": [issue(1)]})
     assert client.get("/api/dashboard/issues?repository=octo/app").json()["repository"] == "Octo/App"
     missing = client.get("/api/dashboard/issues?repository=octo/other")
-    assert (
-        missing.status_code == 404
-        and "octo/other has no issues board on the dashboard" in missing.json()["error"]
-    )
+    assert missing.status_code == 404 and "octo/other has no issues board on the dashboard" in missing.json()["error"]
     bad = client.get("/api/dashboard/issues", params={"repository": "../etc/passwd"})
     assert bad.status_code == 400
     assert "is not a valid GitHub owner" in bad.json()["error"]
@@ -123,9 +118,7 @@ def test_repository_lookup_is_case_insensitive_and_validated(client: TestClient)
         (["octo/app"], "(body)"),
     ],
 )
-def test_wrong_shapes_get_422_naming_the_field_and_change_nothing(
-    client: TestClient, body: Any, field: str
-) -> None:
+def test_wrong_shapes_get_422_naming_the_field_and_change_nothing(client: TestClient, body: Any, field: str) -> None:
     push(client, {"repository": "octo/app", "issues": [issue(1)]})
     response = push(client, body)
     assert response.status_code == 422
@@ -163,9 +156,7 @@ def test_oversized_bodies_get_413_whether_declared_or_streamed(client: TestClien
             yield b'{"number": 1, "title": "' + b"x" * 1000 + b'", "state": "open"},'
         yield b"]}"
 
-    response = client.post(
-        "/api/dashboard/sync-issues", content=chunks(), headers={"content-type": "application/json"}
-    )
+    response = client.post("/api/dashboard/sync-issues", content=chunks(), headers={"content-type": "application/json"})
     assert response.status_code == 413
     assert client.get("/api/dashboard/issues").json()["repository"] is None
 
@@ -176,9 +167,7 @@ def test_page_renders_boards_with_hostile_text_escaped(client: TestClient) -> No
         {
             "repository": "octo/app",
             "issues": [
-                issue(
-                    5, title=HOSTILE, labels=[{"name": "<b>label</b>", "color": "00ff00"}], author="<i>x</i>"
-                )
+                issue(5, title=HOSTILE, labels=[{"name": "<b>label</b>", "color": "00ff00"}], author="<i>x</i>")
             ],
         },
     )

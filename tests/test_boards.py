@@ -111,9 +111,7 @@ def test_issue_rejects_script_urls_and_bad_colours() -> None:
     with pytest.raises(ValidationError, match="html_url"):
         Issue(number=1, title="x", state="open", html_url="javascript:alert(1)")
     with pytest.raises(ValidationError, match="color"):
-        Issue.model_validate(
-            {"number": 1, "title": "x", "state": "open", "labels": [{"name": "a", "color": "#fff"}]}
-        )
+        Issue.model_validate({"number": 1, "title": "x", "state": "open", "labels": [{"name": "a", "color": "#fff"}]})
 
 
 def test_sync_request_rejects_unknown_fields_and_names_the_field() -> None:

@@ -24,23 +24,17 @@ def mixed_items(repo: str, count: int) -> list[dict[str, Any]]:
         if n % 5 == 0:
             items.append(make_pull_request(repo, n))
         else:
-            items.append(
-                make_issue(repo, n, state="closed" if n % 3 == 0 else "open", labels=[("bug", "d73a4a")])
-            )
+            items.append(make_issue(repo, n, state="closed" if n % 3 == 0 else "open", labels=[("bug", "d73a4a")]))
     return items
 
 
 def source(fake: FakeGitHub, token: str | None = None, **kwargs: Any) -> GitHubSource:
-    return GitHubSource(
-        fake.url, token, timeout=kwargs.pop("timeout", 5.0), max_issues=kwargs.pop("max_issues", 10_000)
-    )
+    return GitHubSource(fake.url, token, timeout=kwargs.pop("timeout", 5.0), max_items=kwargs.pop("max_items", 10_000))
 
 
 def expected_numbers(items: list[dict[str, Any]], state: str) -> set[int]:
     return {
-        item["number"]
-        for item in items
-        if "pull_request" not in item and (state == "all" or item["state"] == state)
+        item["number"] for item in items if "pull_request" not in item and (state == "all" or item["state"] == state)
     }
 
 
@@ -49,9 +43,9 @@ async def test_fetches_every_page_and_leaves_pull_requests_out(fake_github: Fake
     items = mixed_items("octo/app", 260)
     fake_github.add_repo("octo/app", items)
     fetched = await source(fake_github).list_issues("octo", "app", state)  # type: ignore[arg-type]
-    assert {issue.number for issue in fetched.issues} == expected_numbers(items, state)
-    assert len(fetched.issues) == len(expected_numbers(items, state))  # no duplicates across pages
-    assert fetched.pull_requests_skipped == sum(
+    assert {issue.number for issue in fetched.items} == expected_numbers(items, state)
+    assert len(fetched.items) == len(expected_numbers(items, state))  # no duplicates across pages
+    assert fetched.skipped == sum(
         1 for item in items if "pull_request" in item and (state == "all" or item["state"] == state)
     )
     assert not fetched.truncated
@@ -71,8 +65,8 @@ async def test_sends_the_token_as_a_bearer_token(fake_github: FakeGitHub) -> Non
 
 async def test_stops_at_the_limit_and_says_so(fake_github: FakeGitHub) -> None:
     fake_github.add_repo("octo/app", [make_issue("octo/app", n) for n in range(1, 251)])
-    fetched = await source(fake_github, max_issues=120).list_issues("octo", "app", "open")
-    assert len(fetched.issues) == 120 and fetched.truncated
+    fetched = await source(fake_github, max_items=120).list_issues("octo", "app", "open")
+    assert len(fetched.items) == 120 and fetched.truncated
     assert len([r for r in fake_github.requests if r.path.endswith("/issues")]) == 2
 
 
@@ -88,7 +82,7 @@ async def test_a_bad_token_says_so_without_showing_it(fake_github: FakeGitHub) -
             await source(fake, "ghp_wrong_secret").list_issues("octo", "app", "open")
         assert "ghp_wrong_secret" not in str(info.value)
         fetched = await source(fake, "right-token").list_issues("octo", "app", "open")
-        assert len(fetched.issues) == 2
+        assert len(fetched.items) == 2
 
 
 async def test_a_rate_limit_fails_at_once_and_says_when_it_resets(fake_github: FakeGitHub) -> None:
@@ -96,9 +90,7 @@ async def test_a_rate_limit_fails_at_once_and_says_when_it_resets(fake_github: F
     fake_github.rate_limited = True
     fake_github.rate_limit_reset = int(time.time()) + 30 * 60
     started = time.monotonic()
-    with pytest.raises(
-        RateLimited, match=r"resets at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in about 30 min\)"
-    ) as info:
+    with pytest.raises(RateLimited, match=r"resets at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in about 30 min\)") as info:
         await source(fake_github).list_issues("octo", "app", "open")
     assert time.monotonic() - started < 2
     assert abs(info.value.reset_at.timestamp() - fake_github.rate_limit_reset) < 5
@@ -109,7 +101,7 @@ async def test_server_errors_are_retried_then_succeed(fake_github: FakeGitHub) -
     fake_github.add_repo("octo/app", mixed_items("octo/app", 3))
     fake_github.fail_next = 1
     fetched = await source(fake_github).list_issues("octo", "app", "open")
-    assert len(fetched.issues) == 2
+    assert len(fetched.items) == 2
     assert [r.status for r in fake_github.requests] == [500, 200]
 
 
@@ -122,7 +114,7 @@ async def test_persistent_server_errors_give_up_with_a_clear_error(fake_github: 
 
 
 async def test_an_unreachable_api_fails_promptly() -> None:
-    unreachable = GitHubSource(f"http://127.0.0.1:{free_port()}", None, timeout=2, max_issues=10)
+    unreachable = GitHubSource(f"http://127.0.0.1:{free_port()}", None, timeout=2, max_items=10)
     started = time.monotonic()
     with pytest.raises(GitHubUnavailable, match=r"Could not reach the GitHub API at http://127\.0\.0\.1"):
         await unreachable.list_issues("octo", "app", "open")
@@ -140,7 +132,5 @@ async def test_concurrent_syncs_share_one_source(fake_github: FakeGitHub) -> Non
     fake_github.add_repo("octo/one", mixed_items("octo/one", 150))
     fake_github.add_repo("octo/two", mixed_items("octo/two", 120))
     github = source(fake_github)
-    one, two = await asyncio.gather(
-        github.list_issues("octo", "one", "all"), github.list_issues("octo", "two", "all")
-    )
-    assert len(one.issues) == 120 and len(two.issues) == 96
+    one, two = await asyncio.gather(github.list_issues("octo", "one", "all"), github.list_issues("octo", "two", "all"))
+    assert len(one.items) == 120 and len(two.items) == 96

@@ -23,7 +23,7 @@ def test_reads_every_documented_variable() -> None:
             "ISSUEBRIDGE_DB": "/var/lib/issuebridge/boards.db",
             "ISSUEBRIDGE_PUBLIC_URL": "https://dash.example.com/",
             "ISSUEBRIDGE_GITHUB_TIMEOUT": "5.5",
-            "ISSUEBRIDGE_MAX_ISSUES": "300",
+            "ISSUEBRIDGE_MAX_ITEMS": "300",
             "ISSUEBRIDGE_HEARTBEAT_SECONDS": "3",
             "ISSUEBRIDGE_MAX_BODY_BYTES": "1000",
             "ISSUEBRIDGE_EVENT_HISTORY": "16",
@@ -35,7 +35,7 @@ def test_reads_every_documented_variable() -> None:
     assert settings.db_path == Path("/var/lib/issuebridge/boards.db")
     assert settings.public_url == "https://dash.example.com"
     assert settings.github_timeout == 5.5
-    assert settings.max_issues == 300
+    assert settings.max_items == 300
     assert settings.heartbeat_seconds == 3
     assert settings.max_body_bytes == 1000
     assert settings.event_history == 16
@@ -52,8 +52,8 @@ def test_token_never_appears_in_repr() -> None:
 @pytest.mark.parametrize(
     ("name", "value", "fragment"),
     [
-        ("ISSUEBRIDGE_MAX_ISSUES", "many", "ISSUEBRIDGE_MAX_ISSUES must be a whole number, got 'many'"),
-        ("ISSUEBRIDGE_MAX_ISSUES", "0", "greater than zero"),
+        ("ISSUEBRIDGE_MAX_ITEMS", "many", "ISSUEBRIDGE_MAX_ITEMS must be a whole number, got 'many'"),
+        ("ISSUEBRIDGE_MAX_ITEMS", "0", "greater than zero"),
         ("ISSUEBRIDGE_GITHUB_TIMEOUT", "-1", "greater than zero"),
         ("ISSUEBRIDGE_GITHUB_TIMEOUT", "soon", "ISSUEBRIDGE_GITHUB_TIMEOUT must be a number"),
         ("GITHUB_API_URL", "api.github.com", "GITHUB_API_URL must be an http(s) URL"),

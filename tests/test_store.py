@@ -90,9 +90,7 @@ async def test_a_failed_write_changes_nothing(tmp_path: Path) -> None:
     await store.save(board("octo/one", 1))
     # Make SQLite itself refuse the next write, after the revision counter has moved.
     with sqlite3.connect(path) as raw:
-        raw.execute(
-            "CREATE TRIGGER refuse BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
-        )
+        raw.execute("CREATE TRIGGER refuse BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
     with pytest.raises(sqlite3.IntegrityError, match="disk says no"):
         await store.save(board("octo/one", 7, 8, 9))
     assert store.revision == 1 and numbers(await store.get("issues:octo/one")) == [1]
@@ -109,9 +107,7 @@ async def test_a_row_that_is_not_a_valid_entry_is_skipped(tmp_path: Path) -> Non
     await store.save(board("octo/one", 1))
     await store.close()
     with sqlite3.connect(path) as raw:
-        raw.execute(
-            "INSERT INTO entries (key, revision, body) VALUES ('issues:bad/row', 9, '{\"kind\": \"nope\"}')"
-        )
+        raw.execute("INSERT INTO entries (key, revision, body) VALUES ('issues:bad/row', 9, '{\"kind\": \"nope\"}')")
     reopened = await opened(path)
     assert [e.key for e in await reopened.entries()] == ["issues:octo/one"]
     await reopened.close()

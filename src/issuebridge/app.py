@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.github_api_url,
         settings.github_token,
         timeout=settings.github_timeout,
-        max_issues=settings.max_issues,
+        max_items=settings.max_items,
     )
     mcp = build_mcp_server(dashboard, github, settings)
 

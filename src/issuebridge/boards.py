@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -35,8 +35,7 @@ def validate_owner(owner: str) -> str:
     """Return ``owner`` if GitHub allows it as a user or organisation name."""
     if not _OWNER.fullmatch(owner):
         raise InvalidRepository(
-            f"{owner!r} is not a valid GitHub owner: use 1-39 letters, digits or hyphens, "
-            "not starting with a hyphen"
+            f"{owner!r} is not a valid GitHub owner: use 1-39 letters, digits or hyphens, not starting with a hyphen"
         )
     return owner
 
@@ -92,9 +91,7 @@ class Record(BaseModel):
 
 class Label(Record):
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    color: Annotated[str, StringConstraints(pattern=_HEX_COLOUR.pattern, to_lower=True)] = (
-        DEFAULT_LABEL_COLOUR
-    )
+    color: Annotated[str, StringConstraints(pattern=_HEX_COLOUR.pattern, to_lower=True)] = DEFAULT_LABEL_COLOUR
 
 
 class Issue(Record):
@@ -171,6 +168,28 @@ class SyncIssuesRequest(Record):
     repository: RepositoryName
     issues: Annotated[list[Issue], Field(max_length=10_000)]
     state: StateFilter = "all"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _Dated(Protocol):
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def updated_at(self) -> datetime | None: ...
+
+    @property
+    def created_at(self) -> datetime | None: ...
+
+
+Row = TypeVar("Row", bound=_Dated)
+
+
+def sorted_for_display(rows: list[Row]) -> list[Row]:
+    """Most recently updated first: the page's default order, as on GitHub's and Linear's lists."""
+    return sorted(rows, key=lambda r: (r.updated_at or r.created_at or _EPOCH, r.number), reverse=True)
 
 
 def now() -> datetime:

@@ -123,9 +123,7 @@ class PanelItem(Record):
     title: Annotated[str, StringConstraints(min_length=1, max_length=300)]
     url: WebUrl | None = None
     note: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    tags: Annotated[
-        list[Annotated[str, StringConstraints(min_length=1, max_length=50)]], Field(max_length=20)
-    ] = []
+    tags: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=50)]], Field(max_length=20)] = []
 
 
 class Panel(Entry):
@@ -176,9 +174,7 @@ def pull_from_github(item: dict[str, Any]) -> PullRequest:
         merged=bool(item.get("merged_at")),
         author=user.get("login"),
         labels=[label for raw in item.get("labels") or [] if (label := label_from_github(raw))],
-        requested_reviewers=[
-            r["login"] for r in item.get("requested_reviewers") or [] if r and r.get("login")
-        ],
+        requested_reviewers=[r["login"] for r in item.get("requested_reviewers") or [] if r and r.get("login")],
         head=str((item.get("head") or {}).get("ref") or "")[:256],
         base=str((item.get("base") or {}).get("ref") or "")[:256],
         created_at=item.get("created_at"),

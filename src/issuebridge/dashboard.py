@@ -33,6 +33,13 @@ class Activity(NamedTuple):
     error: str | None = None
 
 
+class Touched(NamedTuple):
+    """An entry a write changed, as the MCP resource notifications need it."""
+
+    key: str
+    repository: str | None
+
+
 class WireFormat(Protocol):
     """How events look on one kind of stream. Each write is encoded once per format."""
 
@@ -84,9 +91,7 @@ class JsonFormat:
             "panels": [],
         }
         for entry in entries:
-            group = {"issues": "boards", "pulls": "pull_boards", "commits": "commit_boards"}.get(
-                entry.kind, "panels"
-            )
+            group = {"issues": "boards", "pulls": "pull_boards", "commits": "commit_boards"}.get(entry.kind, "panels")
             groups[group].append(entry_payload(entry))
         return encode_event("initial_data", groups, revision)
 
@@ -102,14 +107,14 @@ class Dashboard:
 
     Tools and HTTP handlers call this, never the store or the hub directly, so that every write
     is announced exactly once, in revision order, with its difference from what it replaced.
-    ``listeners`` are told the key of every entry that changed (the MCP resource notifications).
+    ``listeners`` are told which entries every write touched (the MCP resource notifications).
     """
 
     def __init__(self, store: DashboardStore, hub: EventHub, formats: Mapping[str, WireFormat]) -> None:
         self.store = store
         self.hub = hub
         self.formats = formats
-        self.listeners: list[Callable[[str | None], Awaitable[None]]] = []
+        self.listeners: list[Callable[[list[Touched]], Awaitable[None]]] = []
         self._write_lock = asyncio.Lock()
 
     async def put(self, entry: AnyEntry) -> AnyEntry:
@@ -119,12 +124,10 @@ class Dashboard:
             stored = await self.store.save(entry)
             diff = None
             if isinstance(stored, IssuesBoard):
-                diff = diff_issues(
-                    previous.issues if isinstance(previous, IssuesBoard) else [], stored.issues
-                )
+                diff = diff_issues(previous.issues if isinstance(previous, IssuesBoard) else [], stored.issues)
             change = Change(stored, previous, diff)
             self._publish(stored.revision, lambda wire: wire.change(change))
-        await self._tell_listeners(stored.key)
+        await self._tell_listeners([Touched(stored.key, stored.related_repository)])
         return stored
 
     async def sync_issues(
@@ -151,21 +154,22 @@ class Dashboard:
 
     async def remove(self, key: str) -> bool:
         async with self._write_lock:
+            entry = await self.store.get(key)
             revision = await self.store.remove(key)
-            if revision is None:
+            if entry is None or revision is None:
                 return False
             self._publish(revision, lambda wire: wire.removed(key, revision))
-        await self._tell_listeners(key)
+        await self._tell_listeners([Touched(key, entry.related_repository)])
         return True
 
     async def clear(self) -> int:
         """Remove everything; how many entries there were."""
         async with self._write_lock:
-            count = len(await self.store.entries())
+            entries = await self.store.entries()
             revision = await self.store.clear()
             self._publish(revision, lambda wire: wire.cleared(revision))
-        await self._tell_listeners(None)
-        return count
+        await self._tell_listeners([Touched(e.key, e.related_repository) for e in entries])
+        return len(entries)
 
     def report(self, activity: Activity) -> None:
         """Show a sync's progress or failure on open pages (not stored, not replayed)."""
@@ -189,6 +193,6 @@ class Dashboard:
     def _publish(self, revision: int, encode: Callable[[WireFormat], bytes]) -> None:
         self.hub.publish(Event(revision, {name: encode(wire) for name, wire in self.formats.items()}))
 
-    async def _tell_listeners(self, key: str | None) -> None:
+    async def _tell_listeners(self, touched: list[Touched]) -> None:
         for listener in self.listeners:
-            await listener(key)
+            await listener(touched)

@@ -78,9 +78,7 @@ class Subscription:
 class EventHub:
     """Fan-out of encoded events to every current subscriber, in publish order, with replay."""
 
-    def __init__(
-        self, max_queued: int = 256, history_events: int = 512, history_bytes: int = 64 << 20
-    ) -> None:
+    def __init__(self, max_queued: int = 256, history_events: int = 512, history_bytes: int = 64 << 20) -> None:
         self._max_queued = max_queued
         self._subscribers: set[Subscription] = set()
         self._history: deque[tuple[int, Event]] = deque()  # (id, event), oldest first
@@ -132,7 +130,5 @@ class EventHub:
     def _remember(self, event_id: int, event: Event) -> None:
         self._history.append((event_id, event))
         self._history_size += event.size
-        while self._history and (
-            len(self._history) > self._history_events or self._history_size > self._history_bytes
-        ):
+        while self._history and (len(self._history) > self._history_events or self._history_size > self._history_bytes):
             self._history_size -= self._history.popleft()[1].size

@@ -7,10 +7,10 @@ GitHub's full typed models would cost time and break on schema drift for fields 
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 from githubkit import GitHub, GitHubCore
@@ -27,6 +27,7 @@ from githubkit.retry import RetryOption
 from pydantic import ValidationError
 
 from issuebridge.boards import Issue, StateFilter, is_pull_request, issue_from_github
+from issuebridge.curated import Commit, PullRequest, commit_from_github, pull_from_github
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ class AuthenticationFailed(GitHubError):
     pass
 
 
+class RepositoryEmpty(GitHubError):
+    pass
+
+
 class RateLimited(GitHubError):
     def __init__(self, message: str, reset_at: datetime) -> None:
         super().__init__(message)
@@ -56,10 +61,15 @@ class GitHubUnavailable(GitHubError):
     pass
 
 
+Item = TypeVar("Item")
+# Called after each page with (pages done, total pages if known).
+Progress = Callable[[int, int | None], Awaitable[None]]
+
+
 @dataclass(frozen=True, slots=True)
-class FetchedIssues:
-    issues: list[Issue]
-    pull_requests_skipped: int
+class Fetched(Generic[Item]):
+    items: list[Item]
+    skipped: int
     truncated: bool
 
 
@@ -98,9 +108,9 @@ def retry_server_errors(exc: GitHubException, retry_count: int) -> RetryOption:
 class GitHubSource:
     """Reads from the GitHub REST API at ``api_url`` (github.com, GitHub Enterprise, or a test fake)."""
 
-    def __init__(self, api_url: str, token: str | None, *, timeout: float, max_issues: int) -> None:
+    def __init__(self, api_url: str, token: str | None, *, timeout: float, max_items: int) -> None:
         self.api_url = api_url
-        self.max_issues = max_issues
+        self.max_items = max_items
         self._github = GitHub(
             BearerToken(token) if token else None,
             base_url=api_url,
@@ -112,41 +122,107 @@ class GitHubSource:
             ssl_verify=httpx.create_ssl_context(),
         )
 
-    async def list_issues(self, owner: str, repo: str, state: StateFilter) -> FetchedIssues:
-        """Every issue of ``owner/repo`` in ``state`` (all pages), pull requests left out.
-
-        Stops after ``max_issues`` issues and says so, rather than fetching without bound.
-        """
-        # One HTTP client (and so one kept-alive connection) for all pages of this sync.
-        async with self._github:
-            return await self._list_issues(owner, repo, state)
-
-    async def _list_issues(self, owner: str, repo: str, state: StateFilter) -> FetchedIssues:
-        issues: list[Issue] = []
-        skipped = 0
-        truncated = False
-        response = await self._call(
+    async def list_issues(
+        self, owner: str, repo: str, state: StateFilter, progress: Progress | None = None
+    ) -> Fetched[Issue]:
+        """Every issue of ``owner/repo`` in ``state`` (all pages); pull requests are skipped."""
+        return await self._collect(
             owner,
             repo,
-            self._github.rest.issues.async_list_for_repo(owner, repo, state=state, per_page=PER_PAGE),
+            lambda: self._github.rest.issues.async_list_for_repo(owner, repo, state=state, per_page=PER_PAGE),
+            lambda item: None if is_pull_request(item) else _parse(issue_from_github, item),
+            progress,
         )
-        while True:
-            for item in _items(response):
-                if is_pull_request(item):
-                    skipped += 1
-                    continue
-                if len(issues) >= self.max_issues:
-                    truncated = True
-                    break
-                issues.append(_issue(item))
-            next_url = response.raw_response.links.get("next", {}).get("url")
-            if truncated or not next_url:
-                return FetchedIssues(issues, skipped, truncated)
-            response = await self._call(owner, repo, self._github.arequest("GET", next_url))
 
-    async def _call(self, owner: str, repo: str, request: Any) -> Response[Any]:
+    async def list_pulls(
+        self, owner: str, repo: str, state: StateFilter, progress: Progress | None = None
+    ) -> Fetched[PullRequest]:
+        """Every pull request of ``owner/repo`` in ``state`` (all pages)."""
+        return await self._collect(
+            owner,
+            repo,
+            lambda: self._github.rest.pulls.async_list(owner, repo, state=state, per_page=PER_PAGE),
+            lambda item: _parse(pull_from_github, item),
+            progress,
+        )
+
+    async def list_commits(
+        self,
+        owner: str,
+        repo: str,
+        *,
+        branch: str | None,
+        since: datetime,
+        until: datetime | None,
+        progress: Progress | None = None,
+    ) -> Fetched[Commit]:
+        """The commits of ``branch`` (the default branch if None) between ``since`` and ``until``.
+
+        An empty repository has no commits rather than being an error.
+        """
+        options: dict[str, Any] = {"since": since, "per_page": PER_PAGE}
+        if branch:
+            options["sha"] = branch
+        if until:
+            options["until"] = until
         try:
-            response: Response[Any] = await request
+            return await self._collect(
+                owner,
+                repo,
+                lambda: self._github.rest.repos.async_list_commits(owner, repo, **options),
+                lambda item: _parse(commit_from_github, item),
+                progress,
+            )
+        except RepositoryEmpty:
+            return Fetched([], 0, False)
+        except RepositoryNotFound:
+            if branch:
+                raise RepositoryNotFound(
+                    f"GitHub found no branch {branch!r} in {owner}/{repo}, or no such repository (404). "
+                    "Check the branch name, or leave it out for the default branch."
+                ) from None
+            raise
+
+    async def _collect(
+        self,
+        owner: str,
+        repo: str,
+        first_page: Callable[[], Awaitable[Response[Any]]],
+        keep: Callable[[dict[str, Any]], Item | None],
+        progress: Progress | None,
+    ) -> Fetched[Item]:
+        """Follow the ``Link: next`` pages from ``first_page``, keeping what ``keep`` maps.
+
+        Stops after ``max_items`` items and says so, rather than fetching without bound. One HTTP
+        client (and so one kept-alive connection) serves all pages.
+        """
+        items: list[Item] = []
+        skipped = 0
+        async with self._github:
+            response = await self._call(owner, repo, first_page())
+            pages_done = 1
+            while True:
+                links = response.raw_response.links
+                total = _last_page(response) or (None if "next" in links else pages_done)
+                if progress is not None:
+                    await progress(pages_done, total)
+                for item in _items(response):
+                    kept = keep(item)
+                    if kept is None:
+                        skipped += 1
+                    elif len(items) >= self.max_items:
+                        return Fetched(items, skipped, truncated=True)
+                    else:
+                        items.append(kept)
+                next_url = links.get("next", {}).get("url")
+                if not next_url:
+                    return Fetched(items, skipped, truncated=False)
+                response = await self._call(owner, repo, self._github.arequest("GET", next_url))
+                pages_done += 1
+
+    async def _call(self, owner: str, repo: str, request: Awaitable[Response[Any]]) -> Response[Any]:
+        try:
+            response = await request
         except GitHubException as exc:
             raise self._explain(exc, f"{owner}/{repo}") from None
         return response
@@ -175,6 +251,8 @@ class GitHubSource:
                     "Check the owner and name; for a private repository set GITHUB_TOKEN "
                     "to a token with access."
                 )
+            if status == 409 and "empty" in message.lower():
+                return RepositoryEmpty(f"{repository} is an empty repository.")
             if status == 401:
                 return AuthenticationFailed(
                     "GitHub rejected the token (401 Bad credentials): GITHUB_TOKEN is wrong, expired or "
@@ -193,8 +271,7 @@ class GitHubSource:
             return GitHubError(f"GitHub answered {status} for {repository}: {message}")
         if isinstance(exc, RequestTimeout):
             return GitHubUnavailable(
-                f"The GitHub API at {self.api_url} did not answer in time. "
-                "Try again, or check GITHUB_API_URL."
+                f"The GitHub API at {self.api_url} did not answer in time. Try again, or check GITHUB_API_URL."
             )
         logger.warning("GitHub request failed: %s", type(exc.__cause__ or exc).__name__)
         return GitHubUnavailable(
@@ -212,14 +289,21 @@ def _items(response: Response[Any]) -> list[dict[str, Any]]:
     return [item for item in items if isinstance(item, dict)]
 
 
-def _issue(item: dict[str, Any]) -> Issue:
+def _parse(parse: Callable[[dict[str, Any]], Item], item: dict[str, Any]) -> Item:
     try:
-        return issue_from_github(item)
+        return parse(item)
     except (KeyError, TypeError, ValidationError) as exc:
-        number = item.get("number", "?")
-        raise GitHubUnavailable(
-            f"GitHub sent issue #{number} in a shape issuebridge cannot read: {exc}"
-        ) from None
+        what = item.get("number") or item.get("sha") or "?"
+        raise GitHubUnavailable(f"GitHub sent item {what} in a shape issuebridge cannot read: {exc}") from None
+
+
+def _last_page(response: Response[Any]) -> int | None:
+    """The page count from the ``Link: rel="last"`` URL, when GitHub gives one."""
+    url = response.raw_response.links.get("last", {}).get("url")
+    if not url:
+        return None
+    page = httpx.URL(url).params.get("page", "")
+    return int(page) if page.isdigit() else None
 
 
 def _github_message(response: Response[Any]) -> str:

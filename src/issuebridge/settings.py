@@ -31,7 +31,7 @@ class Settings:
     db_path: Path = Path("issuebridge.db")
     public_url: str | None = None
     github_timeout: float = 20.0
-    max_issues: int = 10_000
+    max_items: int = 10_000
     heartbeat_seconds: float = 15.0
     max_body_bytes: int = 10 * 1024 * 1024
     event_history: int = 512
@@ -54,7 +54,7 @@ class Settings:
             db_path=Path(env.get("ISSUEBRIDGE_DB", "").strip() or "issuebridge.db"),
             public_url=public_url.rstrip("/") if public_url else None,
             github_timeout=_positive(env, "ISSUEBRIDGE_GITHUB_TIMEOUT", float, 20.0),
-            max_issues=_positive(env, "ISSUEBRIDGE_MAX_ISSUES", int, 10_000),
+            max_items=_positive(env, "ISSUEBRIDGE_MAX_ITEMS", int, 10_000),
             heartbeat_seconds=_positive(env, "ISSUEBRIDGE_HEARTBEAT_SECONDS", float, 15.0),
             max_body_bytes=_positive(env, "ISSUEBRIDGE_MAX_BODY_BYTES", int, 10 * 1024 * 1024),
             event_history=_positive(env, "ISSUEBRIDGE_EVENT_HISTORY", int, 512),

@@ -1,30 +1,69 @@
-"""The MCP server: the tools an assistant calls to put GitHub data on the dashboard."""
+"""The MCP tools an assistant calls to fetch, curate, publish and read back the dashboard."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from issuebridge import __version__
-from issuebridge.boards import InvalidRepository, StateFilter, repository_name
-from issuebridge.dashboard import Dashboard
-from issuebridge.github import GitHubError, GitHubSource
+from issuebridge.boards import (
+    InvalidRepository,
+    Kind,
+    StateFilter,
+    issues_key,
+    now,
+    parse_repository,
+    repository_name,
+)
+from issuebridge.curated import (
+    PANEL_ID,
+    CommitsBoard,
+    Metric,
+    Panel,
+    PanelItem,
+    PullsBoard,
+    commits_key,
+    panel_id_from_title,
+    panel_key,
+    parse_since,
+    pulls_key,
+)
+from issuebridge.dashboard import Activity, Dashboard
+from issuebridge.github import GitHubError, GitHubSource, Progress
+from issuebridge.readback import DashboardView, view_of
+from issuebridge.resources import ResourceNotifier, register_resources
 from issuebridge.settings import Settings
 
 INSTRUCTIONS = """\
-issuebridge puts GitHub data on a live web dashboard that the user keeps open in a browser.
-Use send_issues_to_dashboard when the user asks to see, send, show or put a repository's issues
-on their dashboard. The page updates by itself; tell the user the dashboard URL from the result.
+issuebridge puts GitHub data and your own analysis on a live web dashboard that the user keeps
+open in a browser. The page updates by itself; give the user the dashboard URL from a result.
+
+Workflow: fetch, curate, publish, read back.
+1. Fetch: send_issues_to_dashboard, send_pull_requests_to_dashboard and
+   send_commit_summary_to_dashboard put a repository's issues, pull requests or recent commits
+   on the dashboard (one board of each kind per repository; a new call replaces it).
+2. Curate and publish: when the user wants analysis rather than a mirror of GitHub (a triage
+   summary, release notes, a health report), write it yourself and call publish_to_dashboard
+   with markdown, key metrics and a table of items. Reuse the returned panel_id to update it.
+3. Read back: get_dashboard tells you what the page shows, in order, so you can follow up on
+   "the third issue on my dashboard". remove_from_dashboard and clear_dashboard tidy up.
 """
+
+READS_GITHUB = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+T = TypeVar("T")
 
 
 class IssuesSyncResult(BaseModel):
-    """What a sync put on the dashboard."""
+    """What an issues sync put on the dashboard."""
 
+    board_id: str = Field(description="The board's id, for remove_from_dashboard.")
     repository: str = Field(description="The repository as owner/repo.")
     state: StateFilter = Field(description="Which issues the board shows: open, closed or all.")
     issue_count: int = Field(description="How many issues the board now shows.")
@@ -34,69 +73,411 @@ class IssuesSyncResult(BaseModel):
     last_updated: str = Field(description="When the board was written (ISO 8601, UTC).")
 
 
+class PullsSyncResult(BaseModel):
+    """What a pull-request sync put on the dashboard, and what needs attention."""
+
+    board_id: str
+    repository: str
+    state: StateFilter
+    pull_request_count: int
+    drafts: list[int] = Field(description="Numbers of open draft pull requests.")
+    without_reviewers: list[int] = Field(description="Open, ready pull requests nobody was asked to review.")
+    oldest_open: list[int] = Field(description="The oldest open pull requests, oldest first.")
+    truncated: bool
+    dashboard_url: str
+    last_updated: str
+
+
+class AuthorCount(BaseModel):
+    author: str
+    commits: int
+
+
+class CommitsSyncResult(BaseModel):
+    """What a commit summary put on the dashboard."""
+
+    board_id: str
+    repository: str
+    branch: str | None = Field(description="The branch, or null for the default branch.")
+    since: str
+    until: str | None
+    commit_count: int
+    active_days: int = Field(description="Days with at least one commit.")
+    top_authors: list[AuthorCount]
+    truncated: bool
+    dashboard_url: str
+    last_updated: str
+
+
+class PublishResult(BaseModel):
+    panel_id: str = Field(description="Pass this panel_id again to update the panel in place.")
+    created: bool = Field(description="True if a new panel was made, false if one was updated.")
+    dashboard_url: str
+    last_updated: str
+
+
+class RemoveResult(BaseModel):
+    id: str
+    removed: bool = Field(description="False if nothing on the dashboard had that id.")
+
+
+class ClearResult(BaseModel):
+    removed_count: int
+
+
 def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Settings) -> MCPServer:
     """One MCP server, served by the app over both SSE and Streamable HTTP."""
-    mcp = MCPServer(name="issuebridge", title="issuebridge", version=__version__, instructions=INSTRUCTIONS)
-
-    @mcp.tool(
-        title="Send issues to the dashboard",
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
-        ),
+    bus = InMemorySubscriptionBus()
+    mcp = MCPServer(
+        name="issuebridge", title="issuebridge", version=__version__, instructions=INSTRUCTIONS, subscriptions=bus
     )
+    register_resources(mcp, dashboard)
+    dashboard.listeners.append(ResourceNotifier(mcp, bus).changed)
+
+    def dashboard_url(ctx: Context) -> str:
+        """ISSUEBRIDGE_PUBLIC_URL if set, else the host the client reached us on."""
+        if settings.public_url:
+            return f"{settings.public_url}/"
+        host = (ctx.headers or {}).get("host")
+        return f"http://{host}/" if host else "http://127.0.0.1:8000/"
+
+    async def fetch(ctx: Context, kind: Kind, repository: str, key: str, run: Callable[[Progress], Awaitable[T]]) -> T:
+        """Run a GitHub fetch, reporting each page to the client and to the page.
+
+        A failure is shown on the page, next to the board it leaves untouched, and comes back
+        to the client as a tool error saying what happened and what to do.
+        """
+
+        async def progress(done: int, total: int | None) -> None:
+            message = f"{repository}: page {done}" + (f" of {total}" if total else "")
+            await ctx.report_progress(done, total, message)
+            dashboard.report(Activity(key, kind, repository, done, total))
+
+        try:
+            return await run(progress)
+        except GitHubError as exc:
+            dashboard.report(Activity(key, kind, repository, error=str(exc)))
+            raise ToolError(str(exc)) from None
+
+    @mcp.tool(title="Send issues to the dashboard", annotations=READS_GITHUB)
     async def send_issues_to_dashboard(
         owner: Annotated[str, Field(description="Repository owner (user or organisation), e.g. 'facebook'.")],
         repo: Annotated[str, Field(description="Repository name, e.g. 'react'.")],
         ctx: Context,
-        state: Annotated[
-            StateFilter, Field(description="Which issues: 'open' (default), 'closed' or 'all'.")
-        ] = "open",
+        state: Annotated[StateFilter, Field(description="Which issues: 'open' (default), 'closed' or 'all'.")] = "open",
     ) -> Annotated[CallToolResult, IssuesSyncResult]:
         """Fetch a GitHub repository's issues and show them on the user's live dashboard.
 
         Fetches every issue in the given state (all pages; pull requests are left out), replaces
-        that repository's board on the dashboard, and updates every open dashboard page at once.
+        that repository's issues board, and updates every open dashboard page at once.
         Example: the user says "send the open issues of facebook/react to my dashboard" ->
         owner="facebook", repo="react", state="open".
         """
-        try:
-            repository = repository_name(owner.strip(), repo.strip())
-            fetched = await github.list_issues(owner.strip(), repo.strip(), state)
-        except (InvalidRepository, GitHubError) as exc:
-            raise ToolError(str(exc)) from None
+        repository = _repository(owner, repo)
+        fetched = await fetch(
+            ctx,
+            "issues",
+            repository,
+            issues_key(repository),
+            lambda progress: github.list_issues(owner.strip(), repo.strip(), state, progress),
+        )
         board = await dashboard.sync_issues(
-            repository, fetched.issues, state=state, source="mcp", truncated=fetched.truncated
+            repository, fetched.items, state=state, source="mcp", truncated=fetched.truncated
         )
         result = IssuesSyncResult(
+            board_id=board.key,
             repository=board.repository,
             state=board.state,
             issue_count=len(board.issues),
-            pull_requests_skipped=fetched.pull_requests_skipped,
+            pull_requests_skipped=fetched.skipped,
             truncated=board.truncated,
-            dashboard_url=_dashboard_url(settings, ctx),
-            last_updated=board.last_updated.isoformat().replace("+00:00", "Z"),
+            dashboard_url=dashboard_url(ctx),
+            last_updated=_iso(board.last_updated),
         )
-        return CallToolResult(
-            content=[TextContent(type="text", text=_summary(result))],
-            structured_content=result.model_dump(mode="json"),
+        which = "" if state == "all" else f"{state} "
+        text = f"Sent {_count(len(board.issues), which + 'issue')} of {repository} to the dashboard: "
+        text += result.dashboard_url
+        if board.truncated:
+            text += " (stopped at the server's limit; there are more)"
+        return _result(text, result)
+
+    @mcp.tool(title="Send pull requests to the dashboard", annotations=READS_GITHUB)
+    async def send_pull_requests_to_dashboard(
+        owner: Annotated[str, Field(description="Repository owner, e.g. 'facebook'.")],
+        repo: Annotated[str, Field(description="Repository name, e.g. 'react'.")],
+        ctx: Context,
+        state: Annotated[StateFilter, Field(description="'open' (default), 'closed' or 'all'.")] = "open",
+    ) -> Annotated[CallToolResult, PullsSyncResult]:
+        """Show a repository's pull requests on the dashboard, with what needs attention.
+
+        The board lists number, title, author, draft status, labels, requested reviewers,
+        head and base branches, age and last update, and sums up what needs a person: drafts,
+        pull requests nobody was asked to review, and the oldest open ones. The result carries
+        the same summary, so you can tell the user at once.
+        Example: "which PRs in vercel/next.js need a reviewer?" -> owner="vercel", repo="next.js".
+        """
+        repository = _repository(owner, repo)
+        fetched = await fetch(
+            ctx,
+            "pulls",
+            repository,
+            pulls_key(repository),
+            lambda progress: github.list_pulls(owner.strip(), repo.strip(), state, progress),
         )
+        board = PullsBoard(
+            repository=repository,
+            state=state,
+            pulls=fetched.items,
+            source="mcp",
+            last_updated=now(),
+            truncated=fetched.truncated,
+        )
+        stored = await dashboard.put(board)
+        assert isinstance(stored, PullsBoard)
+        result = PullsSyncResult(
+            board_id=stored.key,
+            repository=repository,
+            state=state,
+            pull_request_count=len(stored.pulls),
+            drafts=[p.number for p in stored.drafts],
+            without_reviewers=[p.number for p in stored.without_reviewers],
+            oldest_open=[p.number for p in stored.oldest_open],
+            truncated=stored.truncated,
+            dashboard_url=dashboard_url(ctx),
+            last_updated=_iso(stored.last_updated),
+        )
+        text = (
+            f"Sent {_count(len(stored.pulls), 'pull request')} of {repository} to the dashboard "
+            f"({len(result.drafts)} drafts, {len(result.without_reviewers)} waiting for a reviewer): "
+            f"{result.dashboard_url}"
+        )
+        return _result(text, result)
+
+    @mcp.tool(title="Send a commit timeline to the dashboard", annotations=READS_GITHUB)
+    async def send_commit_summary_to_dashboard(
+        owner: Annotated[str, Field(description="Repository owner, e.g. 'facebook'.")],
+        repo: Annotated[str, Field(description="Repository name, e.g. 'react'.")],
+        ctx: Context,
+        branch: Annotated[str | None, Field(description="Branch name; the default branch if omitted.")] = None,
+        since: Annotated[
+            str | None,
+            Field(description="ISO 8601 date or date-time (UTC if no offset); 30 days ago if omitted."),
+        ] = None,
+        until: Annotated[str | None, Field(description="ISO 8601 date or date-time; now if omitted.")] = None,
+    ) -> Annotated[CallToolResult, CommitsSyncResult]:
+        """Show a repository's recent commits on the dashboard as a timeline.
+
+        Draws commits per day and the top authors, and lists the latest commits (first line of
+        each message, linked). Example: "what happened on main in facebook/react this week?" ->
+        owner="facebook", repo="react", branch="main", since="2026-11-18".
+        """
+        repository = _repository(owner, repo)
+        try:
+            start = parse_since(since, "since") or now() - timedelta(days=30)
+            end = parse_since(until, "until")
+        except ValueError as exc:
+            raise ToolError(str(exc)) from None
+        if end is not None and end < start:
+            raise ToolError("until must be later than since")
+        chosen = branch.strip() if branch and branch.strip() else None
+        fetched = await fetch(
+            ctx,
+            "commits",
+            repository,
+            commits_key(repository),
+            lambda progress: github.list_commits(
+                owner.strip(), repo.strip(), branch=chosen, since=start, until=end, progress=progress
+            ),
+        )
+        board = CommitsBoard(
+            repository=repository,
+            branch=chosen,
+            since=start,
+            until=end,
+            commits=fetched.items,
+            source="mcp",
+            last_updated=now(),
+            truncated=fetched.truncated,
+        )
+        stored = await dashboard.put(board)
+        assert isinstance(stored, CommitsBoard)
+        result = CommitsSyncResult(
+            board_id=stored.key,
+            repository=repository,
+            branch=chosen,
+            since=_iso(start),
+            until=_iso(end) if end else None,
+            commit_count=len(stored.commits),
+            active_days=sum(1 for _, count in stored.per_day if count),
+            top_authors=[AuthorCount(author=a, commits=n) for a, n in stored.top_authors],
+            truncated=stored.truncated,
+            dashboard_url=dashboard_url(ctx),
+            last_updated=_iso(stored.last_updated),
+        )
+        where = f" on {chosen}" if chosen else ""
+        text = (
+            f"Sent a timeline of {_count(len(stored.commits), 'commit')}{where} in {repository}: {result.dashboard_url}"
+        )
+        return _result(text, result)
+
+    @mcp.tool(
+        title="Publish a panel to the dashboard",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+        ),
+    )
+    async def publish_to_dashboard(
+        title: Annotated[str, Field(description="The panel's heading, e.g. 'Triage: what to fix first'.")],
+        summary_markdown: Annotated[
+            str,
+            Field(description="Your analysis in Markdown (headings, lists, tables, links). Raw HTML is shown as text."),
+        ],
+        ctx: Context,
+        metrics: Annotated[
+            list[Metric] | None,
+            Field(description="Key numbers: [{label, value, trend?}] with trend 'up', 'down' or 'flat'."),
+        ] = None,
+        items: Annotated[
+            list[PanelItem] | None,
+            Field(description="A table of items: [{title, url?, note?, tags?}], e.g. issues you picked."),
+        ] = None,
+        panel_id: Annotated[
+            str | None, Field(description="Update this existing panel in place; omit to create a new panel.")
+        ] = None,
+        repository: Annotated[
+            str | None, Field(description="owner/repo: show the panel beside that repository's boards.")
+        ] = None,
+    ) -> Annotated[CallToolResult, PublishResult]:
+        """Publish your own curated panel: analysis in markdown, key metrics, and a table of items.
+
+        Use it to present what you concluded, not just raw data: e.g. after fetching issues,
+        publish "Top 5 bugs to fix this week" with a metric per severity and the five issues as
+        items. The result's panel_id updates the same panel later (e.g. after the user asks for
+        changes). Example: title="Release 19.1 readiness", summary_markdown="**3 blockers** ...",
+        metrics=[{"label": "Blockers", "value": 3, "trend": "down"}], repository="facebook/react".
+        """
+        try:
+            related = parse_repository(repository) if repository else None
+        except InvalidRepository as exc:
+            raise ToolError(str(exc)) from None
+        existing_ids = {entry.panel_id for entry in await dashboard.panels()}
+        if panel_id is not None:
+            chosen = panel_id.strip()
+            if not PANEL_ID.fullmatch(chosen):
+                raise ToolError(
+                    f"{panel_id!r} is not a panel id: use the panel_id a publish returned "
+                    "(lower-case letters, digits and hyphens)"
+                )
+        else:
+            chosen = _unused(panel_id_from_title(title), existing_ids)
+        try:
+            panel = Panel(
+                panel_id=chosen,
+                title=title,
+                summary_markdown=summary_markdown,
+                metrics=metrics or [],
+                items=items or [],
+                repository=related,
+                source="mcp",
+                last_updated=now(),
+            )
+        except ValidationError as exc:
+            raise ToolError(_validation_message(exc)) from None
+        stored = await dashboard.put(panel)
+        created = chosen not in existing_ids
+        result = PublishResult(
+            panel_id=chosen,
+            created=created,
+            dashboard_url=dashboard_url(ctx),
+            last_updated=_iso(stored.last_updated),
+        )
+        verb = "Published" if created else "Updated"
+        return _result(f"{verb} panel {chosen!r} on the dashboard: {result.dashboard_url}", result)
+
+    @mcp.tool(
+        title="Read the dashboard",
+        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
+    )
+    async def get_dashboard(
+        repository: Annotated[
+            str | None, Field(description="owner/repo: only that repository's boards and panels.")
+        ] = None,
+    ) -> DashboardView:
+        """What the dashboard shows now, in page order, compactly.
+
+        Each entry lists its rows in the order the page shows them (position 1 first), so
+        "the third issue on my dashboard" is position 3 of the issues board. Use it before
+        answering questions about the dashboard, or to find an id for remove_from_dashboard.
+        """
+        try:
+            related = parse_repository(repository) if repository else None
+        except InvalidRepository as exc:
+            raise ToolError(str(exc)) from None
+        return view_of(await dashboard.store.entries(), related)
+
+    @mcp.tool(
+        title="Remove a board or panel",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+        ),
+    )
+    async def remove_from_dashboard(
+        board_or_panel_id: Annotated[
+            str,
+            Field(description="An id from get_dashboard or a result: 'issues:owner/repo', 'panel:weekly-triage', ..."),
+        ],
+    ) -> RemoveResult:
+        """Remove one board or panel from the dashboard (the page updates at once)."""
+        key = board_or_panel_id.strip().lower()  # keys are lower-case, as GitHub names compare
+        if ":" not in key:  # a bare panel id, as publish_to_dashboard returns it
+            key = panel_key(key)
+        return RemoveResult(id=key, removed=await dashboard.remove(key))
+
+    @mcp.tool(
+        title="Clear the dashboard",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+        ),
+    )
+    async def clear_dashboard() -> ClearResult:
+        """Remove every board and panel from the dashboard. Ask the user before doing this."""
+        return ClearResult(removed_count=await dashboard.clear())
 
     return mcp
 
 
-def _summary(result: IssuesSyncResult) -> str:
-    which = "" if result.state == "all" else f"{result.state} "
-    noun = "issue" if result.issue_count == 1 else "issues"
-    text = f"Sent {result.issue_count} {which}{noun} of {result.repository} to the dashboard: "
-    text += result.dashboard_url
-    if result.truncated:
-        text += f" (stopped at the server's limit of {result.issue_count} issues; there are more)"
-    return text
+def _repository(owner: str, repo: str) -> str:
+    try:
+        return repository_name(owner.strip(), repo.strip())
+    except InvalidRepository as exc:
+        raise ToolError(str(exc)) from None
 
 
-def _dashboard_url(settings: Settings, ctx: Context) -> str:
-    """ISSUEBRIDGE_PUBLIC_URL if set, else the host the client reached us on."""
-    if settings.public_url:
-        return f"{settings.public_url}/"
-    host = (ctx.headers or {}).get("host")
-    return f"http://{host}/" if host else "http://127.0.0.1:8000/"
+def _unused(base: str, taken: set[str]) -> str:
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}"[:64] in taken:
+        n += 1
+    return f"{base[: 63 - len(str(n))]}-{n}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _iso(value: Any) -> str:
+    return str(value.isoformat().replace("+00:00", "Z"))
+
+
+def _validation_message(exc: ValidationError) -> str:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
+    )
+    return f"The panel was not published: {problems}"
+
+
+def _result(text: str, structured: BaseModel) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=structured.model_dump(mode="json")
+    )

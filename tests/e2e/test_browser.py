@@ -64,9 +64,7 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
 
 
 def row_numbers(board: Locator) -> Any:
-    return board.locator("tr.issue:not([hidden])").evaluate_all(
-        "rows => rows.map(r => Number(r.dataset.number))"
-    )
+    return board.locator("tr.issue:not([hidden])").evaluate_all("rows => rows.map(r => Number(r.dataset.number))")
 
 
 async def test_a_tool_call_fills_the_open_page_without_reload(
@@ -182,17 +180,13 @@ async def test_the_page_survives_a_restart_and_catches_up(
         await push(second.url, "octo/app", [{"number": 2, "title": "While it was away", "state": "open"}])
         await push(second.url, "octo/other", [{"number": 9, "title": "A new board", "state": "open"}])
         await expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=10_000)
-        await expect(page.locator(".title")).to_have_text(
-            ["A new board", "While it was away"], timeout=10_000
-        )
+        await expect(page.locator(".title")).to_have_text(["A new board", "While it was away"], timeout=10_000)
         assert await page.evaluate("window.__sameDocument") is True
     finally:
         second.stop()
 
 
-async def test_hostile_github_content_stays_inert(
-    server: ServerProcess, fake_github: FakeGitHub, page: Page
-) -> None:
+async def test_hostile_github_content_stays_inert(server: ServerProcess, fake_github: FakeGitHub, page: Page) -> None:
     payloads = [
         f'<img src=x onerror="{PWN}">',
         f"<script>{PWN}</script>",
@@ -219,9 +213,7 @@ async def test_hostile_github_content_stays_inert(
     titles = await board.locator(".title > span").all_text_contents()
     assert sorted(titles) == sorted(payloads)  # shown as text, and not as links: the URLs were dropped
     await expect(board.locator(".title a")).to_have_count(0)
-    await expect(
-        board.locator("tbody script, tbody img, tbody svg, tbody [onerror], tbody [onload]")
-    ).to_have_count(0)
+    await expect(board.locator("tbody script, tbody img, tbody svg, tbody [onerror], tbody [onload]")).to_have_count(0)
     await expect(board.locator(".label").first).to_have_css("background-color", "rgb(237, 237, 237)")
     for label in await board.locator(".label").all():
         await label.hover()
@@ -236,9 +228,7 @@ async def test_a_populated_board_on_a_phone_in_dark_mode(
 ) -> None:
     seed(fake_github, 30)
     async with TRANSPORTS["sse"](server.url) as client:
-        await client.call_tool(
-            "send_issues_to_dashboard", {"owner": "facebook", "repo": "react", "state": "all"}
-        )
+        await client.call_tool("send_issues_to_dashboard", {"owner": "facebook", "repo": "react", "state": "all"})
     context = await browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
     phone = await context.new_page()
     await phone.goto(server.url)
@@ -263,6 +253,4 @@ async def test_going_offline_is_announced_and_recovered_from(server: ServerProce
     await page.context.set_offline(False)
     await expect(status).to_have_attribute("data-state", "live", timeout=10_000)
     await push(server.url, "octo/back", [{"number": 1, "title": "Back online", "state": "open"}])
-    await expect(page.locator('section.board[data-repository="octo/back"] .title')).to_have_text(
-        "Back online"
-    )
+    await expect(page.locator('section.board[data-repository="octo/back"] .title')).to_have_text("Back online")

@@ -66,15 +66,20 @@ async def test_tool_call_fills_the_dashboard_live(
         assert summary is not None
         assert summary["repository"] == REPO and summary["state"] == "open"
         assert summary["issue_count"] == len(expected)
-        assert summary["pull_requests_skipped"] == sum(
-            1 for i in items if "pull_request" in i and i["state"] == "open"
-        )
+        assert summary["pull_requests_skipped"] == sum(1 for i in items if "pull_request" in i and i["state"] == "open")
         assert summary["dashboard_url"] == f"{server.url}/"
         assert result.content[0].text == (  # type: ignore[union-attr]
             f"Sent {len(expected)} open issues of {REPO} to the dashboard: {server.url}/"
         )
 
-        update = await stream.next()
+        progress = []
+        while (update := await stream.next()).event == "sync_progress":
+            assert update.id is None  # progress is not replayed
+            progress.append(update.json()["data"])
+        listed = sum(1 for i in items if i["state"] == "open")  # pull requests are listed too
+        pages = -(-listed // 100)
+        assert [(p["done"], p["total"]) for p in progress] == [(n, pages) for n in range(1, pages + 1)]
+        assert progress[0]["id"] == f"issues:{REPO}"
         assert update.event == "issues_update" and update.id == "1"
         payload = update.json()
         assert payload["type"] == "issues_update"
@@ -87,10 +92,7 @@ async def test_tool_call_fills_the_dashboard_live(
             {"name": "bug", "color": "d73a4a"},
             {"name": "good first issue", "color": "7057ff"},
         ]
-        assert (
-            by_number[1]["author"] == "octocat"
-            and by_number[1]["html_url"] == f"https://github.com/{REPO}/issues/1"
-        )
+        assert by_number[1]["author"] == "octocat" and by_number[1]["html_url"] == f"https://github.com/{REPO}/issues/1"
 
     async with httpx.AsyncClient(base_url=server.url) as http:
         board = (await http.get("/api/dashboard/issues", params={"repository": REPO})).json()
@@ -177,9 +179,7 @@ async def test_tool_is_described_for_the_model(server: ServerProcess, transport:
     tool = tools["send_issues_to_dashboard"]
     assert tool.description and "facebook/react" in tool.description
     properties = tool.input_schema["properties"]
-    assert (
-        properties["state"]["enum"] == ["open", "closed", "all"] and properties["state"]["default"] == "open"
-    )
+    assert properties["state"]["enum"] == ["open", "closed", "all"] and properties["state"]["default"] == "open"
     assert tool.input_schema["required"] == ["owner", "repo"]
     assert tool.output_schema is not None and "issue_count" in tool.output_schema["properties"]
     assert tool.annotations is not None and tool.annotations.read_only_hint is False
@@ -218,9 +218,7 @@ async def test_mcp_transports_reject_foreign_hosts_and_origins(server: ServerPro
     }
     headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
     async with httpx.AsyncClient(base_url=server.url) as http:
-        assert (
-            await http.post("/mcp", json=init, headers={**headers, "Host": "evil.example:80"})
-        ).status_code == 421
+        assert (await http.post("/mcp", json=init, headers={**headers, "Host": "evil.example:80"})).status_code == 421
         assert (
             await http.post("/mcp", json=init, headers={**headers, "Origin": "http://evil.example"})
         ).status_code == 403
@@ -237,9 +235,7 @@ async def test_a_wrong_token_is_reported_but_never_shown(tmp_path: Path) -> None
         server = start_server(tmp_path, env)
         try:
             async with TRANSPORTS["sse"](server.url) as client:
-                result = await client.call_tool(
-                    "send_issues_to_dashboard", {"owner": "facebook", "repo": "react"}
-                )
+                result = await client.call_tool("send_issues_to_dashboard", {"owner": "facebook", "repo": "react"})
             async with httpx.AsyncClient(base_url=server.url) as http:
                 page = (await http.get("/")).text
         finally:
@@ -257,9 +253,7 @@ async def test_an_unreachable_github_is_a_prompt_tool_error(tmp_path: Path) -> N
     try:
         async with TRANSPORTS["streamable-http"](server.url) as client:
             started = time.monotonic()
-            result = await client.call_tool(
-                "send_issues_to_dashboard", {"owner": "facebook", "repo": "react"}
-            )
+            result = await client.call_tool("send_issues_to_dashboard", {"owner": "facebook", "repo": "react"})
             elapsed = time.monotonic() - started
     finally:
         server.stop()

@@ -18,9 +18,7 @@ def issue(number: int, title: str | None = None, **fields: Any) -> dict[str, Any
 
 async def push(base_url: str, repository: str, issues: list[dict[str, Any]]) -> int:
     async with httpx.AsyncClient(base_url=base_url) as http:
-        response = await http.post(
-            "/api/dashboard/sync-issues", json={"repository": repository, "issues": issues}
-        )
+        response = await http.post("/api/dashboard/sync-issues", json={"repository": repository, "issues": issues})
     assert response.status_code == 200, response.text
     return int(response.json()["revision"])
 
@@ -94,9 +92,7 @@ async def test_a_reconnecting_client_receives_exactly_what_it_missed(server: Ser
         assert (await stream.next()).id == "5"  # the header wins over the query parameter
 
 
-async def test_a_gap_older_than_the_history_gets_a_snapshot(
-    tmp_path: Path, server_env: dict[str, str]
-) -> None:
+async def test_a_gap_older_than_the_history_gets_a_snapshot(tmp_path: Path, server_env: dict[str, str]) -> None:
     server = start_server(tmp_path, {**server_env, "ISSUEBRIDGE_EVENT_HISTORY": "2"})
     try:
         for n in range(1, 6):
@@ -113,9 +109,7 @@ async def test_a_gap_older_than_the_history_gets_a_snapshot(
         server.stop()
 
 
-async def test_after_a_restart_clients_catch_up_from_the_store(
-    tmp_path: Path, server_env: dict[str, str]
-) -> None:
+async def test_after_a_restart_clients_catch_up_from_the_store(tmp_path: Path, server_env: dict[str, str]) -> None:
     first = start_server(tmp_path, server_env)
     await push(first.url, "octo/one", [issue(1)])
     await push(first.url, "octo/two", [issue(2)])
@@ -123,16 +117,12 @@ async def test_after_a_restart_clients_catch_up_from_the_store(
     second = start_server(tmp_path, server_env, port=first.port)
     try:
         # In step with the last revision before the restart: nothing to send, then live.
-        async with open_event_stream(
-            f"{second.url}/api/dashboard/events?format=html&last_event_id=2"
-        ) as page:
+        async with open_event_stream(f"{second.url}/api/dashboard/events?format=html&last_event_id=2") as page:
             assert await push(second.url, "octo/one", [issue(1), issue(3)]) == 3
             delta = await page.next()
             assert delta.event == "board_delta" and delta.id == "3"
         # Behind: the history did not survive the restart, so a snapshot of what the store holds.
-        async with open_event_stream(
-            f"{second.url}/api/dashboard/events?format=html&last_event_id=1"
-        ) as page:
+        async with open_event_stream(f"{second.url}/api/dashboard/events?format=html&last_event_id=1") as page:
             snapshot = await page.next()
         assert snapshot.event == "snapshot" and snapshot.id == "3"
         html = snapshot.json()["data"]["html"]

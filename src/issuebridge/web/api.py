@@ -77,9 +77,7 @@ def api_routes(dashboard: Dashboard, max_body_bytes: int) -> list[Route]:
             payload = SyncIssuesRequest.model_validate(data)
         except ValidationError as exc:
             return error(422, "the body does not have the expected shape", fields=_field_errors(exc))
-        board = await dashboard.sync_issues(
-            payload.repository, payload.issues, state=payload.state, source="api"
-        )
+        board = await dashboard.sync_issues(payload.repository, payload.issues, state=payload.state, source="api")
         return JSONResponse(
             {
                 "repository": board.repository,

@@ -27,11 +27,7 @@ class PageFormat:
     def change(self, change: Change) -> bytes:
         entry = change.entry
         where = {"id": entry.key, "group": group_of(entry)}
-        if (
-            not isinstance(entry, IssuesBoard)
-            or not isinstance(change.previous, IssuesBoard)
-            or change.diff is None
-        ):
+        if not isinstance(entry, IssuesBoard) or not isinstance(change.previous, IssuesBoard) or change.diff is None:
             return encode_event("board", {**where, "html": self._fragments.entry(entry)}, entry.revision)
         diff = change.diff
         data = {

@@ -7,18 +7,14 @@ the same whether it arrived with the page or through the event stream.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import TypeVar
+from datetime import datetime
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from issuebridge.boards import Issue, IssuesBoard, now, readable_text_colour, summarize
-from issuebridge.curated import PullRequest
+from issuebridge.boards import Issue, IssuesBoard, now, readable_text_colour, sorted_for_display, summarize
 from issuebridge.entries import AnyEntry
 from issuebridge.web.markdown import render_markdown
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def iso(value: datetime | None) -> str:
@@ -43,14 +39,6 @@ def ago(value: datetime | None) -> str:
     return "just now"
 
 
-Row = TypeVar("Row", Issue, PullRequest)
-
-
-def sorted_for_display(rows: list[Row]) -> list[Row]:
-    """Most recently updated first: the page's default order, as on GitHub's and Linear's lists."""
-    return sorted(rows, key=lambda r: (r.updated_at or r.created_at or _EPOCH, r.number), reverse=True)
-
-
 def group_of(entry: AnyEntry) -> str:
     """Entries about one repository share a group; a panel about none stands alone."""
     repository = entry.related_repository
@@ -68,9 +56,7 @@ def grouped(entries: Iterable[AnyEntry]) -> list[tuple[str, list[AnyEntry]]]:
 def environment() -> Environment:
     # Templates ship inside the package (see pyproject.toml), so they are found wherever the
     # server is started from. Autoescaping is on for every template: GitHub text is hostile.
-    env = Environment(
-        loader=PackageLoader("issuebridge", "templates"), autoescape=select_autoescape(default=True)
-    )
+    env = Environment(loader=PackageLoader("issuebridge", "templates"), autoescape=select_autoescape(default=True))
     env.filters["iso"] = iso
     env.filters["ago"] = ago
     env.filters["text_colour"] = readable_text_colour

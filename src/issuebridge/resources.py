@@ -1,0 +1,101 @@
+"""The dashboard as MCP resources, and notifications to clients subscribed to them.
+
+``dashboard://boards`` (everything, compactly), ``dashboard://boards/{owner}/{repo}`` (one
+repository's boards and panels, whole) and ``dashboard://panels/{panel_id}``. When a write
+touches one, subscribed clients are told, in both protocol eras: 2026-07-28 clients through the
+server's subscription bus (``subscriptions/listen``), handshake-era clients through
+``resources/subscribe`` and ``notifications/resources/updated``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
+from mcp_types import EmptyResult, SubscribeRequestParams, UnsubscribeRequestParams
+
+from issuebridge.boards import InvalidRepository, repository_name
+from issuebridge.curated import Panel, panel_key
+from issuebridge.dashboard import Dashboard, Touched, entry_payload
+from issuebridge.readback import view_of
+
+logger = logging.getLogger(__name__)
+
+BOARDS = "dashboard://boards"
+
+
+def uris_for(touched: Touched) -> list[str]:
+    """The resources whose content a change to ``touched`` changed."""
+    uris = [BOARDS]
+    if touched.repository:
+        uris.append(f"{BOARDS}/{touched.repository.lower()}")
+    if touched.key.startswith("panel:"):
+        uris.append(f"dashboard://panels/{touched.key.removeprefix('panel:')}")
+    return uris
+
+
+def register_resources(mcp: MCPServer, dashboard: Dashboard) -> None:
+    @mcp.resource(BOARDS, name="boards", title="Everything on the dashboard", mime_type="application/json")
+    async def boards() -> str:
+        """Every board and panel, newest activity first, with rows in the page's order (compact)."""
+        return view_of(await dashboard.store.entries()).model_dump_json()
+
+    @mcp.resource(
+        f"{BOARDS}/{{owner}}/{{repo}}", name="repository", title="One repository's boards", mime_type="application/json"
+    )
+    async def repository_boards(owner: str, repo: str) -> str:
+        """A repository's issues, pull-request and commit boards and the panels about it, whole."""
+        try:
+            wanted = repository_name(owner, repo).lower()
+        except InvalidRepository as exc:
+            raise ResourceError(str(exc)) from None
+        entries = [e for e in await dashboard.store.entries() if (e.related_repository or "").lower() == wanted]
+        return _json([entry_payload(entry) for entry in entries])
+
+    @mcp.resource("dashboard://panels/{panel_id}", name="panel", title="One panel", mime_type="application/json")
+    async def panel(panel_id: str) -> str:
+        """A panel the assistant published: markdown, metrics and items."""
+        entry = await dashboard.store.get(panel_key(panel_id))
+        if not isinstance(entry, Panel):
+            raise ResourceNotFoundError(f"no panel {panel_id!r} is on the dashboard")
+        return _json(entry_payload(entry))
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+class ResourceNotifier:
+    """Tells subscribed clients which ``dashboard://`` resources changed."""
+
+    def __init__(self, mcp: MCPServer, bus: SubscriptionBus) -> None:
+        self._bus = bus
+        self._sessions: dict[str, set[Any]] = {}  # uri -> handshake-era sessions subscribed to it
+        # MCPServer serves no resources/subscribe of its own; the SDK points to the low-level
+        # server's add_request_handler for spec methods like this one.
+        server = mcp._lowlevel_server
+        server.add_request_handler("resources/subscribe", SubscribeRequestParams, self._subscribe)
+        server.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, self._unsubscribe)
+
+    async def changed(self, touched: list[Touched]) -> None:
+        uris = sorted({uri for entry in touched for uri in uris_for(entry)})
+        for uri in uris:
+            await self._bus.publish(ResourceUpdated(uri=uri))
+            for session in list(self._sessions.get(uri, ())):
+                try:
+                    await session.send_resource_updated(uri)
+                except Exception:  # a closed session: forget it rather than fail the write
+                    logger.debug("dropping a closed session subscribed to %s", uri)
+                    self._sessions[uri].discard(session)
+
+    async def _subscribe(self, ctx: Any, params: SubscribeRequestParams) -> EmptyResult:
+        self._sessions.setdefault(str(params.uri), set()).add(ctx.session)
+        return EmptyResult()
+
+    async def _unsubscribe(self, ctx: Any, params: UnsubscribeRequestParams) -> EmptyResult:
+        self._sessions.get(str(params.uri), set()).discard(ctx.session)
+        return EmptyResult()
