@@ -353,14 +353,15 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
         Use it to present what you concluded, not just raw data: e.g. after fetching issues,
         publish "Top 5 bugs to fix this week" with a metric per severity and the five issues as
         items. The result's panel_id updates the same panel later (e.g. after the user asks for
-        changes). Example: title="Release 19.1 readiness", summary_markdown="**3 blockers** ...",
+        changes): title and summary_markdown are replaced; metrics, items and repository are
+        kept unless given (pass [] to empty them). Example: title="Release 19.1 readiness", summary_markdown="**3 blockers** ...",
         metrics=[{"label": "Blockers", "value": 3, "trend": "down"}], repository="facebook/react".
         """
         try:
             related = parse_repository(repository) if repository else None
         except InvalidRepository as exc:
             raise ToolError(str(exc)) from None
-        existing_ids = {entry.panel_id for entry in await dashboard.panels()}
+        existing = {entry.panel_id: entry for entry in await dashboard.panels()}
         if panel_id is not None:
             chosen = panel_id.strip()
             if not PANEL_ID.fullmatch(chosen):
@@ -369,22 +370,24 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
                     "(lower-case letters, digits and hyphens)"
                 )
         else:
-            chosen = _unused(panel_id_from_title(title), existing_ids)
+            chosen = _unused(panel_id_from_title(title), set(existing))
+        # An update replaces the title and text; metrics, items and repository left out stay.
+        previous = existing.get(chosen)
         try:
             panel = Panel(
                 panel_id=chosen,
                 title=title,
                 summary_markdown=summary_markdown,
-                metrics=metrics or [],
-                items=items or [],
-                repository=related,
+                metrics=metrics if metrics is not None else (previous.metrics if previous else []),
+                items=items if items is not None else (previous.items if previous else []),
+                repository=related or (previous.repository if previous else None),
                 source="mcp",
                 last_updated=now(),
             )
         except ValidationError as exc:
             raise ToolError(_validation_message(exc)) from None
         stored = await dashboard.put(panel)
-        created = chosen not in existing_ids
+        created = previous is None
         result = PublishResult(
             panel_id=chosen,
             created=created,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -254,3 +255,73 @@ async def test_going_offline_is_announced_and_recovered_from(server: ServerProce
     await expect(status).to_have_attribute("data-state", "live", timeout=10_000)
     await push(server.url, "octo/back", [{"number": 1, "title": "Back online", "state": "open"}])
     await expect(page.locator('section.board[data-repository="octo/back"] .title')).to_have_text("Back online")
+
+
+async def test_curated_panels_progress_failures_and_removal_on_the_page(
+    server: ServerProcess, fake_github: FakeGitHub, page: Page
+) -> None:
+    await page.goto(server.url)
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    async with TRANSPORTS["streamable-http"](server.url) as client:
+        published = await client.call_tool(
+            "publish_to_dashboard",
+            {
+                "title": "Release readiness",
+                "summary_markdown": (
+                    f'**Two** blockers. <img src=x onerror="{PWN}"> [click](javascript:{PWN}) '
+                    "[tracker](https://github.com/facebook/react/milestone/1)"
+                ),
+                "metrics": [{"label": "Blockers", "value": 2, "trend": "down"}],
+                "items": [
+                    {"title": "Fix hydration", "url": "https://github.com/facebook/react/issues/7", "tags": ["p1"]}
+                ],
+                "repository": REPO,
+            },
+        )
+        assert published.structured_content is not None
+        panel_id = published.structured_content["panel_id"]
+        panel = page.locator(f'section.entry.panel[data-id="panel:{panel_id}"]')
+        await expect(panel.locator("h2")).to_have_text("Release readiness")
+        await expect(panel.locator(".metric .value")).to_have_text("2")
+        await expect(panel.locator(".markdown strong")).to_have_text("Two")
+        await expect(panel.locator('.markdown a[href^="https://"]')).to_have_attribute("target", "_blank")
+        await expect(panel.locator(".markdown a")).to_have_count(1)  # the javascript: link stayed text
+        await expect(panel.locator(".markdown img")).to_have_count(0)
+
+        await client.call_tool(
+            "publish_to_dashboard",
+            {"title": "Release readiness (revised)", "summary_markdown": "ok", "panel_id": panel_id},
+        )
+        await expect(page.locator("section.entry.panel")).to_have_count(1)
+        await expect(panel.locator("h2")).to_have_text("Release readiness (revised)")
+
+        # A slow fetch of 3 pages: the page shows a progress bar until the board arrives.
+        seed(fake_github, 290)
+        fake_github.latency = 0.4
+        call = asyncio.create_task(client.call_tool("send_issues_to_dashboard", {"owner": "facebook", "repo": "react"}))
+        pending = page.locator(f'#pending section[data-id="issues:{REPO}"]')
+        await expect(pending.locator(".sync-text")).to_contain_text(f"Syncing {REPO} issues… 1 of 3 pages")
+        await expect(pending.locator("progress")).to_have_attribute("max", "3")
+        assert not (await call).is_error
+        await expect(pending).to_have_count(0)
+        board = page.locator(f'section.board[data-id="issues:{REPO}"]')
+        await expect(board.locator("tr.issue")).to_have_count(len(open_issue_numbers(seed(fake_github, 290))))
+        # The panel about the same repository sits beside its board.
+        group = page.locator(f'.group[data-group="{REPO}"]')
+        await expect(group.locator("section.entry")).to_have_count(2)
+
+        # A failed re-sync: the board stays, and says why.
+        fake_github.latency = 0
+        fake_github.fail_next = 10
+        failed = await client.call_tool("send_issues_to_dashboard", {"owner": "facebook", "repo": "react"})
+        assert failed.is_error
+        status = board.locator(".sync-status.error")
+        await expect(status).to_be_visible()
+        await expect(status.locator(".sync-text")).to_contain_text("answered 500")
+        await expect(board.locator("tr.issue").first).to_be_visible()
+
+        await client.call_tool("remove_from_dashboard", {"board_or_panel_id": panel_id})
+        await expect(page.locator("section.entry.panel")).to_have_count(0)
+        await client.call_tool("clear_dashboard", {})
+        await expect(page.locator("section.entry")).to_have_count(0)
+        await expect(page.locator("#empty")).to_be_visible()

@@ -87,7 +87,14 @@ async def test_a_panel_is_published_rendered_safely_and_updated_in_place(server:
         )
         assert second == {**second, "panel_id": first["panel_id"], "created": False}
         revised = (await json_stream.next()).json()["data"]
-        assert revised["title"] == "Triage, revised" and revised["metrics"] == []
+        assert revised["title"] == "Triage, revised" and revised["summary_markdown"] == "Only **two** left."
+        assert len(revised["metrics"]) == 2 and revised["repository"] == REPO  # kept when not given
+        await publish(client, title="Triage, revised", summary_markdown="-", panel_id=first["panel_id"], metrics=[])
+        assert (await json_stream.next()).json()["data"]["metrics"] == []
+        await publish(
+            client, title="Triage, revised", summary_markdown="Only **two** left.", panel_id=first["panel_id"]
+        )
+        await json_stream.next()
 
         other = await publish(client, title="Triage: what to fix first", summary_markdown="A second panel")
         assert other["panel_id"] == "triage-what-to-fix-first-2"  # the same title does not overwrite
