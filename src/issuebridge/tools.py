@@ -354,7 +354,8 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
         publish "Top 5 bugs to fix this week" with a metric per severity and the five issues as
         items. The result's panel_id updates the same panel later (e.g. after the user asks for
         changes): title and summary_markdown are replaced; metrics, items and repository are
-        kept unless given (pass [] to empty them). Example: title="Release 19.1 readiness", summary_markdown="**3 blockers** ...",
+        kept unless given (pass [] to empty them).
+        Example: title="Release 19.1 readiness", summary_markdown="**3 blockers** ...",
         metrics=[{"label": "Blockers", "value": 3, "trend": "down"}], repository="facebook/react".
         """
         try:
