@@ -15,7 +15,8 @@ import json
 import re
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -27,6 +28,8 @@ WEB = "https://github.com"
 RATE_LIMIT = 5000
 DEFAULT_API_VERSION = "2022-11-28"
 DOCS_LIST_ISSUES = "https://docs.github.com/rest/issues/issues#list-repository-issues"
+DOCS_LIST_PULLS = "https://docs.github.com/rest/pulls/pulls#list-pull-requests"
+DOCS_LIST_COMMITS = "https://docs.github.com/rest/commits/commits#list-commits"
 DOCS_RATE_LIMIT = "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"
 NOT_FOUND = {"message": "Not Found", "documentation_url": DOCS_LIST_ISSUES, "status": "404"}
 BAD_CREDENTIALS = {
@@ -43,6 +46,11 @@ RATE_LIMITED = {
 DEFAULT_LABELS = frozenset(("bug", "documentation", "duplicate", "enhancement", "good first issue"))
 DEFAULT_LABELS |= {"help wanted", "invalid", "question", "wontfix"}
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+DEFAULT_BRANCH = "main"
+# Ways GET /repos/{owner}/{repo}/pulls can sort; "popularity" and "long-running" order like "created"
+# here, because a pull-request-simple object carries no comment count to rank by.
+PULL_SORTS = ("created", "updated", "popularity", "long-running")
+STATES = ("open", "closed", "all")  # the ``state`` filter of the issues and pulls lists
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,8 +71,42 @@ def _node_id(prefix: str, *parts: object) -> str:
     return f"{prefix}_kwDO{raw.rstrip('=')}"
 
 
+def _git_sha(*parts: object) -> str:
+    """A 40-hex git object id, repeatable from ``parts``."""
+    return hashlib.sha1("\x00".join(map(str, parts)).encode(), usedforsecurity=False).hexdigest()
+
+
 def _timestamp(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_time(value: str) -> datetime:
+    """ISO 8601 as GitHub accepts it ("Z" or an offset); a missing zone means UTC."""
+    when = datetime.fromisoformat(value)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _created_updated(number: int, created_at: str | None, updated_at: str | None) -> tuple[str, str]:
+    """Unset timestamps derive from ``number``: created 2024-01-01 + number hours, updated 30 min later."""
+    created = created_at or _timestamp(_EPOCH + timedelta(hours=number))
+    updated = updated_at or _timestamp(
+        datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) + timedelta(minutes=30)
+    )
+    return created, updated
+
+
+def _check_repo_name(repo: str) -> None:
+    if repo.count("/") != 1:
+        raise ValueError(f"repo must look like 'owner/name', not {repo!r}")
+
+
+def _check_state(state: str) -> None:
+    if state not in ("open", "closed"):
+        raise ValueError(f"state must be 'open' or 'closed', not {state!r}")
+
+
+def _author_association(user: str, repo: str) -> str:
+    return "OWNER" if user.lower() == repo.split("/")[0].lower() else "NONE"
 
 
 def make_user(login: str) -> dict[str, Any]:
@@ -126,14 +168,9 @@ def make_issue(
     Unset timestamps derive from ``number`` (created 2024-01-01 + number hours, updated
     30 minutes later) so pages are identical from run to run.
     """
-    if state not in ("open", "closed"):
-        raise ValueError(f"state must be 'open' or 'closed', not {state!r}")
-    if repo.count("/") != 1:
-        raise ValueError(f"repo must look like 'owner/name', not {repo!r}")
-    created = created_at or _timestamp(_EPOCH + timedelta(hours=number))
-    updated = updated_at or _timestamp(
-        datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) + timedelta(minutes=30)
-    )
+    _check_state(state)
+    _check_repo_name(repo)
+    created, updated = _created_updated(number, created_at, updated_at)
     closed = state == "closed"
     url = f"{API}/repos/{repo}/issues/{number}"
     people = [make_user(login) for login in assignees or []]
@@ -159,7 +196,7 @@ def make_issue(
         "created_at": created,
         "updated_at": updated,
         "closed_at": updated if closed else None,
-        "author_association": "OWNER" if user.lower() == repo.split("/")[0].lower() else "NONE",
+        "author_association": _author_association(user, repo),
         "type": None,
         "active_lock_reason": None,
         "sub_issues_summary": {"total": 0, "completed": 0, "percent_completed": 0},
@@ -202,6 +239,255 @@ def make_pull_request(repo: str, number: int, *, merged: bool = False, **kwargs:
     return item
 
 
+# Repository URLs that GitHub sends as URI templates, relative to the repository's API url.
+_REPO_URL_SUFFIXES = {
+    "archive_url": "/{archive_format}{/ref}",
+    "assignees_url": "/assignees{/user}",
+    "blobs_url": "/git/blobs{/sha}",
+    "branches_url": "/branches{/branch}",
+    "collaborators_url": "/collaborators{/collaborator}",
+    "comments_url": "/comments{/number}",
+    "commits_url": "/commits{/sha}",
+    "compare_url": "/compare/{base}...{head}",
+    "contents_url": "/contents/{+path}",
+    "contributors_url": "/contributors",
+    "deployments_url": "/deployments",
+    "downloads_url": "/downloads",
+    "events_url": "/events",
+    "forks_url": "/forks",
+    "git_commits_url": "/git/commits{/sha}",
+    "git_refs_url": "/git/refs{/sha}",
+    "git_tags_url": "/git/tags{/sha}",
+    "hooks_url": "/hooks",
+    "issue_comment_url": "/issues/comments{/number}",
+    "issue_events_url": "/issues/events{/number}",
+    "issues_url": "/issues{/number}",
+    "keys_url": "/keys{/key_id}",
+    "labels_url": "/labels{/name}",
+    "languages_url": "/languages",
+    "merges_url": "/merges",
+    "milestones_url": "/milestones{/number}",
+    "notifications_url": "/notifications{?since,all,participating}",
+    "pulls_url": "/pulls{/number}",
+    "releases_url": "/releases{/id}",
+    "stargazers_url": "/stargazers",
+    "statuses_url": "/statuses/{sha}",
+    "subscribers_url": "/subscribers",
+    "subscription_url": "/subscription",
+    "tags_url": "/tags",
+    "teams_url": "/teams",
+    "trees_url": "/git/trees{/sha}",
+}
+
+
+def make_repository(repo: str) -> dict[str, Any]:
+    """A full public repository object, as embedded in a pull request's ``head.repo`` and ``base.repo``."""
+    _check_repo_name(repo)
+    owner, name = repo.split("/")
+    url = f"{API}/repos/{repo}"
+    return {
+        "id": _stable_int("repo", repo.lower()),
+        "node_id": _node_id("R", repo.lower()),
+        "name": name,
+        "full_name": repo,
+        "private": False,
+        "owner": make_user(owner),
+        "html_url": f"{WEB}/{repo}",
+        "description": None,
+        "fork": False,
+        "url": url,
+        **{key: url + suffix for key, suffix in _REPO_URL_SUFFIXES.items()},
+        "git_url": f"git://github.com/{repo}.git",
+        "ssh_url": f"git@github.com:{repo}.git",
+        "clone_url": f"{WEB}/{repo}.git",
+        "svn_url": f"{WEB}/{repo}",
+        "mirror_url": None,
+        "homepage": None,
+        "language": None,
+        "forks_count": 0,
+        "stargazers_count": 0,
+        "watchers_count": 0,
+        "size": 0,
+        "default_branch": DEFAULT_BRANCH,
+        "open_issues_count": 0,
+        "is_template": False,
+        "topics": [],
+        "has_issues": True,
+        "has_projects": True,
+        "has_wiki": True,
+        "has_pages": False,
+        "has_downloads": True,
+        "has_discussions": False,
+        "archived": False,
+        "disabled": False,
+        "visibility": "public",
+        "pushed_at": _timestamp(_EPOCH),
+        "created_at": _timestamp(_EPOCH - timedelta(days=30)),
+        "updated_at": _timestamp(_EPOCH),
+        "allow_forking": True,
+        "web_commit_signoff_required": False,
+        "license": None,
+        "forks": 0,
+        "open_issues": 0,
+        "watchers": 0,
+    }
+
+
+def make_pull(
+    repo: str,
+    number: int,
+    *,
+    title: str | None = None,
+    state: str = "open",
+    draft: bool = False,
+    user: str = "octocat",
+    labels: list[tuple[str, str]] | None = None,
+    requested_reviewers: list[str] | None = None,
+    head: str | None = None,
+    base: str = DEFAULT_BRANCH,
+    created_at: str | None = None,
+    updated_at: str | None = None,
+    merged: bool = False,
+    body: str | None = None,
+) -> dict[str, Any]:
+    """One item exactly as ``GET /repos/{owner}/{repo}/pulls`` returns it ("pull-request-simple").
+
+    ``head`` defaults to ``feature-{number}``; both branches live in ``repo`` (no forks). Timestamps
+    derive from ``number`` like :func:`make_issue`; a closed PR is closed at ``updated_at`` and,
+    with ``merged=True`` (closed PRs only), merged then too.
+    """
+    _check_state(state)
+    _check_repo_name(repo)
+    if merged and state != "closed":
+        raise ValueError("only a closed pull request can be merged")
+    created, updated = _created_updated(number, created_at, updated_at)
+    closed_at = updated if state == "closed" else None
+    owner = repo.split("/")[0]
+    head = head if head is not None else f"feature-{number}"
+    head_sha = _git_sha("head", repo.lower(), number, head)
+    url = f"{API}/repos/{repo}/pulls/{number}"
+    issue_url = f"{API}/repos/{repo}/issues/{number}"
+    html_url = f"{WEB}/{repo}/pull/{number}"
+    links = {
+        "self": url,
+        "html": html_url,
+        "issue": issue_url,
+        "comments": f"{issue_url}/comments",
+        "review_comments": f"{url}/comments",
+        "review_comment": f"{API}/repos/{repo}/pulls/comments{{/number}}",
+        "commits": f"{url}/commits",
+        "statuses": f"{API}/repos/{repo}/statuses/{head_sha}",
+    }
+
+    def branch(ref: str, sha: str) -> dict[str, Any]:
+        return {"label": f"{owner}:{ref}", "ref": ref, "sha": sha, "user": make_user(owner),
+                "repo": make_repository(repo)}  # fmt: skip
+
+    return {
+        "url": url,
+        "id": _stable_int("pull", repo.lower(), number, digits=10),
+        "node_id": _node_id("PR", repo.lower(), number),
+        "html_url": html_url,
+        "diff_url": f"{html_url}.diff",
+        "patch_url": f"{html_url}.patch",
+        "issue_url": issue_url,
+        "number": number,
+        "state": state,
+        "locked": False,
+        "title": title if title is not None else f"Pull request #{number}",
+        "user": make_user(user),
+        "body": body,
+        "created_at": created,
+        "updated_at": updated,
+        "closed_at": closed_at,
+        "merged_at": closed_at if merged else None,
+        "merge_commit_sha": _git_sha("merge", repo.lower(), number),
+        "assignee": None,
+        "assignees": [],
+        "requested_reviewers": [make_user(login) for login in requested_reviewers or []],
+        "requested_teams": [],
+        # Pull-request labels carry "archived_by" (null unless archived); the schema requires the key.
+        "labels": [{**make_label(repo, name, color), "archived_by": None} for name, color in labels or []],
+        "milestone": None,
+        "draft": draft,
+        "commits_url": links["commits"],
+        "review_comments_url": links["review_comments"],
+        "review_comment_url": links["review_comment"],
+        "comments_url": links["comments"],
+        "statuses_url": links["statuses"],
+        "head": branch(head, head_sha),
+        "base": branch(base, _git_sha("base", repo.lower(), base)),
+        "_links": {rel: {"href": href} for rel, href in links.items()},
+        "author_association": _author_association(user, repo),
+        "auto_merge": None,
+        "active_lock_reason": None,
+    }
+
+
+def commit_sha(repo: str, n: int) -> str:
+    """The sha :func:`make_commit` gives commit ``n`` of ``repo`` (case-insensitive in ``repo``)."""
+    return _git_sha("commit", repo.lower(), n)
+
+
+def make_commit(
+    repo: str,
+    n: int,
+    *,
+    message: str | None = None,
+    author: str | None = "octocat",
+    author_name: str | None = None,
+    date: str | None = None,
+) -> dict[str, Any]:
+    """One item exactly as ``GET /repos/{owner}/{repo}/commits`` returns it.
+
+    ``author`` is the GitHub login the commit's email belongs to; ``None`` gives what GitHub sends
+    when the email matches no account: ``author`` and ``committer`` null, only the git identity in
+    ``commit``. The author also committed it. ``date`` defaults to 2024-01-01 + ``n`` hours; the
+    parent is commit ``n - 1`` (none for ``n <= 1``), so ``make_commit(repo, n)`` for a range of
+    ``n`` forms a chain.
+    """
+    _check_repo_name(repo)
+    sha = commit_sha(repo, n)
+    url = f"{API}/repos/{repo}/commits/{sha}"
+    account = make_user(author) if author is not None else None
+    name = author_name or author or "Anonymous Contributor"
+    if account is not None:
+        email = f"{account['id']}+{account['login']}@users.noreply.github.com"
+    else:
+        email = f"{re.sub(r'[^a-z0-9]+', '.', name.lower()).strip('.') or 'someone'}@example.com"
+    identity = {"name": name, "email": email, "date": date or _timestamp(_EPOCH + timedelta(hours=n))}
+    tree = _git_sha("tree", repo.lower(), n)
+    parents = [commit_sha(repo, n - 1)] if n > 1 else []
+    return {
+        "sha": sha,
+        "node_id": _node_id("C", repo.lower(), n),
+        "commit": {
+            "author": identity,
+            "committer": dict(identity),
+            "message": message if message is not None else f"Change {n}",
+            "tree": {"sha": tree, "url": f"{API}/repos/{repo}/git/trees/{tree}"},
+            "url": f"{API}/repos/{repo}/git/commits/{sha}",
+            "comment_count": 0,
+            "verification": {
+                "verified": False,
+                "reason": "unsigned",
+                "signature": None,
+                "payload": None,
+                "verified_at": None,
+            },
+        },
+        "url": url,
+        "html_url": f"{WEB}/{repo}/commit/{sha}",
+        "comments_url": f"{url}/comments",
+        "author": account,
+        "committer": copy.deepcopy(account),
+        "parents": [
+            {"sha": p, "url": f"{API}/repos/{repo}/commits/{p}", "html_url": f"{WEB}/{repo}/commit/{p}"}
+            for p in parents
+        ],
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # The server
 # ---------------------------------------------------------------------------------------------
@@ -226,6 +512,27 @@ class _Reply:
     quota_exhausted: bool = False
 
 
+class _Refusal(Exception):
+    """Raised while answering a request to send an error reply instead."""
+
+    def __init__(self, reply: _Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+@dataclass(frozen=True)
+class _RepoData:
+    """Everything served for one repository; replaced as a whole, so readers never see half an update."""
+
+    full_name: str
+    issues: list[dict[str, Any]] = field(default_factory=list)
+    pulls: list[dict[str, Any]] = field(default_factory=list)
+    branches: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+_ROUTE = re.compile(r"/repos/([^/]+)/([^/]+?)(?:/(issues|pulls|commits))?/?")
+
+
 def _int_param(query: dict[str, str], name: str, default: int) -> int:
     """GitHub silently falls back to the default for unparsable numbers."""
     try:
@@ -234,8 +541,54 @@ def _int_param(query: dict[str, str], name: str, default: int) -> int:
         return default
 
 
+def _error(status: int, message: str, docs: str) -> _Reply:
+    return _Reply(status, {"message": message, "documentation_url": docs, "status": str(status)})
+
+
+def _invalid(resource: str, name: str, value: str, docs: str) -> _Refusal:
+    return _Refusal(
+        _Reply(
+            422,
+            {
+                "message": "Validation Failed",
+                "errors": [{"resource": resource, "field": name, "code": "invalid", "value": value}],
+                "documentation_url": docs,
+                "status": "422",
+            },
+        )
+    )
+
+
+def _choice(
+    query: dict[str, str], name: str, allowed: tuple[str, ...], default: str, *, resource: str, docs: str
+) -> str:
+    """The value of a query parameter that must be one of ``allowed``; anything else is a 422."""
+    value = query.get(name, default)
+    if value not in allowed:
+        raise _invalid(resource, name, value, docs)
+    return value
+
+
+def _time_param(query: dict[str, str], name: str) -> datetime | None:
+    value = query.get(name)
+    if not value:
+        return None
+    # githubkit sends str(datetime) ("2024-01-01 02:00:00+00:00"); an unescaped "+" arrives as a space.
+    for candidate in (value, re.sub(r" (\d\d:?\d\d)$", r"+\1", value)):
+        try:
+            return _parse_time(candidate)
+        except ValueError:
+            pass
+    raise _invalid("Commit", name, value, DOCS_LIST_COMMITS)
+
+
+def _commit_time(item: dict[str, Any]) -> datetime:
+    return _parse_time(item["commit"]["author"]["date"])
+
+
 class FakeGitHub:
-    """GitHub's issues API on 127.0.0.1 with switches for the failure modes the app must survive."""
+    """GitHub's issues, pulls and commits lists on 127.0.0.1, with switches for the failure modes
+    the app must survive."""
 
     def __init__(self, token: str | None = None) -> None:
         self.token = token
@@ -245,7 +598,7 @@ class FakeGitHub:
         self.latency = 0.0
         self.fail_next = 0
         self.rate_limit_reset = int(time.time()) + 3600
-        self._repos: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+        self._repos: dict[str, _RepoData] = {}
         self._used = 0
         self._lock = threading.Lock()
         self._server: _Server | None = None
@@ -285,13 +638,36 @@ class FakeGitHub:
         self.stop()
 
     # -- data -------------------------------------------------------------------------------
+    # Each add_* replaces one kind of data and makes the repository exist; the other kinds stay as
+    # they were (empty lists for a new repository). Lookups ignore case like GitHub; the spelling of
+    # the latest call is the one the repository endpoint reports.
 
     def add_repo(self, full_name: str, items: list[dict[str, Any]]) -> None:
-        """Serve ``items`` for ``full_name`` (replacing earlier ones); lookups ignore case like GitHub."""
-        if full_name.count("/") != 1:
-            raise ValueError(f"full_name must look like 'owner/name', not {full_name!r}")
+        """Serve ``items`` (issues and pull requests, as the issues list shows them) for ``full_name``."""
+        issues = copy.deepcopy(items)
+        self._update(full_name, lambda _: {"issues": issues})
+
+    def add_pulls(self, full_name: str, pulls: list[dict[str, Any]]) -> None:
+        """Serve ``pulls`` (see :func:`make_pull`) from ``GET /repos/{full_name}/pulls``."""
+        served = copy.deepcopy(pulls)
+        self._update(full_name, lambda _: {"pulls": served})
+
+    def add_commits(
+        self,
+        full_name: str,
+        commits: list[dict[str, Any]],
+        branch: str = DEFAULT_BRANCH,
+    ) -> None:
+        """Make ``commits`` (see :func:`make_commit`) the history of ``branch``; served newest first."""
+        history = copy.deepcopy(commits)
+        self._update(full_name, lambda known: {"branches": {**known.branches, branch: history}})
+
+    def _update(self, full_name: str, changes: Callable[[_RepoData], dict[str, Any]]) -> None:
+        """Swap in a changed copy of the repository's data (a new, empty one if it is unknown)."""
+        _check_repo_name(full_name)
         with self._lock:
-            self._repos[full_name.lower()] = (full_name, copy.deepcopy(items))
+            known = self._repos.get(full_name.lower(), _RepoData(full_name))
+            self._repos[full_name.lower()] = replace(known, full_name=full_name, **changes(known))
 
     # -- request handling (called from server threads) --------------------------------------
 
@@ -306,49 +682,81 @@ class FakeGitHub:
             return _Reply(401, BAD_CREDENTIALS)
         if self.rate_limited or self._used >= RATE_LIMIT:  # a spent quota also locks you out
             return _Reply(403, RATE_LIMITED, quota_exhausted=True)
-        match = re.fullmatch(r"/repos/([^/]+)/([^/]+?)(/issues)?/?", path)
+        match = _ROUTE.fullmatch(path)
         if method != "GET" or match is None:
             return _Reply(404, NOT_FOUND)
         with self._lock:
             repo = self._repos.get(f"{unquote(match[1])}/{unquote(match[2])}".lower())
         if repo is None:
-            return _Reply(404, NOT_FOUND)
-        full_name, items = repo
-        if match[3] is None:
-            return _Reply(
-                200,
-                {
-                    "id": _stable_int("repo", full_name.lower()),
-                    "name": full_name.split("/")[1],
-                    "full_name": full_name,
-                    "owner": {"login": full_name.split("/")[0]},
-                    "private": False,
-                    "html_url": f"{WEB}/{full_name}",
-                    "url": f"{API}/repos/{full_name}",
-                    "open_issues_count": sum(item["state"] == "open" for item in items),
-                },
-            )
-        return self._list_issues(path, pairs, items)
-
-    def _list_issues(self, path: str, pairs: list[tuple[str, str]], items: list[dict[str, Any]]) -> _Reply:
-        """Filter, sort and paginate like GitHub, with a Link header that stays on the fake's host."""
+            docs = {"pulls": DOCS_LIST_PULLS, "commits": DOCS_LIST_COMMITS}.get(match[3] or "")
+            return _error(404, "Not Found", docs) if docs else _Reply(404, NOT_FOUND)
         query = dict(pairs)
-        state = query.get("state", "open")
-        if state not in ("open", "closed", "all"):
-            return _Reply(
-                422,
-                {
-                    "message": "Validation Failed",
-                    "errors": [{"resource": "Issue", "field": "state", "code": "invalid", "value": state}],
-                    "documentation_url": DOCS_LIST_ISSUES,
-                    "status": "422",
-                },
-            )
+        try:
+            if match[3] == "issues":
+                items = self._issues(query, repo.issues)
+            elif match[3] == "pulls":
+                items = self._pulls(query, repo.pulls)
+            elif match[3] == "commits":
+                items = self._commits(query, repo)
+            else:
+                return self._repository(repo)
+        except _Refusal as refusal:
+            return refusal.reply
+        return self._page(path, pairs, items)
+
+    def _repository(self, repo: _RepoData) -> _Reply:
+        full_name = repo.full_name
+        return _Reply(
+            200,
+            {
+                "id": _stable_int("repo", full_name.lower()),
+                "name": full_name.split("/")[1],
+                "full_name": full_name,
+                "owner": {"login": full_name.split("/")[0]},
+                "private": False,
+                "html_url": f"{WEB}/{full_name}",
+                "url": f"{API}/repos/{full_name}",
+                "open_issues_count": sum(item["state"] == "open" for item in repo.issues),
+            },
+        )
+
+    # Each lister validates its query and returns the full, ordered result; _page slices it.
+
+    def _issues(self, query: dict[str, str], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        state = _choice(query, "state", STATES, "open", resource="Issue", docs=DOCS_LIST_ISSUES)
+        chosen = [item for item in items if state == "all" or item["state"] == state]
+        return sorted(chosen, key=lambda item: (item["created_at"], item["number"]), reverse=True)
+
+    def _pulls(self, query: dict[str, str], pulls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``direction`` defaults to desc for ``sort=created`` and to asc otherwise, as on GitHub."""
+        rules = {"resource": "PullRequest", "docs": DOCS_LIST_PULLS}
+        state = _choice(query, "state", STATES, "open", **rules)
+        sort = _choice(query, "sort", PULL_SORTS, "created", **rules)
+        default_direction = "desc" if sort == "created" else "asc"
+        direction = _choice(query, "direction", ("asc", "desc"), default_direction, **rules)
+        stamp = "updated_at" if sort == "updated" else "created_at"
+        chosen = [pull for pull in pulls if state == "all" or pull["state"] == state]
+        return sorted(chosen, key=lambda pull: (pull[stamp], pull["number"]), reverse=direction == "desc")
+
+    def _commits(self, query: dict[str, str], repo: _RepoData) -> list[dict[str, Any]]:
+        """One branch's commits, newest first, filtered on the author date (both bounds inclusive)."""
+        if not any(repo.branches.values()):
+            raise _Refusal(_error(409, "Git Repository is empty.", DOCS_LIST_COMMITS))
+        branch = query.get("sha") or DEFAULT_BRANCH
+        commits = repo.branches.get(branch)
+        if commits is None:
+            raise _Refusal(_error(404, f"No commit found for SHA: {branch}", DOCS_LIST_COMMITS))
+        since, until = _time_param(query, "since"), _time_param(query, "until")
+        early, late = since or datetime.min.replace(tzinfo=UTC), until or datetime.max.replace(tzinfo=UTC)
+        chosen = [commit for commit in commits if early <= _commit_time(commit) <= late]
+        return sorted(chosen, key=_commit_time, reverse=True)  # stable: equal dates keep the stored order
+
+    def _page(self, path: str, pairs: list[tuple[str, str]], items: list[dict[str, Any]]) -> _Reply:
+        """Slice out ``page`` like GitHub, with a Link header that stays on the fake's host."""
+        query = dict(pairs)
         per_page = min(max(_int_param(query, "per_page", 30), 1), 100)
         page = max(_int_param(query, "page", 1), 1)
-        chosen = [item for item in items if state == "all" or item["state"] == state]
-        chosen.sort(key=lambda item: (item["created_at"], item["number"]), reverse=True)
-        last = max(1, -(-len(chosen) // per_page))
+        last = max(1, -(-len(items) // per_page))
 
         def link(to: int) -> str:
             kept = [(k, v) for k, v in pairs if k != "page"] + [("page", str(to))]
@@ -362,7 +770,7 @@ class FakeGitHub:
         if page > 1:
             rels.append(f'{link(1)}; rel="first"')
         headers = {"Link": ", ".join(rels)} if rels else {}
-        return _Reply(200, chosen[(page - 1) * per_page : page * per_page], headers)
+        return _Reply(200, items[(page - 1) * per_page : page * per_page], headers)
 
     def _rate_headers(self, reply: _Reply) -> dict[str, str]:
         """Count the request against the quota; 304s are free, as on GitHub."""

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from githubkit import GitHub, TokenAuthStrategy
 from githubkit.exception import PrimaryRateLimitExceeded, RequestFailed
-from githubkit_schemas.latest.models import Issue
-from pydantic import TypeAdapter
+from githubkit_schemas.latest.models import Commit, Issue, PullRequestSimple, Repository, SimpleUser
+from pydantic import BaseModel, TypeAdapter
 
-from tests.fake_github import FakeGitHub, RecordedRequest, make_issue, make_pull_request
+from tests.fake_github import (
+    DOCS_LIST_COMMITS,
+    FakeGitHub,
+    RecordedRequest,
+    commit_sha,
+    make_commit,
+    make_issue,
+    make_pull,
+    make_pull_request,
+    make_repository,
+)
 
 REPO = "octo/widgets"
 ISSUE_LIST = TypeAdapter(list[Issue])
@@ -251,3 +263,361 @@ def test_many_concurrent_requests_are_all_recorded(fake: FakeGitHub) -> None:
     assert asyncio.run(burst()) == [200] * 40
     assert len(fake.requests) == 40
     assert get(fake, "/x").headers["x-ratelimit-used"] == "41"
+
+
+# ---------------------------------------------------------------------------------------------
+# Pull requests: GET /repos/{owner}/{repo}/pulls
+# ---------------------------------------------------------------------------------------------
+
+PULL_LIST = TypeAdapter(list[PullRequestSimple])
+COMMIT_LIST = TypeAdapter(list[Commit])
+SHA = re.compile(r"[0-9a-f]{40}")
+# Every key the real list endpoint sends for a pull request (the model lacks assignee and merge_commit_sha).
+EXPECTED_PULL_KEYS = {
+    "url", "id", "node_id", "html_url", "diff_url", "patch_url", "issue_url", "commits_url",
+    "review_comments_url", "review_comment_url", "comments_url", "statuses_url", "number", "state", "locked",
+    "title", "user", "body", "labels", "milestone", "active_lock_reason", "created_at", "updated_at",
+    "closed_at", "merged_at", "merge_commit_sha", "assignee", "assignees", "requested_reviewers",
+    "requested_teams", "head", "base", "_links", "author_association", "auto_merge", "draft",
+}  # fmt: skip
+PULL_LINK_RELS = {"self", "html", "issue", "comments", "review_comments", "review_comment", "commits",
+                  "statuses"}  # fmt: skip
+EXPECTED_COMMIT_KEYS = {"url", "sha", "node_id", "html_url", "comments_url", "commit", "author", "committer",
+                        "parents"}  # fmt: skip
+
+
+def required_keys(model: type[BaseModel]) -> set[str]:
+    """The JSON keys a model cannot do without (aliases such as ``_links`` and ``license`` included)."""
+    return {info.alias or name for name, info in model.model_fields.items() if info.is_required()}
+
+
+def mixed_pulls() -> list[dict[str, Any]]:
+    return [
+        make_pull(REPO, 1, labels=[("bug", "d73a4a"), ("area: ui", "#0E8A16")],
+                  requested_reviewers=["alice", "bob"], body="Fixes #7.", user="octo"),
+        make_pull(REPO, 2, state="closed", merged=True, title="Merged one"),
+        make_pull(REPO, 3, draft=True, head="wip/parser", base="develop"),
+        make_pull(REPO, 4, state="closed"),
+        make_pull(REPO, 5, created_at="2023-06-01T12:00:00Z", updated_at="2024-06-01T00:00:00Z"),
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def pulls_fake(fake: FakeGitHub) -> FakeGitHub:
+    fake.add_pulls(REPO, mixed_pulls())
+    return fake
+
+
+def test_pulls_page_validates_against_pull_request_simple(pulls_fake: FakeGitHub) -> None:
+    page = get(pulls_fake, f"/repos/{REPO}/pulls", params={"state": "all"}).json()
+    pulls = PULL_LIST.validate_python(page)
+
+    assert [p.number for p in pulls] == [4, 3, 2, 1, 5]  # created desc, like GitHub's default
+    for item in page:
+        assert set(item) >= EXPECTED_PULL_KEYS | required_keys(PullRequestSimple)
+        for side in ("head", "base"):  # keys with a model default are not required, but GitHub sends them
+            repo_keys = set(item[side]["repo"])
+            assert repo_keys >= required_keys(Repository) | {"private", "has_issues", "archived"}
+            assert set(item[side]["repo"]["owner"]) >= required_keys(SimpleUser)
+        assert set(item["_links"]) == PULL_LINK_RELS
+    first = pulls[3]
+    assert isinstance(first.user, SimpleUser) and first.user.login == "octo"
+    assert first.author_association == "OWNER" and first.body == "Fixes #7."
+    assert [(lbl.name, lbl.color, lbl.default) for lbl in first.labels] == [
+        ("bug", "d73a4a", True), ("area: ui", "0e8a16", False)]  # fmt: skip
+    assert first.html_url == f"https://github.com/{REPO}/pull/1"
+    assert first.links.self_.href == f"https://api.github.com/repos/{REPO}/pulls/1"
+    assert first.statuses_url == first.links.statuses.href
+    assert first.statuses_url == f"https://api.github.com/repos/{REPO}/statuses/{first.head.sha}"
+    merged, unmerged = pulls[2], pulls[0]
+    assert merged.merged_at is not None and merged.merged_at == merged.closed_at == merged.updated_at
+    assert unmerged.closed_at is not None and unmerged.merged_at is None
+    assert pulls[4].closed_at is None and pulls[4].merged_at is None
+
+
+def test_pull_details_draft_reviewers_head_and_base(pulls_fake: FakeGitHub) -> None:
+    pulls = {p.number: p for p in PULL_LIST.validate_python(get(pulls_fake, f"/repos/{REPO}/pulls").json())}
+    assert set(pulls) == {1, 3, 5}
+    assert pulls[3].draft is True and pulls[1].draft is False
+    reviewers = pulls[1].requested_reviewers
+    assert reviewers and [u.login for u in reviewers] == ["alice", "bob"]
+    assert pulls[3].requested_reviewers == [] and pulls[3].requested_teams == []
+
+    head, base = pulls[3].head, pulls[3].base
+    assert (head.label, head.ref) == ("octo:wip/parser", "wip/parser")
+    assert (base.label, base.ref) == ("octo:develop", "develop")
+    assert SHA.fullmatch(head.sha) and SHA.fullmatch(base.sha) and head.sha != base.sha
+    assert head.repo is not None and head.repo.full_name == base.repo.full_name == REPO
+    assert base.repo.owner is not None and base.repo.owner.login == "octo"
+    assert base.repo.default_branch == "main" and base.repo.html_url == f"https://github.com/{REPO}"
+    assert head.user is not None and head.user.login == "octo"
+    assert (pulls[1].head.ref, pulls[1].base.ref) == ("feature-1", "main")  # the defaults
+
+
+def test_pulls_paginate_across_three_pages_with_link_rels() -> None:
+    with FakeGitHub() as fake:
+        fake.add_pulls(REPO, [make_pull(REPO, n, state="open" if n % 5 else "closed") for n in range(1, 251)])
+        url: str | None = f"{fake.url}/repos/{REPO}/pulls?state=all&per_page=100"
+        sizes, numbers, all_links = [], [], []
+        while url:
+            resp = httpx.get(url)
+            assert resp.status_code == 200
+            PULL_LIST.validate_python(resp.json())
+            sizes.append(len(resp.json()))
+            numbers += [item["number"] for item in resp.json()]
+            all_links.append({rel: link["url"] for rel, link in resp.links.items()})
+            url = resp.links.get("next", {}).get("url")
+
+    assert sizes == [100, 100, 50]
+    assert numbers == list(range(250, 0, -1))
+    base = f"{fake.url}/repos/{REPO}/pulls?state=all&per_page=100&page="
+    assert all_links == [
+        {"next": base + "2", "last": base + "3"},
+        {"prev": base + "1", "next": base + "3", "last": base + "3", "first": base + "1"},
+        {"prev": base + "2", "first": base + "1"},
+    ]
+
+
+@pytest.mark.parametrize(("state", "numbers"), [(None, [3, 1, 5]), ("open", [3, 1, 5]), ("closed", [4, 2]),
+                                                ("all", [4, 3, 2, 1, 5])])  # fmt: skip
+def test_pulls_state_filter(pulls_fake: FakeGitHub, state: str | None, numbers: list[int]) -> None:
+    params = {"state": state} if state else {}
+    assert [p["number"] for p in get(pulls_fake, f"/repos/{REPO}/pulls", params=params).json()] == numbers
+
+
+@pytest.mark.parametrize(("params", "numbers"), [
+    ({"direction": "asc"}, [5, 1, 2, 3, 4]),
+    ({"sort": "created", "direction": "desc"}, [4, 3, 2, 1, 5]),
+    ({"sort": "updated"}, [1, 2, 3, 4, 5]),  # any sort but "created" defaults to ascending
+    ({"sort": "updated", "direction": "desc"}, [5, 4, 3, 2, 1]),
+    ({"sort": "popularity", "direction": "desc"}, [4, 3, 2, 1, 5]),
+])  # fmt: skip
+def test_pulls_sort_and_direction(pulls_fake: FakeGitHub, params: dict[str, str], numbers: list[int]) -> None:
+    resp = get(pulls_fake, f"/repos/{REPO}/pulls", params={"state": "all", **params})
+    assert [p["number"] for p in resp.json()] == numbers
+
+
+@pytest.mark.parametrize("params", [{"state": "merged"}, {"sort": "size"}, {"direction": "up"}])
+def test_invalid_pulls_query_is_422(pulls_fake: FakeGitHub, params: dict[str, str]) -> None:
+    resp = get(pulls_fake, f"/repos/{REPO}/pulls", params=params)
+    assert resp.status_code == 422 and resp.json()["message"] == "Validation Failed"
+    ((name, value),) = params.items()
+    error = {"resource": "PullRequest", "field": name, "code": "invalid", "value": value}
+    assert resp.json()["errors"] == [error]
+
+
+def test_githubkit_lists_and_parses_pulls(pulls_fake: FakeGitHub) -> None:
+    async def fetch() -> list[PullRequestSimple]:
+        async with client(pulls_fake) as gh:
+            resp = await gh.rest.pulls.async_list("OCTO", "Widgets", state="all", per_page=100)
+            parsed: list[PullRequestSimple] = resp.parsed_data
+            return parsed
+
+    pulls = asyncio.run(fetch())
+    assert [p.number for p in pulls] == [4, 3, 2, 1, 5]
+    assert all(isinstance(p, PullRequestSimple) and isinstance(p.base.repo, Repository) for p in pulls)
+    assert pulls_fake.requests[-1].path == "/repos/OCTO/Widgets/pulls"
+    assert pulls_fake.requests[-1].query == {"state": "all", "per_page": "100"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Commits: GET /repos/{owner}/{repo}/commits
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def commits_fake(fake: FakeGitHub) -> FakeGitHub:
+    fake.add_commits(REPO, [make_commit(REPO, n) for n in range(1, 6)])
+    dev = [make_commit(REPO, n, message=f"dev {n}", author="alice") for n in (10, 11)]
+    fake.add_commits(REPO, dev, branch="dev")
+    return fake
+
+
+def test_commits_validate_against_commit_model(commits_fake: FakeGitHub) -> None:
+    page = get(commits_fake, f"/repos/{REPO}/commits").json()
+    commits = COMMIT_LIST.validate_python(page)
+
+    assert [c.commit.message for c in commits] == ["Change 5", "Change 4", "Change 3", "Change 2", "Change 1"]
+    for item, commit in zip(page, commits, strict=True):
+        assert set(item) >= EXPECTED_COMMIT_KEYS
+        assert set(item["commit"]) >= {"url", "author", "committer", "message", "comment_count", "tree",
+                                       "verification"}  # fmt: skip
+        # author is Union[SimpleUser, EmptyObject, None]: a broken user would still validate, as EmptyObject.
+        assert isinstance(commit.author, SimpleUser) and isinstance(commit.committer, SimpleUser)
+        assert commit.author.login == "octocat"
+        assert SHA.fullmatch(commit.sha)
+        assert commit.html_url == f"https://github.com/{REPO}/commit/{commit.sha}"
+        assert commit.url == f"https://api.github.com/repos/{REPO}/commits/{commit.sha}"
+        assert commit.commit.verification and commit.commit.verification.reason == "unsigned"
+        assert item["commit"]["author"]["email"].endswith("+octocat@users.noreply.github.com")
+        assert commit.commit.author and commit.commit.author.email == item["commit"]["author"]["email"]
+    newest = commits[0]
+    assert newest.commit.author and newest.commit.author.date == datetime(2024, 1, 1, 5, tzinfo=UTC)
+    assert [(p.sha, p.html_url) for p in newest.parents] == [
+        (commits[1].sha, f"https://github.com/{REPO}/commit/{commits[1].sha}")]  # fmt: skip
+    assert commits[-1].parents == []
+
+
+def test_commits_are_per_branch_and_unknown_branch_is_404(commits_fake: FakeGitHub) -> None:
+    path = f"/repos/{REPO}/commits"
+    main = get(commits_fake, path, params={"sha": "main"}).json()
+    assert [c["sha"] for c in main] == [commit_sha(REPO, n) for n in range(5, 0, -1)]
+    assert main == get(commits_fake, path).json()  # main is the default branch
+    dev = get(commits_fake, path, params={"sha": "dev"}).json()
+    assert [c["commit"]["message"] for c in dev] == ["dev 11", "dev 10"]
+    assert {c["author"]["login"] for c in dev} == {"alice"}
+
+    missing = get(commits_fake, path, params={"sha": "nope"})
+    assert missing.status_code == 404
+    assert missing.json() == {"message": "No commit found for SHA: nope",
+                              "documentation_url": DOCS_LIST_COMMITS,
+                              "status": "404"}  # fmt: skip
+
+    commits_fake.add_commits(REPO, [make_commit(REPO, 20)], branch="dev")  # replaces dev, keeps main
+    assert [c["sha"] for c in get(commits_fake, path, params={"sha": "dev"}).json()] == [commit_sha(REPO, 20)]
+    assert len(get(commits_fake, path).json()) == 5
+
+
+@pytest.mark.parametrize(("params", "changes"), [
+    ({"since": "2024-01-01T02:00:00Z"}, [5, 4, 3, 2]),  # both bounds are inclusive
+    ({"until": "2024-01-01T02:00:00Z"}, [2, 1]),
+    ({"since": "2024-01-01T02:00:00Z", "until": "2024-01-01T04:00:00Z"}, [4, 3, 2]),
+    ({"since": "2024-01-01T04:30:00+01:00"}, [5, 4]),  # 03:30 UTC
+    ({"since": "2024-01-01T06:00:00Z"}, []),
+])  # fmt: skip
+def test_since_until_filter_on_author_date(
+    commits_fake: FakeGitHub, params: dict[str, str], changes: list[int]
+) -> None:
+    resp = get(commits_fake, f"/repos/{REPO}/commits", params=params)
+    assert resp.status_code == 200
+    assert [c["commit"]["message"] for c in resp.json()] == [f"Change {n}" for n in changes]
+
+
+def test_invalid_since_is_422(commits_fake: FakeGitHub) -> None:
+    resp = get(commits_fake, f"/repos/{REPO}/commits", params={"since": "yesterday"})
+    assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "since"
+
+
+def test_commits_order_by_date_not_by_number() -> None:
+    with FakeGitHub() as fake:
+        fake.add_commits(REPO, [make_commit(REPO, 1, date="2024-05-01T00:00:00Z"), make_commit(REPO, 2)])
+        assert [c["sha"] for c in get(fake, f"/repos/{REPO}/commits").json()] == [
+            commit_sha(REPO, 1), commit_sha(REPO, 2)]  # fmt: skip
+
+
+def test_commit_without_github_account_validates(fake: FakeGitHub) -> None:
+    fake.add_commits(REPO, [make_commit(REPO, 1, author=None, author_name="Jane Doe"), make_commit(REPO, 2)])
+    page = get(fake, f"/repos/{REPO}/commits").json()
+    assert page[1]["author"] is None and page[1]["committer"] is None
+    commits = COMMIT_LIST.validate_python(page)
+    anonymous = commits[1]
+    assert anonymous.author is None and anonymous.committer is None
+    assert anonymous.commit.author and anonymous.commit.author.name == "Jane Doe"
+    assert anonymous.commit.author.email == "jane.doe@example.com"
+    assert isinstance(commits[0].author, SimpleUser)
+
+
+def test_empty_repository_is_409(fake: FakeGitHub) -> None:
+    fake.add_commits("octo/empty", [])
+    resp = get(fake, "/repos/octo/empty/commits", params={"sha": "anything"})
+    assert resp.status_code == 409
+    assert resp.json()["message"] == "Git Repository is empty." and resp.json()["status"] == "409"
+    assert get(fake, f"/repos/{REPO}/commits").status_code == 409  # issues only, no commits yet
+    assert get(fake, "/repos/octo/empty/issues").json() == []
+
+
+def test_repo_added_only_with_add_pulls_exists_everywhere(fake: FakeGitHub) -> None:
+    fake.add_pulls("octo/Only-Pulls", [make_pull("octo/Only-Pulls", 1)])
+    issues = get(fake, "/repos/octo/only-pulls/issues")
+    assert (issues.status_code, issues.json()) == (200, [])
+    assert len(get(fake, "/repos/OCTO/only-pulls/pulls").json()) == 1
+    assert get(fake, "/repos/octo/only-pulls").json()["full_name"] == "octo/Only-Pulls"
+    assert get(fake, f"/repos/{REPO}/pulls").json() == []  # a repo from add_repo has no pulls yet
+    fake.add_commits("octo/only-commits", [make_commit("octo/only-commits", 1)])
+    assert get(fake, "/repos/octo/only-commits/pulls").json() == []
+    assert get(fake, "/repos/octo/only-commits/issues").json() == []
+
+
+@pytest.mark.parametrize("endpoint", ["pulls", "commits"])
+def test_unknown_repo_is_404_on_new_endpoints(fake: FakeGitHub, endpoint: str) -> None:
+    resp = get(fake, f"/repos/octo/nope/{endpoint}")
+    assert resp.status_code == 404 and resp.json()["message"] == "Not Found"
+    assert httpx.post(f"{fake.url}/repos/{REPO}/{endpoint}", json={}).status_code == 404
+
+
+def test_githubkit_lists_and_parses_commits(commits_fake: FakeGitHub) -> None:
+    async def fetch() -> tuple[list[Commit], list[Commit]]:
+        async with client(commits_fake) as gh:
+            everything = await gh.rest.repos.async_list_commits("octo", "widgets", per_page=100)
+            # githubkit sends datetimes as str(datetime): "2024-01-01 03:00:00+00:00"
+            recent = await gh.rest.repos.async_list_commits(
+                "octo", "widgets", since=datetime(2024, 1, 1, 3, tzinfo=UTC), per_page=100
+            )
+            return everything.parsed_data, recent.parsed_data
+
+    everything, recent = asyncio.run(fetch())
+    assert len(everything) == 5 and all(isinstance(c.author, SimpleUser) for c in everything)
+    assert [c.sha for c in recent] == [commit_sha(REPO, n) for n in (5, 4, 3)]
+
+
+def test_githubkit_raises_for_empty_repository(fake: FakeGitHub) -> None:
+    with client(fake) as gh, pytest.raises(RequestFailed) as err:
+        gh.rest.repos.list_commits("octo", "widgets")
+    assert err.value.response.status_code == 409
+
+
+# ---------------------------------------------------------------------------------------------
+# The shared list machinery applies to every list endpoint
+# ---------------------------------------------------------------------------------------------
+
+LIST_ENDPOINTS = [f"/repos/{REPO}/{name}" for name in ("issues", "pulls", "commits")]
+
+
+@pytest.mark.parametrize("path", LIST_ENDPOINTS)
+def test_every_list_has_etags_quota_and_failures(commits_fake: FakeGitHub, path: str) -> None:
+    commits_fake.add_pulls(REPO, mixed_pulls())
+    first = get(commits_fake, path)
+    assert first.status_code == 200 and first.json()
+    assert (first.headers["x-ratelimit-remaining"], first.headers["x-ratelimit-used"]) == ("4999", "1")
+    again = get(commits_fake, path, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.headers["x-ratelimit-remaining"] == "4999"
+
+    commits_fake.fail_next = 1
+    assert get(commits_fake, path).status_code == 500
+    commits_fake.rate_limited = True
+    assert get(commits_fake, path).status_code == 403
+    commits_fake.rate_limited = False
+    commits_fake.token = "s3cret"
+    assert get(commits_fake, path).status_code == 401
+    assert get(commits_fake, path, headers={"Authorization": "token s3cret"}).status_code == 200
+
+
+@pytest.mark.parametrize("path", LIST_ENDPOINTS)
+def test_every_list_paginates_and_caps_per_page(path: str) -> None:
+    with FakeGitHub() as fake:
+        fake.add_repo(REPO, [make_issue(REPO, n) for n in range(1, 151)])
+        fake.add_pulls(REPO, [make_pull(REPO, n) for n in range(1, 151)])
+        fake.add_commits(REPO, [make_commit(REPO, n) for n in range(1, 151)])
+        assert len(get(fake, path).json()) == 30
+        capped = get(fake, path, params={"per_page": 500})
+        assert len(capped.json()) == 100 and capped.links["last"]["url"].endswith("per_page=500&page=2")
+        last = get(fake, path, params={"per_page": 100, "page": 2})
+        assert len(last.json()) == 50 and set(last.links) == {"prev", "first"}
+        assert get(fake, path, params={"page": 9}).json() == []
+
+
+def test_new_builders_are_deterministic_and_strict() -> None:
+    assert make_pull("a/b", 7) == make_pull("a/b", 7)
+    assert make_commit("a/b", 7) == make_commit("a/b", 7)
+    assert make_pull("a/b", 7)["id"] != make_pull("a/b", 8)["id"] != make_issue("a/b", 7)["id"]
+    assert make_pull("a/b", 7)["node_id"] == make_pull_request("a/b", 7)["node_id"]
+    assert make_pull("a/b", 7)["updated_at"] == "2024-01-01T07:30:00Z"
+    assert make_commit("a/b", 7)["sha"] == commit_sha("A/B", 7) != commit_sha("a/c", 7)
+    assert make_commit("a/b", 7)["commit"]["author"]["date"] == "2024-01-01T07:00:00Z"
+    assert make_repository("a/b")["id"] == make_pull("a/b", 1)["base"]["repo"]["id"]
+    with pytest.raises(ValueError):
+        make_pull("a/b", 1, merged=True)
+    with pytest.raises(ValueError):
+        make_pull("a/b", 1, state="merged")
+    with pytest.raises(ValueError):
+        make_commit("ab", 1)

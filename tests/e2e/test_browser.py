@@ -16,7 +16,7 @@ from tests.conftest import ServerProcess, start_server
 from tests.e2e.mcp_clients import TRANSPORTS
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
 from tests.e2e.test_stream import push
-from tests.fake_github import FakeGitHub, make_issue
+from tests.fake_github import FakeGitHub, make_commit, make_issue, make_pull
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without these, Chromium tries to reach Google's services, which this network refuses.
@@ -325,3 +325,66 @@ async def test_curated_panels_progress_failures_and_removal_on_the_page(
         await client.call_tool("clear_dashboard", {})
         await expect(page.locator("section.entry")).to_have_count(0)
         await expect(page.locator("#empty")).to_be_visible()
+
+
+async def test_a_repository_with_every_kind_of_entry(
+    server: ServerProcess, fake_github: FakeGitHub, page: Page
+) -> None:
+    seed(fake_github, 40)
+    fake_github.add_pulls(
+        REPO,
+        [
+            make_pull(REPO, 101, title="Add useOptimistic docs", draft=True, created_at="2026-10-01T00:00:00Z"),
+            make_pull(
+                REPO, 102, title="Fix hydration mismatch", requested_reviewers=["gaearon"], labels=[("bug", "d73a4a")]
+            ),
+            make_pull(REPO, 103, title="Compiler: memoize props", created_at="2025-03-01T00:00:00Z"),
+        ],
+    )
+    fake_github.add_commits(
+        REPO,
+        [
+            make_commit(REPO, n, message=f"Commit number {n}", date=f"2026-11-{10 + n % 12:02d}T12:00:00Z", author=a)
+            for n, a in zip(range(1, 30), ["acdlite", "sebmarkbage", "gaearon"] * 10, strict=False)
+        ],
+    )
+    await page.goto(server.url)
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    async with TRANSPORTS["streamable-http"](server.url) as client:
+        for tool, arguments in [
+            ("send_issues_to_dashboard", {}),
+            ("send_pull_requests_to_dashboard", {}),
+            ("send_commit_summary_to_dashboard", {"since": "2026-11-01"}),
+        ]:
+            result = await client.call_tool(tool, {"owner": "facebook", "repo": "react", **arguments})
+            assert not result.is_error, result.content
+        await client.call_tool(
+            "publish_to_dashboard",
+            {
+                "title": "This week in facebook/react",
+                "summary_markdown": "Hydration bugs dominate. **Fix #102 first**; the compiler PR has waited longest.",
+                "metrics": [
+                    {"label": "Open issues", "value": 20, "trend": "up"},
+                    {"label": "PRs waiting for review", "value": 1, "trend": "flat"},
+                    {"label": "Commits this month", "value": 29, "trend": "down"},
+                ],
+                "items": [
+                    {
+                        "title": "Fix hydration mismatch",
+                        "url": "https://github.com/facebook/react/pull/102",
+                        "tags": ["p1"],
+                    }
+                ],
+                "repository": REPO,
+            },
+        )
+    group = page.locator(f'.group[data-group="{REPO}"]')
+    await expect(group.locator("section.entry")).to_have_count(4)
+    kinds = await group.locator("section.entry").evaluate_all("els => els.map(e => e.dataset.id.split(':')[0])")
+    assert kinds == ["panel", "commits", "pulls", "issues"]  # newest activity first
+    pulls = group.locator(f'section[data-id="pulls:{REPO}"]')
+    await expect(pulls.locator(".attention-card").nth(1).locator(".big")).to_have_text("1")
+    await expect(group.locator(f'section[data-id="commits:{REPO}"] .chart-days rect')).not_to_have_count(0)
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.wait_for_timeout(2600)
+    await page.screenshot(path=str(ARTIFACTS / "dashboard-everything.png"), full_page=True)
