@@ -431,7 +431,11 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
             Field(description="An id from get_dashboard or a result: 'issues:owner/repo', 'panel:weekly-triage', ..."),
         ],
     ) -> RemoveResult:
-        """Remove one board or panel from the dashboard (the page updates at once)."""
+        """Remove one board or panel from the dashboard (the page updates at once).
+
+        Example: the user says "take the react pull requests off my dashboard" ->
+        board_or_panel_id="pulls:facebook/react". get_dashboard lists every id.
+        """
         key = board_or_panel_id.strip().lower()  # keys are lower-case, as GitHub names compare
         if ":" not in key:  # a bare panel id, as publish_to_dashboard returns it
             key = panel_key(key)
@@ -444,7 +448,10 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
         ),
     )
     async def clear_dashboard() -> ClearResult:
-        """Remove every board and panel from the dashboard. Ask the user before doing this."""
+        """Remove every board and panel from the dashboard. Ask the user before doing this.
+
+        Example: "start my dashboard over" -> clear_dashboard(), then fetch what they ask for next.
+        """
         return ClearResult(removed_count=await dashboard.clear())
 
     return mcp
