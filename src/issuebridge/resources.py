@@ -13,6 +13,7 @@ import json
 import logging
 from typing import Any
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
@@ -26,6 +27,7 @@ from issuebridge.readback import view_of
 logger = logging.getLogger(__name__)
 
 BOARDS = "dashboard://boards"
+NOTIFY_TIMEOUT_SECONDS = 2.0
 
 
 def uris_for(touched: Touched) -> list[str]:
@@ -87,9 +89,11 @@ class ResourceNotifier:
             await self._bus.publish(ResourceUpdated(uri=uri))
             for session in list(self._sessions.get(uri, ())):
                 try:
-                    await session.send_resource_updated(uri)
-                except Exception:  # a closed session: forget it rather than fail the write
-                    logger.debug("dropping a closed session subscribed to %s", uri)
+                    # A client that stopped reading must not hold up the write that notifies it.
+                    with anyio.fail_after(NOTIFY_TIMEOUT_SECONDS):
+                        await session.send_resource_updated(uri)
+                except Exception:  # closed or stuck: forget it rather than fail the write
+                    logger.debug("dropping a session subscribed to %s that did not take a notification", uri)
                     self._sessions[uri].discard(session)
 
     async def _subscribe(self, ctx: Any, params: SubscribeRequestParams) -> EmptyResult:
