@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from issuebridge.boards import Issue, IssuesBoard, IssuesDiff, Kind, Source, StateFilter, diff_issues, now
 from issuebridge.curated import CommitsBoard, Panel, PullsBoard
 from issuebridge.entries import AnyEntry, entry_adapter
 from issuebridge.events import Event, EventHub, encode_event
 from issuebridge.store import DashboardStore
+
+E = TypeVar("E", IssuesBoard, PullsBoard, CommitsBoard, Panel)
 
 
 class Change(NamedTuple):
@@ -117,11 +119,12 @@ class Dashboard:
         self.listeners: list[Callable[[list[Touched]], Awaitable[None]]] = []
         self._write_lock = asyncio.Lock()
 
-    async def put(self, entry: AnyEntry) -> AnyEntry:
+    async def put(self, entry: E) -> E:
         """Store ``entry`` in place of the one with the same key, and broadcast the change."""
         async with self._write_lock:  # the diff must be against the revision this one replaces
             previous = await self.store.get(entry.key)
             stored = await self.store.save(entry)
+            assert isinstance(stored, type(entry))
             diff = None
             if isinstance(stored, IssuesBoard):
                 diff = diff_issues(previous.issues if isinstance(previous, IssuesBoard) else [], stored.issues)
@@ -148,9 +151,7 @@ class Dashboard:
             last_updated=now(),
             truncated=truncated,
         )
-        stored = await self.put(board)
-        assert isinstance(stored, IssuesBoard)
-        return stored
+        return await self.put(board)
 
     async def remove(self, key: str) -> bool:
         async with self._write_lock:

@@ -233,7 +233,6 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
             truncated=fetched.truncated,
         )
         stored = await dashboard.put(board)
-        assert isinstance(stored, PullsBoard)
         result = PullsSyncResult(
             board_id=stored.key,
             repository=repository,
@@ -300,7 +299,6 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
             truncated=fetched.truncated,
         )
         stored = await dashboard.put(board)
-        assert isinstance(stored, CommitsBoard)
         result = CommitsSyncResult(
             board_id=stored.key,
             repository=repository,
