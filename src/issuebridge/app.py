@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from issuebridge.dashboard import Dashboard, JsonFormat, WireFormat
 from issuebridge.events import EventHub
@@ -18,6 +19,7 @@ from issuebridge.settings import Settings
 from issuebridge.store import SQLiteStore
 from issuebridge.tools import build_mcp_server
 from issuebridge.web.api import api_routes
+from issuebridge.web.auth import TokenAuth, redact_access_log
 from issuebridge.web.mcp import mcp_routes
 from issuebridge.web.page_events import PageFormat
 from issuebridge.web.pages import page_routes
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_items=settings.max_items,
     )
     mcp = build_mcp_server(dashboard, github, settings)
+    redact_access_log()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -52,6 +55,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings.db_path,
             settings.github_api_url,
             "with a token" if settings.github_token else "without a token",
+        )
+        logger.info(
+            "issuebridge: MCP and writes %s",
+            "need ISSUEBRIDGE_TOKEN" if settings.api_token else "are open to anyone who can reach this port",
         )
         try:
             async with mcp.session_manager.run():
@@ -66,7 +73,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *stream_routes(dashboard, settings.heartbeat_seconds),
         *mcp_routes(mcp, settings),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(TokenAuth, token=settings.api_token)])
 
 
 app = create_app()

@@ -22,11 +22,12 @@ class SettingsError(ValueError):
 class Settings:
     """Configuration for one server instance.
 
-    The GitHub token is kept out of ``repr`` so that a logged or printed settings object
-    never leaks it.
+    The tokens are kept out of ``repr`` so that a logged or printed settings object never
+    leaks them.
     """
 
     github_token: str | None = field(default=None, repr=False)
+    api_token: str | None = field(default=None, repr=False)
     github_api_url: str = DEFAULT_API_URL
     db_path: Path = Path("issuebridge.db")
     public_url: str | None = None
@@ -50,6 +51,7 @@ class Settings:
         hosts = tuple(h.strip() for h in env.get("ISSUEBRIDGE_ALLOWED_HOSTS", "").split(",") if h.strip())
         return cls(
             github_token=env.get("GITHUB_TOKEN", "").strip() or None,
+            api_token=env.get("ISSUEBRIDGE_TOKEN", "").strip() or None,
             github_api_url=api_url.rstrip("/"),
             db_path=Path(env.get("ISSUEBRIDGE_DB", "").strip() or "issuebridge.db"),
             public_url=public_url.rstrip("/") if public_url else None,

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
@@ -388,3 +389,26 @@ async def test_a_repository_with_every_kind_of_entry(
     ARTIFACTS.mkdir(exist_ok=True)
     await page.wait_for_timeout(2600)
     await page.screenshot(path=str(ARTIFACTS / "dashboard-everything.png"), full_page=True)
+
+
+async def test_a_token_link_opens_the_guarded_dashboard(tmp_path: Path, server_env: dict[str, str], page: Page) -> None:
+    token = "browser-secret"
+    guarded = start_server(tmp_path, {**server_env, "ISSUEBRIDGE_TOKEN": token})
+    try:
+        await page.goto(guarded.url)
+        await expect(page.locator("form[action='/login']")).to_be_visible()  # no token yet: the sign-in form
+        await page.goto(f"{guarded.url}/?token={token}")
+        assert page.url == f"{guarded.url}/"  # the token left the address bar
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "live")  # the stream took the cookie
+        async with httpx.AsyncClient(base_url=guarded.url, headers={"Authorization": f"Bearer {token}"}) as http:
+            await http.post(
+                "/api/dashboard/sync-issues",
+                json={"repository": "octo/safe", "issues": [{"number": 1, "title": "Behind a token", "state": "open"}]},
+            )
+        await expect(page.locator('section.board[data-repository="octo/safe"] .title')).to_have_text("Behind a token")
+        cookies = await page.context.cookies()
+        assert [(c["httpOnly"], c["sameSite"]) for c in cookies] == [(True, "Strict")]
+        assert all(token not in c["value"] for c in cookies)
+    finally:
+        guarded.stop()
+    assert token not in guarded.log
