@@ -21,7 +21,7 @@ def issue(number: int, **fields: Any) -> dict[str, Any]:
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(db_path=tmp_path / "boards.db", max_body_bytes=64 * 1024, github_api_url="http://127.0.0.1:9")
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as test_client:
         yield test_client
 
 
@@ -192,3 +192,21 @@ def test_empty_page_explains_how_to_connect(client: TestClient) -> None:
 def test_healthz(client: TestClient) -> None:
     push(client, {"repository": "octo/app", "issues": []})
     assert client.get("/healthz").json() == {"status": "ok", "entries": 1, "revision": 1, "subscribers": 0}
+
+
+def test_pushes_from_foreign_hosts_and_origins_are_refused(client: TestClient) -> None:
+    body = {"repository": "octo/app", "issues": [issue(1)]}
+    foreign_host = client.post("/api/dashboard/sync-issues", json=body, headers={"Host": "evil.example"})
+    assert foreign_host.status_code == 421 and "ISSUEBRIDGE_ALLOWED_HOSTS" in foreign_host.json()["error"]
+    foreign_origin = client.post("/api/dashboard/sync-issues", json=body, headers={"Origin": "https://evil.example"})
+    assert foreign_origin.status_code == 403
+    assert client.get("/api/dashboard/issues").json()["repository"] is None  # nothing was written
+    same_origin = client.post("/api/dashboard/sync-issues", json=body, headers={"Origin": "http://127.0.0.1:8000"})
+    assert same_origin.status_code == 200
+
+
+def test_allowed_hosts_can_be_extended(tmp_path: Path) -> None:
+    settings = Settings(db_path=tmp_path / "b.db", extra_allowed_hosts=("dash.example.com",))
+    with TestClient(create_app(settings), base_url="http://dash.example.com") as proxied:
+        response = proxied.post("/api/dashboard/sync-issues", json={"repository": "octo/app", "issues": []})
+    assert response.status_code == 200

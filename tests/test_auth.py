@@ -100,6 +100,6 @@ def test_a_forged_cookie_is_refused(client: TestClient) -> None:
 
 
 def test_without_a_token_configured_everything_is_open(tmp_path: Path) -> None:
-    with TestClient(create_app(Settings(db_path=tmp_path / "b.db"))) as open_client:
+    with TestClient(create_app(Settings(db_path=tmp_path / "b.db")), base_url="http://localhost:8000") as open_client:
         assert open_client.post("/api/dashboard/sync-issues", json=PUSH).status_code == 200
         assert open_client.get("/").status_code == 200

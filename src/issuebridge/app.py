@@ -20,7 +20,7 @@ from issuebridge.store import SQLiteStore
 from issuebridge.tools import build_mcp_server
 from issuebridge.web.api import api_routes
 from issuebridge.web.auth import TokenAuth, redact_access_log
-from issuebridge.web.mcp import mcp_routes
+from issuebridge.web.mcp import mcp_routes, transport_security
 from issuebridge.web.page_events import PageFormat
 from issuebridge.web.pages import page_routes
 from issuebridge.web.stream import stream_routes
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes = [
         *page_routes(dashboard, env),
-        *api_routes(dashboard, settings.max_body_bytes),
+        *api_routes(dashboard, settings.max_body_bytes, transport_security(settings)),
         *stream_routes(dashboard, settings.heartbeat_seconds),
         *mcp_routes(mcp, settings),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -43,7 +44,11 @@ def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
     ]
 
 
-def api_routes(dashboard: Dashboard, max_body_bytes: int) -> list[Route]:
+def api_routes(dashboard: Dashboard, max_body_bytes: int, security: TransportSecuritySettings) -> list[Route]:
+    # The same Host and Origin checks as the MCP transports: a page on another site must not be
+    # able to push to a dashboard on localhost (DNS rebinding, cross-site POSTs).
+    host_and_origin = TransportSecurityMiddleware(security)
+
     async def get_issues(request: Request) -> Response:
         """One board by ``?repository=owner/repo``, or the most recently synced one."""
         requested = request.query_params.get("repository")
@@ -65,6 +70,10 @@ def api_routes(dashboard: Dashboard, max_body_bytes: int) -> list[Route]:
         """Validate a pushed board whole, then store and broadcast it; nothing changes on any error."""
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             return error(415, "send the body as JSON with Content-Type: application/json")
+        rejected = await host_and_origin.validate_request(request, is_post=True)
+        if rejected is not None:
+            reason = bytes(rejected.body).decode(errors="replace")
+            return error(rejected.status_code, f"{reason}; see ISSUEBRIDGE_ALLOWED_HOSTS")
         try:
             body = await read_body(request, max_body_bytes)
         except BodyTooLarge:
