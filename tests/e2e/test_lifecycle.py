@@ -115,3 +115,41 @@ def test_the_wheel_ships_templates_and_static_files(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for shipped in ("templates/dashboard.html", "static/dashboard.js", "static/dashboard.css"):
         assert f"issuebridge/{shipped}" in names
+
+
+async def test_kill_9_during_a_sync_loses_nothing_committed(tmp_path: Path, server_env: dict[str, str]) -> None:
+    first = start_server(tmp_path, server_env)
+    before = {
+        "repository": "octo/kept",
+        "issues": [{"number": n, "title": f"kept {n}", "state": "open"} for n in range(1, 51)],
+    }
+    big = {
+        "repository": "octo/big",
+        "issues": [{"number": n, "title": "x" * 500, "state": "open"} for n in range(1, 10_001)],
+    }
+    async with httpx.AsyncClient(base_url=first.url, timeout=30) as http:
+        assert (await http.post("/api/dashboard/sync-issues", json=before)).status_code == 200
+
+        async def push_big() -> None:
+            with contextlib.suppress(httpx.HTTPError):
+                await http.post("/api/dashboard/sync-issues", json=big)
+
+        pushing = asyncio.create_task(push_big())
+        await asyncio.sleep(0.15)  # the 5 MB push is being read, validated or written
+        first.process.kill()  # SIGKILL: no shutdown, no flush
+        first.process.wait()
+        await pushing
+    second = start_server(tmp_path, server_env, port=first.port)
+    try:
+        async with httpx.AsyncClient(base_url=second.url) as http:
+            kept = (await http.get("/api/dashboard/issues", params={"repository": "octo/kept"})).json()
+            big_board = await http.get("/api/dashboard/issues", params={"repository": "octo/big"})
+            health = (await http.get("/healthz")).json()
+        assert [i["title"] for i in kept["issues"]] == [f"kept {n}" for n in range(1, 51)]
+        # The interrupted board is all there or not there at all, and the revision agrees.
+        if big_board.status_code == 200:
+            assert len(big_board.json()["issues"]) == 10_000 and health["revision"] == 2
+        else:
+            assert big_board.status_code == 404 and health["revision"] == 1
+    finally:
+        second.stop()
