@@ -598,6 +598,8 @@ class FakeGitHub:
         self.latency = 0.0
         self.fail_next = 0
         self.rate_limit_reset = int(time.time()) + 3600
+        self.max_in_flight = 0  # the most requests it was answering at the same time
+        self._in_flight = 0
         self._repos: dict[str, _RepoData] = {}
         self._used = 0
         self._lock = threading.Lock()
@@ -802,6 +804,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         fake = self.server.fake
+        with fake._lock:
+            fake._in_flight += 1
+            fake.max_in_flight = max(fake.max_in_flight, fake._in_flight)
+        try:
+            self._answer(fake)
+        finally:
+            with fake._lock:
+                fake._in_flight -= 1
+
+    def _answer(self, fake: FakeGitHub) -> None:
         if fake.latency > 0:
             time.sleep(fake.latency)
         length = int(self.headers.get("Content-Length") or 0)

@@ -134,3 +134,13 @@ async def test_concurrent_syncs_share_one_source(fake_github: FakeGitHub) -> Non
     github = source(fake_github)
     one, two = await asyncio.gather(github.list_issues("octo", "one", "all"), github.list_issues("octo", "two", "all"))
     assert len(one.items) == 120 and len(two.items) == 96
+
+
+@pytest.mark.parametrize(("cap", "expected"), [(2, 2), (6, 6)])
+async def test_concurrent_requests_to_github_are_capped(fake_github: FakeGitHub, cap: int, expected: int) -> None:
+    for n in range(6):
+        fake_github.add_repo(f"octo/r{n}", mixed_items(f"octo/r{n}", 3))
+    fake_github.latency = 0.3
+    github = GitHubSource(fake_github.url, None, timeout=10, max_items=100, concurrency=cap)
+    await asyncio.gather(*(github.list_issues("octo", f"r{n}", "open") for n in range(6)))
+    assert fake_github.max_in_flight == expected

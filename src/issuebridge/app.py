@@ -23,6 +23,7 @@ from issuebridge.web.auth import TokenAuth, redact_access_log
 from issuebridge.web.mcp import mcp_routes, transport_security
 from issuebridge.web.page_events import PageFormat
 from issuebridge.web.pages import page_routes
+from issuebridge.web.ratelimit import RateLimit, parse_rate
 from issuebridge.web.stream import stream_routes
 from issuebridge.web.templating import Fragments, environment
 
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.github_token,
         timeout=settings.github_timeout,
         max_items=settings.max_items,
+        concurrency=settings.github_concurrency,
     )
     mcp = build_mcp_server(dashboard, github, settings)
     redact_access_log()
@@ -73,7 +75,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *stream_routes(dashboard, settings.heartbeat_seconds),
         *mcp_routes(mcp, settings),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(TokenAuth, token=settings.api_token)])
+    middleware = [
+        # Outermost first: a flood of bad tokens is limited before auth looks at it.
+        Middleware(RateLimit, rate=parse_rate(settings.rate_limit)),
+        Middleware(TokenAuth, token=settings.api_token),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 
 app = create_app()

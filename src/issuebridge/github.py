@@ -6,6 +6,7 @@ GitHub's full typed models would cost time and break on schema drift for fields 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
@@ -108,9 +109,14 @@ def retry_server_errors(exc: GitHubException, retry_count: int) -> RetryOption:
 class GitHubSource:
     """Reads from the GitHub REST API at ``api_url`` (github.com, GitHub Enterprise, or a test fake)."""
 
-    def __init__(self, api_url: str, token: str | None, *, timeout: float, max_items: int) -> None:
+    def __init__(
+        self, api_url: str, token: str | None, *, timeout: float, max_items: int, concurrency: int = 8
+    ) -> None:
         self.api_url = api_url
         self.max_items = max_items
+        # However many tool calls run at once, at most this many requests reach GitHub together
+        # (its secondary rate limits punish bursts).
+        self._in_flight = asyncio.Semaphore(concurrency)
         self._github = GitHub(
             BearerToken(token) if token else None,
             base_url=api_url,
@@ -222,7 +228,8 @@ class GitHubSource:
 
     async def _call(self, owner: str, repo: str, request: Awaitable[Response[Any]]) -> Response[Any]:
         try:
-            response = await request
+            async with self._in_flight:
+                response = await request
         except GitHubException as exc:
             raise self._explain(exc, f"{owner}/{repo}") from None
         return response

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from limits import parse as parse_rate
+
 Number = TypeVar("Number", int, float)
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -36,6 +38,8 @@ class Settings:
     heartbeat_seconds: float = 15.0
     max_body_bytes: int = 10 * 1024 * 1024
     event_history: int = 512
+    rate_limit: str = "120/minute"
+    github_concurrency: int = 8
     extra_allowed_hosts: tuple[str, ...] = ()
 
     @classmethod
@@ -60,6 +64,8 @@ class Settings:
             heartbeat_seconds=_positive(env, "ISSUEBRIDGE_HEARTBEAT_SECONDS", float, 15.0),
             max_body_bytes=_positive(env, "ISSUEBRIDGE_MAX_BODY_BYTES", int, 10 * 1024 * 1024),
             event_history=_positive(env, "ISSUEBRIDGE_EVENT_HISTORY", int, 512),
+            rate_limit=_rate(env),
+            github_concurrency=_positive(env, "ISSUEBRIDGE_GITHUB_CONCURRENCY", int, 8),
             extra_allowed_hosts=hosts,
         )
 
@@ -86,3 +92,12 @@ def _positive(env: Mapping[str, str], name: str, kind: type[Number], default: Nu
     if value <= 0:
         raise SettingsError(f"{name} must be greater than zero, got {raw!r}")
     return value
+
+
+def _rate(env: Mapping[str, str]) -> str:
+    raw = env.get("ISSUEBRIDGE_RATE_LIMIT", "").strip() or "120/minute"
+    try:
+        parse_rate(raw)
+    except ValueError:
+        raise SettingsError(f"ISSUEBRIDGE_RATE_LIMIT must look like 120/minute or 10 per second, got {raw!r}") from None
+    return raw

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -301,7 +302,8 @@ async def test_curated_panels_progress_failures_and_removal_on_the_page(
         fake_github.latency = 0.4
         call = asyncio.create_task(client.call_tool("send_issues_to_dashboard", {"owner": "facebook", "repo": "react"}))
         pending = page.locator(f'#pending section[data-id="issues:{REPO}"]')
-        await expect(pending.locator(".sync-text")).to_contain_text(f"Syncing {REPO} issues… 1 of 3 pages")
+        # Which page it is on depends on timing; that it shows progress out of 3 does not.
+        await expect(pending.locator(".sync-text")).to_have_text(re.compile(rf"Syncing {REPO} issues… [12] of 3 pages"))
         await expect(pending.locator("progress")).to_have_attribute("max", "3")
         assert not (await call).is_error
         await expect(pending).to_have_count(0)
