@@ -42,6 +42,10 @@ RATE_LIMITED = {
     "get a higher rate limit. Check out the documentation for more details.)",
     "documentation_url": DOCS_RATE_LIMIT,
 }
+SECONDARY_RATE_LIMITED = {
+    "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+    "documentation_url": DOCS_RATE_LIMIT,
+}
 # Labels GitHub creates in every new repository; they carry "default": true.
 DEFAULT_LABELS = frozenset(("bug", "documentation", "duplicate", "enhancement", "good first issue"))
 DEFAULT_LABELS |= {"help wanted", "invalid", "question", "wontfix"}
@@ -595,6 +599,7 @@ class FakeGitHub:
         self.url = ""
         self.requests: list[RecordedRequest] = []
         self.rate_limited = False
+        self.secondary_limit_retry_after: int | None = None  # seconds; set to answer 429 + Retry-After
         self.latency = 0.0
         self.fail_next = 0
         self.rate_limit_reset = int(time.time()) + 3600
@@ -684,6 +689,9 @@ class FakeGitHub:
             return _Reply(401, BAD_CREDENTIALS)
         if self.rate_limited or self._used >= RATE_LIMIT:  # a spent quota also locks you out
             return _Reply(403, RATE_LIMITED, quota_exhausted=True)
+        if self.secondary_limit_retry_after is not None:
+            retry = {"Retry-After": str(self.secondary_limit_retry_after)}
+            return _Reply(429, SECONDARY_RATE_LIMITED, headers=retry)
         match = _ROUTE.fullmatch(path)
         if method != "GET" or match is None:
             return _Reply(404, NOT_FOUND)

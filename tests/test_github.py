@@ -144,3 +144,13 @@ async def test_concurrent_requests_to_github_are_capped(fake_github: FakeGitHub,
     github = GitHubSource(fake_github.url, None, timeout=10, max_items=100, concurrency=cap)
     await asyncio.gather(*(github.list_issues("octo", f"r{n}", "open") for n in range(6)))
     assert fake_github.max_in_flight == expected
+
+
+async def test_a_secondary_rate_limit_fails_at_once_with_the_wait(fake_github: FakeGitHub) -> None:
+    fake_github.add_repo("octo/app", mixed_items("octo/app", 3))
+    fake_github.secondary_limit_retry_after = 120
+    started = time.monotonic()
+    with pytest.raises(RateLimited, match=r"secondary rate limit is exhausted; .* \(in about 2 min\)") as info:
+        await source(fake_github).list_issues("octo", "app", "open")
+    assert time.monotonic() - started < 2 and len(fake_github.requests) == 1  # no sleep, no retry
+    assert "Make fewer requests at once" in str(info.value)
