@@ -210,3 +210,11 @@ def test_allowed_hosts_can_be_extended(tmp_path: Path) -> None:
     with TestClient(create_app(settings), base_url="http://dash.example.com") as proxied:
         response = proxied.post("/api/dashboard/sync-issues", json={"repository": "octo/app", "issues": []})
     assert response.status_code == 200
+
+
+def test_the_page_carries_a_content_security_policy(client: TestClient) -> None:
+    headers = client.get("/").headers
+    policy = headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert "'unsafe-inline'" not in policy.split("style-src-attr")[0]  # no inline scripts or <style> blocks
+    assert headers["x-content-type-options"] == "nosniff"

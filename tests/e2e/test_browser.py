@@ -59,6 +59,13 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     problems: list[str] = []
     opened.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
     opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    # Our own page must never trip its Content-Security-Policy.
+    opened.on(
+        "console",
+        lambda message: (
+            problems.append(f"console: {message.text}") if "Content Security Policy" in message.text else None
+        ),
+    )
     yield opened
     pwned = await opened.evaluate("window.__pwned")
     await context.close()
@@ -414,3 +421,30 @@ async def test_a_token_link_opens_the_guarded_dashboard(tmp_path: Path, server_e
     finally:
         guarded.stop()
     assert token not in guarded.log
+
+
+async def test_the_content_security_policy_blocks_injected_script(server: ServerProcess, browser: Browser) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    blocked: list[str] = []
+    page.on(
+        "console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None
+    )
+    response = await page.goto(server.url)
+    assert response is not None
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "object-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    # Suppose some HTML slipped past escaping: its inline handler and inline script still do not run.
+    await page.evaluate(
+        """() => {
+            document.body.insertAdjacentHTML("beforeend", '<img src="data:," onload="window.__pwned = 1">');
+            const script = document.createElement("script");
+            script.textContent = "window.__pwned = 2";
+            document.body.append(script);
+        }"""
+    )
+    await page.wait_for_timeout(300)
+    assert await page.evaluate("window.__pwned") is None
+    assert len(blocked) >= 2  # Chromium reports each refusal
+    await context.close()

@@ -24,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from issuebridge.web.pages import PAGE_HEADERS
+
 COOKIE = "issuebridge_session"
 OPEN_PATHS = ("/healthz", "/static/", "/login")
 # What a cookie may reach: reading the dashboard, never writing or MCP.
@@ -84,7 +86,9 @@ class TokenAuth:
         elif path == "/" and request.method == "GET" and self._matches(request.query_params.get("token", "")):
             response = self._signed_in(request.url.remove_query_params("token"))
         elif path == "/" and request.method == "GET":
-            response = HTMLResponse(LOGIN_PAGE.format(message="Sign in to see the dashboard."), status_code=401)
+            response = HTMLResponse(
+                LOGIN_PAGE.format(message="Sign in to see the dashboard."), status_code=401, headers=PAGE_HEADERS
+            )
         else:
             response = JSONResponse(
                 {"error": "this server needs Authorization: Bearer <ISSUEBRIDGE_TOKEN>"},
@@ -108,7 +112,7 @@ class TokenAuth:
 
     async def _login(self, request: Request) -> Response:
         if request.method != "POST":
-            return HTMLResponse(LOGIN_PAGE.format(message="Sign in to see the dashboard."))
+            return HTMLResponse(LOGIN_PAGE.format(message="Sign in to see the dashboard."), headers=PAGE_HEADERS)
         body = b""
         async for chunk in request.stream():
             body += chunk
@@ -116,7 +120,8 @@ class TokenAuth:
                 return JSONResponse({"error": "the form is too large"}, status_code=413)
         token = parse_qs(body.decode("utf-8", "replace")).get("token", [""])[0]
         if not self._matches(token):
-            return HTMLResponse(LOGIN_PAGE.format(message="That token is not right. Try again."), status_code=401)
+            message = "That token is not right. Try again."
+            return HTMLResponse(LOGIN_PAGE.format(message=message), status_code=401, headers=PAGE_HEADERS)
         return self._signed_in(request.url.replace(path="/", query=""))
 
     def _signed_in(self, target: URL) -> Response:
