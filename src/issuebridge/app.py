@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 
 from issuebridge.dashboard import Dashboard, JsonFormat, WireFormat
 from issuebridge.events import EventHub
+from issuebridge.exposure import check_exposure
 from issuebridge.github import GitHubSource
 from issuebridge.settings import Settings
 from issuebridge.store import SQLiteStore
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        check_exposure(settings)
         await store.open()
         logger.info(
             "issuebridge: %d entries loaded from %s; GitHub API at %s (%s)",

@@ -30,6 +30,7 @@ class Settings:
 
     github_token: str | None = field(default=None, repr=False)
     api_token: str | None = field(default=None, repr=False)
+    allow_unauthenticated: bool = False
     github_api_url: str = DEFAULT_API_URL
     db_path: Path = Path("issuebridge.db")
     public_url: str | None = None
@@ -56,6 +57,8 @@ class Settings:
         return cls(
             github_token=env.get("GITHUB_TOKEN", "").strip() or None,
             api_token=env.get("ISSUEBRIDGE_TOKEN", "").strip() or None,
+            allow_unauthenticated=env.get("ISSUEBRIDGE_ALLOW_UNAUTHENTICATED", "").strip().lower()
+            in ("1", "true", "yes"),
             github_api_url=api_url.rstrip("/"),
             db_path=Path(env.get("ISSUEBRIDGE_DB", "").strip() or "issuebridge.db"),
             public_url=public_url.rstrip("/") if public_url else None,

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import start_server
+from tests.conftest import free_port, start_server
 from tests.e2e.mcp_clients import TRANSPORTS
 from tests.sse import open_event_stream
 
@@ -153,3 +155,38 @@ async def test_kill_9_during_a_sync_loses_nothing_committed(tmp_path: Path, serv
             assert big_board.status_code == 404 and health["revision"] == 1
     finally:
         second.stop()
+
+
+def start_on_all_interfaces(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Start uvicorn with --host 0.0.0.0 (listening only; the tests talk to it over 127.0.0.1)."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "issuebridge.app:app", "--host", "0.0.0.0", "--port", str(port)]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ISSUEBRIDGE_"))}
+    process = subprocess.Popen(
+        command, cwd=tmp_path, env={**clean, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            return subprocess.CompletedProcess(command, process.returncode, output)
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                process.send_signal(signal.SIGTERM)
+                output = process.communicate(timeout=15)[0]
+                return subprocess.CompletedProcess(command, 0, output)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("the server neither started nor exited")
+
+
+def test_a_public_address_without_a_token_is_refused(tmp_path: Path) -> None:
+    db = {"ISSUEBRIDGE_DB": str(tmp_path / "b.db")}
+    refused = start_on_all_interfaces(tmp_path, db)
+    assert refused.returncode != 0
+    assert "will not listen on 0.0.0.0 without ISSUEBRIDGE_TOKEN" in str(refused.stdout)
+    with_token = start_on_all_interfaces(tmp_path, {**db, "ISSUEBRIDGE_TOKEN": "a-long-random-string"})
+    assert with_token.returncode == 0 and "a-long-random-string" not in str(with_token.stdout)
+    opted_out = start_on_all_interfaces(tmp_path, {**db, "ISSUEBRIDGE_ALLOW_UNAUTHENTICATED": "1"})
+    assert opted_out.returncode == 0
