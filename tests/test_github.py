@@ -124,8 +124,11 @@ async def test_an_unreachable_api_fails_promptly() -> None:
 async def test_a_slow_api_times_out_with_a_clear_error(fake_github: FakeGitHub) -> None:
     fake_github.add_repo("octo/app", mixed_items("octo/app", 3))
     fake_github.latency = 2.0
-    with pytest.raises(GitHubUnavailable, match="did not answer in time"):
+    started = time.monotonic()
+    with pytest.raises(GitHubUnavailable, match=r"did not answer in time \(2 retries\)"):
         await source(fake_github, timeout=0.3).list_issues("octo", "app", "open")
+    # Three tries of 0.3 s with 0.5 s and 1 s of back-off between them: bounded, not one, not endless.
+    assert 2.3 < time.monotonic() - started < 4
 
 
 async def test_concurrent_syncs_share_one_source(fake_github: FakeGitHub) -> None:

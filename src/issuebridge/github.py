@@ -95,13 +95,12 @@ class BearerToken(BaseAuthStrategy, httpx.Auth):
 
 
 def retry_server_errors(exc: GitHubException, retry_count: int) -> RetryOption:
-    """Retry 5xx answers briefly; never retry a rate limit (githubkit would sleep until the reset)."""
-    if (
-        retry_count < SERVER_ERROR_RETRIES
-        and isinstance(exc, RequestFailed)
-        and not isinstance(exc, RateLimitExceeded)
-        and exc.response.status_code >= 500
-    ):
+    """Retry 5xx answers and timeouts briefly, with back-off; never retry a rate limit (githubkit
+    would sleep until the reset)."""
+    transient = isinstance(exc, RequestTimeout) or (
+        isinstance(exc, RequestFailed) and not isinstance(exc, RateLimitExceeded) and exc.response.status_code >= 500
+    )
+    if retry_count < SERVER_ERROR_RETRIES and transient:
         return RetryOption(True, timedelta(seconds=0.5 * 2**retry_count))
     return RetryOption(False)
 
@@ -278,7 +277,8 @@ class GitHubSource:
             return GitHubError(f"GitHub answered {status} for {repository}: {message}")
         if isinstance(exc, RequestTimeout):
             return GitHubUnavailable(
-                f"The GitHub API at {self.api_url} did not answer in time. Try again, or check GITHUB_API_URL."
+                f"The GitHub API at {self.api_url} did not answer in time ({SERVER_ERROR_RETRIES} retries). "
+                "Try again, or check GITHUB_API_URL."
             )
         logger.warning("GitHub request failed: %s", type(exc.__cause__ or exc).__name__)
         return GitHubUnavailable(
