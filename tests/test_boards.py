@@ -137,8 +137,8 @@ def test_diff_reports_added_changed_and_removed() -> None:
     assert [i.number for i in diff.added] == [5]
     assert [i.number for i in diff.changed] == [2, 4]
     assert diff.removed == [3]
-    assert not diff.empty
-    assert diff_issues(new, list(new)).empty
+    unchanged = diff_issues(new, list(new))
+    assert (unchanged.added, unchanged.changed, unchanged.removed) == ([], [], [])
 
 
 def test_summary_counts_labels_and_ages() -> None:

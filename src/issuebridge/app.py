@@ -9,6 +9,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from limits import parse as parse_rate_limit  # "120/minute", "10 per second": limits' notation
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
@@ -24,7 +25,7 @@ from issuebridge.web.auth import TokenAuth, redact_access_log
 from issuebridge.web.mcp import mcp_routes, transport_security
 from issuebridge.web.page_events import PageFormat
 from issuebridge.web.pages import page_routes
-from issuebridge.web.ratelimit import RateLimit, parse_rate
+from issuebridge.web.ratelimit import RateLimit
 from issuebridge.web.stream import stream_routes
 from issuebridge.web.templating import Fragments, environment
 
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     middleware = [
         # Outermost first: a flood of bad tokens is limited before auth looks at it.
-        Middleware(RateLimit, rate=parse_rate(settings.rate_limit)),
+        Middleware(RateLimit, rate=parse_rate_limit(settings.rate_limit)),
         Middleware(TokenAuth, token=settings.api_token),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

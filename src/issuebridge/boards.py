@@ -196,6 +196,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def iso_utc(value: datetime) -> str:
+    """``2026-11-25T09:40:00.123456Z``: how every time leaves the server (API, events, tools)."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
 def issue_from_github(item: dict[str, Any]) -> Issue:
     """Map one item of GitHub's issues list to a compact record.
 
@@ -247,10 +252,6 @@ class IssuesDiff:
     added: list[Issue]
     changed: list[Issue]
     removed: list[int]
-
-    @property
-    def empty(self) -> bool:
-        return not (self.added or self.changed or self.removed)
 
 
 def diff_issues(old: list[Issue], new: list[Issue]) -> IssuesDiff:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from issuebridge.boards import IssuesBoard, sorted_for_display
+from issuebridge.boards import IssuesBoard, iso_utc, sorted_for_display
 from issuebridge.curated import CommitsBoard, Panel, PullsBoard
 from issuebridge.entries import AnyEntry
 
@@ -49,7 +49,7 @@ def _view(entry: AnyEntry, *, title: str, count: int, summary: str, rows: list[R
         id=entry.key,
         kind=entry.kind,
         repository=entry.related_repository,
-        last_updated=entry.last_updated.isoformat().replace("+00:00", "Z"),
+        last_updated=iso_utc(entry.last_updated),
         title=title,
         count=count,
         summary=summary,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -17,6 +17,7 @@ from issuebridge.boards import (
     InvalidRepository,
     Kind,
     StateFilter,
+    iso_utc,
     issues_key,
     now,
     parse_repository,
@@ -192,7 +193,7 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
             pull_requests_skipped=fetched.skipped,
             truncated=board.truncated,
             dashboard_url=dashboard_url(ctx),
-            last_updated=_iso(board.last_updated),
+            last_updated=iso_utc(board.last_updated),
         )
         which = "" if state == "all" else f"{state} "
         text = f"Sent {_count(len(board.issues), which + 'issue')} of {repository} to the dashboard: "
@@ -243,7 +244,7 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
             oldest_open=[p.number for p in stored.oldest_open],
             truncated=stored.truncated,
             dashboard_url=dashboard_url(ctx),
-            last_updated=_iso(stored.last_updated),
+            last_updated=iso_utc(stored.last_updated),
         )
         text = (
             f"Sent {_count(len(stored.pulls), 'pull request')} of {repository} to the dashboard "
@@ -303,14 +304,14 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
             board_id=stored.key,
             repository=repository,
             branch=chosen,
-            since=_iso(start),
-            until=_iso(end) if end else None,
+            since=iso_utc(start),
+            until=iso_utc(end) if end else None,
             commit_count=len(stored.commits),
             active_days=sum(1 for _, count in stored.per_day if count),
             top_authors=[AuthorCount(author=a, commits=n) for a, n in stored.top_authors],
             truncated=stored.truncated,
             dashboard_url=dashboard_url(ctx),
-            last_updated=_iso(stored.last_updated),
+            last_updated=iso_utc(stored.last_updated),
         )
         where = f" on {chosen}" if chosen else ""
         text = (
@@ -391,7 +392,7 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
             panel_id=chosen,
             created=created,
             dashboard_url=dashboard_url(ctx),
-            last_updated=_iso(stored.last_updated),
+            last_updated=iso_utc(stored.last_updated),
         )
         verb = "Published" if created else "Updated"
         return _result(f"{verb} panel {chosen!r} on the dashboard: {result.dashboard_url}", result)
@@ -473,10 +474,6 @@ def _unused(base: str, taken: set[str]) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _iso(value: Any) -> str:
-    return str(value.isoformat().replace("+00:00", "Z"))
 
 
 def _validation_message(exc: ValidationError) -> str:

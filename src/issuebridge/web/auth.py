@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from issuebridge.web.api import BodyTooLarge, read_body
 from issuebridge.web.pages import PAGE_HEADERS
 
 COOKIE = "issuebridge_session"
@@ -113,11 +114,10 @@ class TokenAuth:
     async def _login(self, request: Request) -> Response:
         if request.method != "POST":
             return HTMLResponse(LOGIN_PAGE.format(message="Sign in to see the dashboard."), headers=PAGE_HEADERS)
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_FORM_BYTES:
-                return JSONResponse({"error": "the form is too large"}, status_code=413)
+        try:
+            body = await read_body(request, MAX_FORM_BYTES)
+        except BodyTooLarge:
+            return JSONResponse({"error": "the form is too large"}, status_code=413)
         token = parse_qs(body.decode("utf-8", "replace")).get("token", [""])[0]
         if not self._matches(token):
             message = "That token is not right. Try again."

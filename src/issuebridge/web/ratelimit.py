@@ -11,7 +11,7 @@ import hashlib
 import math
 import time
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.requests import Request
@@ -19,11 +19,6 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 LIMITED = ("/mcp", "/messages/", "/api/dashboard/sync-issues")
-
-
-def parse_rate(value: str) -> RateLimitItem:
-    """``120/minute``, ``10 per second``...: the ``limits`` library's notation."""
-    return parse(value)
 
 
 class RateLimit:

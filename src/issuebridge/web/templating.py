@@ -12,13 +12,13 @@ from datetime import datetime
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from issuebridge.boards import Issue, IssuesBoard, now, readable_text_colour, sorted_for_display, summarize
+from issuebridge.boards import Issue, IssuesBoard, iso_utc, now, readable_text_colour, sorted_for_display, summarize
 from issuebridge.entries import AnyEntry
 from issuebridge.web.markdown import render_markdown
 
 
 def iso(value: datetime | None) -> str:
-    return value.isoformat().replace("+00:00", "Z") if value else ""
+    return iso_utc(value) if value else ""
 
 
 def ago(value: datetime | None) -> str:
