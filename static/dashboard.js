@@ -131,6 +131,15 @@
       const pages = data.total ? `${data.done} of ${data.total} pages` : `${data.done} pages`;
       status.querySelector(".sync-text").textContent = `Syncing ${data.label}… ${pages}`;
     },
+    sync_unchanged(data) {
+      // GitHub had nothing new: the board stays as it is; say when it was checked.
+      if (!findEntry(data.id)) return clearActivity(data.id);
+      const status = activityFor(data);
+      status.classList.remove("error");
+      status.querySelector("progress").hidden = true;
+      const checked = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      status.querySelector(".sync-text").textContent = `No change on GitHub (checked ${checked})`;
+    },
     sync_failed(data) {
       const status = activityFor(data);
       status.classList.add("error");

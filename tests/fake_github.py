@@ -54,6 +54,7 @@ DEFAULT_BRANCH = "main"
 # Ways GET /repos/{owner}/{repo}/pulls can sort; "popularity" and "long-running" order like "created"
 # here, because a pull-request-simple object carries no comment count to rank by.
 PULL_SORTS = ("created", "updated", "popularity", "long-running")
+ISSUE_SORTS = ("created", "updated", "comments")
 STATES = ("open", "closed", "all")  # the ``state`` filter of the issues and pulls lists
 
 
@@ -733,9 +734,14 @@ class FakeGitHub:
     # Each lister validates its query and returns the full, ordered result; _page slices it.
 
     def _issues(self, query: dict[str, str], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        state = _choice(query, "state", STATES, "open", resource="Issue", docs=DOCS_LIST_ISSUES)
+        """``sort`` is created (default), updated or comments; ``direction`` defaults to desc."""
+        rules = {"resource": "Issue", "docs": DOCS_LIST_ISSUES}
+        state = _choice(query, "state", STATES, "open", **rules)
+        sort = _choice(query, "sort", ISSUE_SORTS, "created", **rules)
+        direction = _choice(query, "direction", ("asc", "desc"), "desc", **rules)
         chosen = [item for item in items if state == "all" or item["state"] == state]
-        return sorted(chosen, key=lambda item: (item["created_at"], item["number"]), reverse=True)
+        field = {"created": "created_at", "updated": "updated_at", "comments": "comments"}[sort]
+        return sorted(chosen, key=lambda item: (item[field], item["number"]), reverse=direction == "desc")
 
     def _pulls(self, query: dict[str, str], pulls: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``direction`` defaults to desc for ``sort=created`` and to asc otherwise, as on GitHub."""

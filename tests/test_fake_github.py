@@ -621,3 +621,37 @@ def test_new_builders_are_deterministic_and_strict() -> None:
         make_pull("a/b", 1, state="merged")
     with pytest.raises(ValueError):
         make_commit("ab", 1)
+
+
+@pytest.fixture
+def sorted_issues_fake(fake: FakeGitHub) -> FakeGitHub:
+    # Created in number order; updated in the reverse order; comments 2, 0, 1.
+    fake.add_repo(
+        REPO,
+        [
+            make_issue(REPO, 1, updated_at="2024-03-03T00:00:00Z", comments=2),
+            make_issue(REPO, 2, updated_at="2024-03-02T00:00:00Z", comments=0),
+            make_issue(REPO, 3, updated_at="2024-03-01T00:00:00Z", comments=1),
+        ],
+    )
+    return fake
+
+
+@pytest.mark.parametrize(("params", "numbers"), [
+    ({}, [3, 2, 1]),  # created, newest first
+    ({"direction": "asc"}, [1, 2, 3]),
+    ({"sort": "updated"}, [1, 2, 3]),  # unlike pulls, issues default to descending for every sort
+    ({"sort": "updated", "direction": "asc"}, [3, 2, 1]),
+    ({"sort": "comments"}, [1, 3, 2]),
+])  # fmt: skip
+def test_issues_sort_and_direction(sorted_issues_fake: FakeGitHub, params: dict[str, str], numbers: list[int]) -> None:
+    resp = get(sorted_issues_fake, f"/repos/{REPO}/issues", params=params)
+    assert [item["number"] for item in resp.json()] == numbers
+
+
+@pytest.mark.parametrize("params", [{"sort": "size"}, {"direction": "up"}])
+def test_invalid_issues_query_is_422(sorted_issues_fake: FakeGitHub, params: dict[str, str]) -> None:
+    resp = get(sorted_issues_fake, f"/repos/{REPO}/issues", params=params)
+    assert resp.status_code == 422
+    ((name, value),) = params.items()
+    assert resp.json()["errors"] == [{"resource": "Issue", "field": name, "code": "invalid", "value": value}]

@@ -8,10 +8,12 @@ import pytest
 
 from issuebridge.github import (
     AuthenticationFailed,
+    Fetched,
     GitHubSource,
     GitHubUnavailable,
     RateLimited,
     RepositoryNotFound,
+    Unchanged,
 )
 from tests.conftest import free_port
 from tests.fake_github import FakeGitHub, make_issue, make_pull_request
@@ -29,7 +31,13 @@ def mixed_items(repo: str, count: int) -> list[dict[str, Any]]:
 
 
 def source(fake: FakeGitHub, token: str | None = None, **kwargs: Any) -> GitHubSource:
-    return GitHubSource(fake.url, token, timeout=kwargs.pop("timeout", 5.0), max_items=kwargs.pop("max_items", 10_000))
+    return GitHubSource(
+        fake.url,
+        token,
+        timeout=kwargs.pop("timeout", 5.0),
+        max_items=kwargs.pop("max_items", 10_000),
+        concurrency=kwargs.pop("concurrency", 8),
+    )
 
 
 def expected_numbers(items: list[dict[str, Any]], state: str) -> set[int]:
@@ -42,7 +50,7 @@ def expected_numbers(items: list[dict[str, Any]], state: str) -> set[int]:
 async def test_fetches_every_page_and_leaves_pull_requests_out(fake_github: FakeGitHub, state: str) -> None:
     items = mixed_items("octo/app", 260)
     fake_github.add_repo("octo/app", items)
-    fetched = await source(fake_github).list_issues("octo", "app", state)  # type: ignore[arg-type]
+    fetched = await source(fake_github).list_issues("octo", "app", state)  # type: ignore[call-overload]
     assert {issue.number for issue in fetched.items} == expected_numbers(items, state)
     assert len(fetched.items) == len(expected_numbers(items, state))  # no duplicates across pages
     assert fetched.skipped == sum(
@@ -157,3 +165,155 @@ async def test_a_secondary_rate_limit_fails_at_once_with_the_wait(fake_github: F
         await source(fake_github).list_issues("octo", "app", "open")
     assert time.monotonic() - started < 2 and len(fake_github.requests) == 1  # no sleep, no retry
     assert "Make fewer requests at once" in str(info.value)
+
+
+def issue_requests(fake: FakeGitHub) -> list[Any]:
+    return [r for r in fake.requests if r.path.endswith("/issues")]
+
+
+def many_issues(repo: str, count: int) -> list[dict[str, Any]]:
+    return [make_issue(repo, n) for n in range(1, count + 1)]
+
+
+async def test_pages_are_fetched_concurrently_up_to_the_cap_and_kept_in_order(fake_github: FakeGitHub) -> None:
+    fake_github.add_repo("octo/app", many_issues("octo/app", 1000))
+    fake_github.latency = 0.1
+    seen: list[tuple[int, int | None]] = []
+
+    async def progress(done: int, total: int | None) -> None:
+        seen.append((done, total))
+
+    started = time.monotonic()
+    fetched = await source(fake_github, concurrency=3).list_issues("octo", "app", "open", progress)
+    elapsed = time.monotonic() - started
+    # Most recently updated first, as GitHub lists them with sort=updated; nothing twice.
+    assert [issue.number for issue in fetched.items] == list(range(1000, 0, -1))
+    assert fake_github.max_in_flight == 3
+    # Page 1, then 9 pages three at a time: four rounds, not ten.
+    assert elapsed < 0.75, elapsed
+    assert seen == [(n, 10) for n in range(1, 11)]
+    assert all(r.query["sort"] == "updated" and r.query["direction"] == "desc" for r in issue_requests(fake_github))
+
+
+async def test_no_pages_are_fetched_past_the_limit(fake_github: FakeGitHub) -> None:
+    fake_github.add_repo("octo/app", many_issues("octo/app", 5000))
+    fetched = await source(fake_github, max_items=250).list_issues("octo", "app", "open")
+    assert len(fetched.items) == 250 and fetched.truncated
+    assert sorted(int(r.query.get("page", "1")) for r in issue_requests(fake_github)) == [1, 2, 3]
+    assert fetched.validators is None  # a truncated board cannot be confirmed unchanged
+
+
+async def test_pull_requests_do_not_count_towards_the_limit(fake_github: FakeGitHub) -> None:
+    fake_github.add_repo("octo/app", mixed_items("octo/app", 1000))  # every fifth item a pull request
+    fetched = await source(fake_github, max_items=700).list_issues("octo", "app", "all")
+    assert len(fetched.items) == 700 and fetched.truncated
+    # Newest first: the pull requests passed before the 701st issue turned up.
+    listed = sorted(range(1, 1001), reverse=True)
+    issues_seen = 0
+    pulls_passed = 0
+    for n in listed:
+        if n % 5 == 0:
+            pulls_passed += 1
+        elif (issues_seen := issues_seen + 1) > 700:
+            break
+    assert fetched.skipped == pulls_passed
+
+
+async def test_an_item_listed_twice_is_taken_once(fake_github: FakeGitHub) -> None:
+    # An issue updated while the pages are fetched moves up the list and can show up twice.
+    items = many_issues("octo/app", 150)
+    fake_github.add_repo("octo/app", [*items, make_issue("octo/app", 7, updated_at="2030-01-01T00:00:00Z")])
+    fetched = await source(fake_github).list_issues("octo", "app", "open")
+    numbers = [issue.number for issue in fetched.items]
+    assert len(numbers) == 150 and numbers[0] == 7 and sorted(numbers) == list(range(1, 151))
+
+
+async def test_a_failure_on_a_later_page_fails_the_fetch_and_stops_the_rest(fake_github: FakeGitHub) -> None:
+    fake_github.add_repo("octo/app", many_issues("octo/app", 2000))
+    fake_github.latency = 0.05
+
+    async def progress(done: int, total: int | None) -> None:
+        if done == 1:
+            fake_github.rate_limited = True
+
+    with pytest.raises(RateLimited):
+        await source(fake_github, concurrency=2).list_issues("octo", "app", "open", progress)
+    await asyncio.sleep(0.3)
+    # Nothing went on fetching after the failure: page 1 and the pages already in flight.
+    assert len(issue_requests(fake_github)) <= 1 + 2
+
+
+async def test_an_unchanged_list_is_confirmed_with_two_conditional_requests(fake_github: FakeGitHub) -> None:
+    fake_github.add_repo("octo/app", many_issues("octo/app", 450))
+    github = source(fake_github)
+    first = await github.list_issues("octo", "app", "open")
+    assert first.validators is not None and len(issue_requests(fake_github)) == 5
+    fake_github.requests.clear()
+    fake_github.latency = 0.2
+
+    started = time.monotonic()
+    again = await github.list_issues("octo", "app", "open", None, first.validators)
+    assert isinstance(again, Unchanged)
+    assert time.monotonic() - started < 0.35  # one round trip: both pages were asked for together
+    checks = issue_requests(fake_github)
+    assert sorted(r.query.get("page", "1") for r in checks) == ["1", "5"]
+    assert all(r.status == 304 and r.headers["if-none-match"] for r in checks)
+
+
+async def test_a_single_page_list_is_confirmed_with_one_request(fake_github: FakeGitHub) -> None:
+    fake_github.add_repo("octo/app", many_issues("octo/app", 20))
+    github = source(fake_github)
+    first = await github.list_issues("octo", "app", "open")
+    fake_github.requests.clear()
+    assert isinstance(await github.list_issues("octo", "app", "open", None, first.validators), Unchanged)
+    assert [r.status for r in issue_requests(fake_github)] == [304]
+
+
+def edited(items: list[dict[str, Any]], number: int) -> list[dict[str, Any]]:
+    """``items`` with issue ``number`` retitled, which moves it to the top of the updated list."""
+    return [
+        make_issue("octo/app", number, title="Edited", updated_at="2030-01-01T00:00:00Z")
+        if i["number"] == number
+        else i
+        for i in items
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("edit in the middle", lambda items: edited(items, 200)),
+        ("new issue", lambda items: [*items, make_issue("octo/app", 451)]),
+        ("deleted from the middle", lambda items: [i for i in items if i["number"] != 200]),
+        (
+            "closed, leaving an open board",
+            lambda items: [make_issue("octo/app", 200, state="closed") if i["number"] == 200 else i for i in items],
+        ),
+    ],
+)
+async def test_any_change_makes_the_conditional_fetch_read_everything(
+    fake_github: FakeGitHub, change: str, expected: Any
+) -> None:
+    items = many_issues("octo/app", 450)
+    fake_github.add_repo("octo/app", items)
+    github = source(fake_github)
+    first = await github.list_issues("octo", "app", "open")
+    changed_items = expected(items)
+    fake_github.add_repo("octo/app", changed_items)
+
+    again = await github.list_issues("octo", "app", "open", None, first.validators)
+    assert isinstance(again, Fetched), change
+    assert {i.number: i.title for i in again.items} == {
+        i["number"]: i["title"] for i in changed_items if i["state"] == "open"
+    }
+    assert again.validators is not None and again.validators != first.validators
+
+
+async def test_validators_of_another_query_are_not_used(fake_github: FakeGitHub) -> None:
+    fake_github.add_repo("octo/app", many_issues("octo/app", 30))
+    github = source(fake_github)
+    open_issues = await github.list_issues("octo", "app", "open")
+    fake_github.requests.clear()
+    everything = await github.list_issues("octo", "app", "all", None, open_issues.validators)
+    assert isinstance(everything, Fetched) and len(everything.items) == 30
+    assert all("if-none-match" not in r.headers for r in fake_github.requests)

@@ -25,7 +25,7 @@ class Change(NamedTuple):
 
 
 class Activity(NamedTuple):
-    """A sync in progress or failed: shown on the page, never stored."""
+    """A sync in progress, failed, or that found nothing new: shown on the page, never stored."""
 
     key: str
     kind: Kind
@@ -33,6 +33,7 @@ class Activity(NamedTuple):
     done: int = 0
     total: int | None = None
     error: str | None = None
+    unchanged: bool = False
 
 
 class Touched(NamedTuple):
@@ -101,6 +102,8 @@ class JsonFormat:
         data = {"id": activity.key, "kind": activity.kind, "repository": activity.repository}
         if activity.error is not None:
             return encode_event("sync_failed", {**data, "message": activity.error}, None)
+        if activity.unchanged:
+            return encode_event("sync_unchanged", data, None)
         return encode_event("sync_progress", {**data, "done": activity.done, "total": activity.total}, None)
 
 
@@ -121,17 +124,32 @@ class Dashboard:
 
     async def put(self, entry: E) -> E:
         """Store ``entry`` in place of the one with the same key, and broadcast the change."""
+        stored, _ = await self._write(entry, always=True)
+        return stored
+
+    async def refresh(self, entry: E) -> tuple[E, bool]:
+        """Like :meth:`put`, unless the stored entry already shows the same thing.
+
+        A re-fetch that found nothing new then writes nothing and sends no board to the pages;
+        returns the stored entry and whether it changed. The time of writing does not count as
+        content, and neither does the order of an issues board's rows (the page sorts them).
+        """
+        return await self._write(entry, always=False)
+
+    async def _write(self, entry: E, *, always: bool) -> tuple[E, bool]:
         async with self._write_lock:  # the diff must be against the revision this one replaces
             previous = await self.store.get(entry.key)
+            diff = None
+            if isinstance(entry, IssuesBoard):
+                diff = diff_issues(previous.issues if isinstance(previous, IssuesBoard) else [], entry.issues)
+            if not always and isinstance(previous, type(entry)) and _same_content(previous, entry, diff):
+                return previous, False
             stored = await self.store.save(entry)
             assert isinstance(stored, type(entry))
-            diff = None
-            if isinstance(stored, IssuesBoard):
-                diff = diff_issues(previous.issues if isinstance(previous, IssuesBoard) else [], stored.issues)
             change = Change(stored, previous, diff)
             self._publish(stored.revision, lambda wire: wire.change(change))
         await self._tell_listeners([Touched(stored.key, stored.related_repository)])
-        return stored
+        return stored, True
 
     async def sync_issues(
         self,
@@ -197,3 +215,13 @@ class Dashboard:
     async def _tell_listeners(self, touched: list[Touched]) -> None:
         for listener in self.listeners:
             await listener(touched)
+
+
+def _same_content(previous: AnyEntry, entry: AnyEntry, diff: IssuesDiff | None) -> bool:
+    """Whether ``entry`` shows what ``previous`` shows, whenever each was written."""
+    if diff is not None:
+        if diff.added or diff.changed or diff.removed:
+            return False
+        previous = previous.model_copy(update={"issues": []})
+        entry = entry.model_copy(update={"issues": []})
+    return previous.model_copy(update={"last_updated": entry.last_updated, "revision": entry.revision}) == entry

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Generator
+from collections import deque
+from collections.abc import Awaitable, Callable, Generator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar, overload
+from urllib.parse import quote
 
 import httpx
 from githubkit import GitHub, GitHubCore
@@ -68,10 +70,34 @@ Progress = Callable[[int, int | None], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
+class Validators:
+    """The ETags of a complete fetch's first and last pages, so the next fetch can ask "changed?".
+
+    Lists are fetched most recently updated first. Any edit, new item or reopening therefore
+    changes the first page, and anything leaving the list (closed, deleted, transferred) shifts
+    every later page, the last one included. Asking for both pages with ``If-None-Match``, at the
+    same time, tells in one round trip whether anything changed; GitHub answers 304 to both when
+    nothing did, and 304s do not count against the rate limit.
+    """
+
+    first_url: str
+    first_etag: str
+    last_url: str | None  # None when everything fitted on the first page
+    last_etag: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Fetched(Generic[Item]):
     items: list[Item]
     skipped: int
     truncated: bool
+    # None when the fetch cannot be checked cheaply next time (truncated, or GitHub sent no ETag).
+    validators: Validators | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """GitHub confirmed (304) that the list is what the given validators describe."""
 
 
 class BearerToken(BaseAuthStrategy, httpx.Auth):
@@ -111,10 +137,12 @@ class GitHubSource:
     def __init__(
         self, api_url: str, token: str | None, *, timeout: float, max_items: int, concurrency: int = 8
     ) -> None:
-        self.api_url = api_url
+        self.api_url = api_url.rstrip("/")
         self.max_items = max_items
         # However many tool calls run at once, at most this many requests reach GitHub together
-        # (its secondary rate limits punish bursts).
+        # (its secondary rate limits punish bursts). One sync also keeps at most this many pages
+        # in flight, so a huge repository cannot queue thousands of requests.
+        self._concurrency = concurrency
         self._in_flight = asyncio.Semaphore(concurrency)
         self._github = GitHub(
             BearerToken(token) if token else None,
@@ -127,28 +155,60 @@ class GitHubSource:
             ssl_verify=httpx.create_ssl_context(),
         )
 
+    @overload
     async def list_issues(
-        self, owner: str, repo: str, state: StateFilter, progress: Progress | None = None
-    ) -> Fetched[Issue]:
-        """Every issue of ``owner/repo`` in ``state`` (all pages); pull requests are skipped."""
+        self, owner: str, repo: str, state: StateFilter, progress: Progress | None = None, known: None = None
+    ) -> Fetched[Issue]: ...
+
+    @overload
+    async def list_issues(
+        self, owner: str, repo: str, state: StateFilter, progress: Progress | None, known: Validators | None
+    ) -> Fetched[Issue] | Unchanged: ...
+
+    async def list_issues(
+        self,
+        owner: str,
+        repo: str,
+        state: StateFilter,
+        progress: Progress | None = None,
+        known: Validators | None = None,
+    ) -> Fetched[Issue] | Unchanged:
+        """Every issue of ``owner/repo`` in ``state`` (all pages); pull requests are skipped.
+
+        With ``known`` (from the fetch that wrote the board), an unchanged list costs two
+        conditional requests and returns :class:`Unchanged`.
+        """
         return await self._collect(
-            owner,
-            repo,
-            lambda: self._github.rest.issues.async_list_for_repo(owner, repo, state=state, per_page=PER_PAGE),
+            _List(owner, repo, "issues", {"state": state, "sort": "updated", "direction": "desc"}),
             lambda item: None if is_pull_request(item) else _parse(issue_from_github, item),
             progress,
+            known,
         )
 
+    @overload
     async def list_pulls(
-        self, owner: str, repo: str, state: StateFilter, progress: Progress | None = None
-    ) -> Fetched[PullRequest]:
-        """Every pull request of ``owner/repo`` in ``state`` (all pages)."""
+        self, owner: str, repo: str, state: StateFilter, progress: Progress | None = None, known: None = None
+    ) -> Fetched[PullRequest]: ...
+
+    @overload
+    async def list_pulls(
+        self, owner: str, repo: str, state: StateFilter, progress: Progress | None, known: Validators | None
+    ) -> Fetched[PullRequest] | Unchanged: ...
+
+    async def list_pulls(
+        self,
+        owner: str,
+        repo: str,
+        state: StateFilter,
+        progress: Progress | None = None,
+        known: Validators | None = None,
+    ) -> Fetched[PullRequest] | Unchanged:
+        """Every pull request of ``owner/repo`` in ``state`` (all pages); see :meth:`list_issues`."""
         return await self._collect(
-            owner,
-            repo,
-            lambda: self._github.rest.pulls.async_list(owner, repo, state=state, per_page=PER_PAGE),
+            _List(owner, repo, "pulls", {"state": state, "sort": "updated", "direction": "desc"}),
             lambda item: _parse(pull_from_github, item),
             progress,
+            known,
         )
 
     async def list_commits(
@@ -165,18 +225,14 @@ class GitHubSource:
 
         An empty repository has no commits rather than being an error.
         """
-        options: dict[str, Any] = {"since": since, "per_page": PER_PAGE}
+        query: dict[str, str] = {"since": _github_time(since)}
         if branch:
-            options["sha"] = branch
+            query["sha"] = branch
         if until:
-            options["until"] = until
+            query["until"] = _github_time(until)
         try:
-            return await self._collect(
-                owner,
-                repo,
-                lambda: self._github.rest.repos.async_list_commits(owner, repo, **options),
-                lambda item: _parse(commit_from_github, item),
-                progress,
+            fetched = await self._collect(
+                _List(owner, repo, "commits", query), lambda item: _parse(commit_from_github, item), progress, None
             )
         except RepositoryEmpty:
             return Fetched([], 0, False)
@@ -187,51 +243,88 @@ class GitHubSource:
                     "Check the branch name, or leave it out for the default branch."
                 ) from None
             raise
+        assert isinstance(fetched, Fetched)  # nothing was known, so it cannot be unchanged
+        return fetched
 
     async def _collect(
         self,
-        owner: str,
-        repo: str,
-        first_page: Callable[[], Awaitable[Response[Any]]],
+        listing: _List,
         keep: Callable[[dict[str, Any]], Item | None],
         progress: Progress | None,
-    ) -> Fetched[Item]:
-        """Follow the ``Link: next`` pages from ``first_page``, keeping what ``keep`` maps.
+        known: Validators | None,
+    ) -> Fetched[Item] | Unchanged:
+        """Fetch every page of ``listing``, keeping what ``keep`` maps, in GitHub's order.
 
-        Stops after ``max_items`` items and says so, rather than fetching without bound. One HTTP
-        client (and so one kept-alive connection) serves all pages.
+        The first page's ``Link: rel="last"`` gives the page count; the other pages are then
+        fetched concurrently (a window of ``concurrency`` pages) and taken in order. Stops after
+        ``max_items`` items and says so, rather than fetching without bound. One HTTP client (and
+        so a few kept-alive connections) serves all pages.
         """
-        items: list[Item] = []
-        skipped = 0
+        first_url = listing.url(self.api_url)
         async with self._github:
-            response = await self._call(owner, repo, first_page())
-            pages_done = 1
-            while True:
-                links = response.raw_response.links
-                total = _last_page(response) or (None if "next" in links else pages_done)
-                if progress is not None:
-                    await progress(pages_done, total)
-                for item in _items(response):
-                    kept = keep(item)
-                    if kept is None:
-                        skipped += 1
-                    elif len(items) >= self.max_items:
-                        return Fetched(items, skipped, truncated=True)
-                    else:
-                        items.append(kept)
-                next_url = links.get("next", {}).get("url")
-                if not next_url:
-                    return Fetched(items, skipped, truncated=False)
-                response = await self._call(owner, repo, self._github.arequest("GET", next_url))
-                pages_done += 1
+            first: Response[Any] | None = None
+            if known is not None and known.first_url == first_url:
+                checks = [(first_url, known.first_etag)]
+                if known.last_url and known.last_etag:
+                    checks.append((known.last_url, known.last_etag))
+                answers = await _all(self._get(listing, url, etag) for url, etag in checks)
+                if all(answer.status_code == 304 for answer in answers):
+                    return Unchanged()
+                first = answers[0] if answers[0].status_code == 200 else None
+            if first is None:
+                first = await self._get(listing, first_url)
+            return await self._pages(listing, first, _Collector(keep, self.max_items), progress)
 
-    async def _call(self, owner: str, repo: str, request: Awaitable[Response[Any]]) -> Response[Any]:
+    async def _pages(
+        self, listing: _List, first: Response[Any], collector: _Collector[Item], progress: Progress | None
+    ) -> Fetched[Item]:
+        last_link = first.raw_response.links.get("last", {}).get("url")
+        last = _page_number(last_link)
+        total = last or (None if "next" in first.raw_response.links else 1)
+        if progress is not None:
+            await progress(1, total)
+        full = not collector.take(first)
+        final = first
+        if last_link and last:
+            # Pages 2..last, at most `concurrency` ahead of the one being taken, and none that
+            # could only hold items past `max_items`.
+            window: deque[asyncio.Task[Response[Any]]] = deque()
+            next_page, done = 2, 1
+            try:
+                while not full and done < last:
+                    while (
+                        next_page <= last
+                        and len(window) < self._concurrency
+                        and (not window or collector.may_need((next_page - 1) * PER_PAGE))
+                    ):
+                        url = str(httpx.URL(last_link).copy_set_param("page", next_page))
+                        window.append(asyncio.ensure_future(self._get(listing, url)))
+                        next_page += 1
+                    final = await window.popleft()
+                    done += 1
+                    if progress is not None:
+                        await progress(done, last)
+                    full = not collector.take(final)
+            finally:
+                await _cancel(window)
+        else:
+            # No "last" link (GitHub omits it on some lists): follow "next" one page at a time.
+            done = 1
+            while not full and (next_url := final.raw_response.links.get("next", {}).get("url")):
+                final = await self._get(listing, next_url)
+                done += 1
+                if progress is not None:
+                    await progress(done, None if "next" in final.raw_response.links else done)
+                full = not collector.take(final)
+        return Fetched(collector.items, collector.skipped, full, None if full else _validators(first, final))
+
+    async def _get(self, listing: _List, url: str, etag: str | None = None) -> Response[Any]:
+        headers = {"If-None-Match": etag} if etag else None
         try:
             async with self._in_flight:
-                response = await request
+                return await self._github.arequest("GET", url, headers=headers)
         except GitHubException as exc:
-            raise self._explain(exc, f"{owner}/{repo}") from None
-        return response
+            raise self._explain(exc, listing.repository) from None
 
     def _explain(self, exc: GitHubException, repository: str) -> GitHubError:
         if isinstance(exc, RateLimitExceeded):
@@ -304,12 +397,97 @@ def _parse(parse: Callable[[dict[str, Any]], Item], item: dict[str, Any]) -> Ite
         raise GitHubUnavailable(f"GitHub sent item {what} in a shape issuebridge cannot read: {exc}") from None
 
 
-def _last_page(response: Response[Any]) -> int | None:
-    """The page count from the ``Link: rel="last"`` URL, when GitHub gives one."""
-    url = response.raw_response.links.get("last", {}).get("url")
-    if not url:
+class _List(NamedTuple):
+    """One of a repository's lists (``issues``, ``pulls``, ``commits``) and its query."""
+
+    owner: str
+    repo: str
+    name: str
+    query: dict[str, str]
+
+    @property
+    def repository(self) -> str:
+        return f"{self.owner}/{self.repo}"
+
+    def url(self, api_url: str) -> str:
+        path = f"/repos/{quote(self.owner, safe='')}/{quote(self.repo, safe='')}/{self.name}"
+        return str(httpx.URL(api_url + path, params={**self.query, "per_page": PER_PAGE}))
+
+
+class _Collector(Generic[Item]):
+    """Takes pages in order: maps their items, skips what ``keep`` drops, and stops when full.
+
+    An item seen on an earlier page is not taken again: one that moves up the list while the
+    pages are being fetched may appear twice.
+    """
+
+    def __init__(self, keep: Callable[[dict[str, Any]], Item | None], max_items: int) -> None:
+        self.items: list[Item] = []
+        self.skipped = 0
+        self._keep = keep
+        self._max_items = max_items
+        self._seen: set[object] = set()
+        self._seen_twice = 0
+
+    def may_need(self, offset: int) -> bool:
+        """Whether the item at ``offset`` in GitHub's list could still be kept."""
+        dropped = len(self._seen) + self._seen_twice - len(self.items)
+        return offset - dropped <= self._max_items
+
+    def take(self, page: Response[Any]) -> bool:
+        """Take one page; False once ``max_items`` is reached with items left over."""
+        for item in _items(page):
+            identity = item.get("number", item.get("sha"))
+            if identity is not None:
+                if identity in self._seen:
+                    self._seen_twice += 1
+                    continue
+                self._seen.add(identity)
+            kept = self._keep(item)
+            if kept is None:
+                self.skipped += 1
+            elif len(self.items) >= self._max_items:
+                return False
+            else:
+                self.items.append(kept)
+        return True
+
+
+async def _all(requests: Iterable[Awaitable[Response[Any]]]) -> list[Response[Any]]:
+    """Run ``requests`` together; if one fails, cancel the others and raise its error."""
+    tasks = [asyncio.ensure_future(request) for request in requests]
+    try:
+        return [await task for task in tasks]
+    finally:
+        await _cancel(tasks)
+
+
+async def _cancel(tasks: Iterable[asyncio.Task[Response[Any]]]) -> None:
+    """Cancel what is still running and wait for it, so nothing outlives the HTTP client."""
+    pending = [task for task in tasks if not task.done()]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _validators(first: Response[Any], last: Response[Any]) -> Validators | None:
+    first_etag = first.raw_response.headers.get("etag")
+    last_etag = last.raw_response.headers.get("etag")
+    if not first_etag or not last_etag:
         return None
-    page = httpx.URL(url).params.get("page", "")
+    if last is first:
+        return Validators(str(first.raw_response.request.url), first_etag, None, None)
+    return Validators(str(first.raw_response.request.url), first_etag, str(last.raw_response.request.url), last_etag)
+
+
+def _github_time(value: datetime) -> str:
+    """``2026-11-25T09:40:00Z``: the ISO 8601 form GitHub documents for ``since`` and ``until``."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _page_number(url: str | None) -> int | None:
+    """The page number in a ``Link`` URL (the page count, for ``rel="last"``)."""
+    page = httpx.URL(url).params.get("page", "") if url else ""
     return int(page) if page.isdigit() else None
 
 

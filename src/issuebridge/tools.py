@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, Generic, NamedTuple, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -14,7 +14,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from issuebridge import __version__
 from issuebridge.boards import (
+    Entry,
     InvalidRepository,
+    IssuesBoard,
     Kind,
     StateFilter,
     iso_utc,
@@ -37,7 +39,8 @@ from issuebridge.curated import (
     pulls_key,
 )
 from issuebridge.dashboard import Activity, Dashboard
-from issuebridge.github import GitHubError, GitHubSource, Progress
+from issuebridge.freshness import Freshness
+from issuebridge.github import Fetched, GitHubError, GitHubSource, Progress, Unchanged, Validators
 from issuebridge.readback import DashboardView, view_of
 from issuebridge.resources import ResourceNotifier, register_resources
 from issuebridge.settings import Settings
@@ -57,8 +60,10 @@ Workflow: fetch, curate, publish, read back.
    "the third issue on my dashboard". remove_from_dashboard and clear_dashboard tidy up.
 """
 
+CHANGED = "False if GitHub had nothing new: the board was left as it was and the page only told so."
 READS_GITHUB = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 T = TypeVar("T")
+B = TypeVar("B", IssuesBoard, PullsBoard, CommitsBoard)
 
 
 class IssuesSyncResult(BaseModel):
@@ -70,8 +75,9 @@ class IssuesSyncResult(BaseModel):
     issue_count: int = Field(description="How many issues the board now shows.")
     pull_requests_skipped: int = Field(description="Pull requests GitHub listed among the issues, left out.")
     truncated: bool = Field(description="True if the repository had more issues than the server's limit.")
+    changed: bool = Field(description=CHANGED)
     dashboard_url: str = Field(description="Where the user sees the board.")
-    last_updated: str = Field(description="When the board was written (ISO 8601, UTC).")
+    last_updated: str = Field(description="When the board last changed (ISO 8601, UTC).")
 
 
 class PullsSyncResult(BaseModel):
@@ -85,6 +91,7 @@ class PullsSyncResult(BaseModel):
     without_reviewers: list[int] = Field(description="Open, ready pull requests nobody was asked to review.")
     oldest_open: list[int] = Field(description="The oldest open pull requests, oldest first.")
     truncated: bool
+    changed: bool = Field(description=CHANGED)
     dashboard_url: str
     last_updated: str
 
@@ -106,6 +113,7 @@ class CommitsSyncResult(BaseModel):
     active_days: int = Field(description="Days with at least one commit.")
     top_authors: list[AuthorCount]
     truncated: bool
+    changed: bool = Field(description=CHANGED)
     dashboard_url: str
     last_updated: str
 
@@ -133,6 +141,7 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
         name="issuebridge", title="issuebridge", version=__version__, instructions=INSTRUCTIONS, subscriptions=bus
     )
     register_resources(mcp, dashboard)
+    freshness = Freshness()
     dashboard.listeners.append(ResourceNotifier(mcp, bus).changed)
 
     def dashboard_url(ctx: Context) -> str:
@@ -160,6 +169,37 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
             dashboard.report(Activity(key, kind, repository, error=str(exc)))
             raise ToolError(str(exc)) from None
 
+    async def sync_board(
+        ctx: Context,
+        board_type: type[B],
+        kind: Kind,
+        repository: str,
+        key: str,
+        query_matches: Callable[[B], bool],
+        fetch_list: Callable[[Progress, Validators | None], Awaitable[Fetched[Any] | Unchanged]],
+        build: Callable[[Fetched[Any]], B],
+    ) -> Synced[B]:
+        """Fetch a list into a board, or learn from GitHub that the board is current.
+
+        When nothing changed (GitHub answered 304, or the fetch found what the board shows),
+        nothing is written and the page gets a small "unchanged" event instead of the board.
+        """
+        current = await dashboard.store.get(key)
+        known = freshness.known(current) if isinstance(current, board_type) and query_matches(current) else None
+        fetched = await fetch(
+            ctx, kind, repository, key, lambda progress: fetch_list(progress, known.validators if known else None)
+        )
+        if isinstance(fetched, Unchanged):
+            assert isinstance(current, board_type) and known is not None
+            board, changed, skipped = current, False, known.skipped
+        else:
+            board, changed = await dashboard.refresh(build(fetched))
+            freshness.remember(board, fetched.validators, fetched.skipped)
+            skipped = fetched.skipped
+        if not changed:
+            dashboard.report(Activity(key, kind, repository, unchanged=True))
+        return Synced(board, changed, skipped)
+
     @mcp.tool(title="Send issues to the dashboard", annotations=READS_GITHUB)
     async def send_issues_to_dashboard(
         owner: Annotated[str, Field(description="Repository owner (user or organisation), e.g. 'facebook'.")],
@@ -175,28 +215,38 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
         owner="facebook", repo="react", state="open".
         """
         repository = _repository(owner, repo)
-        fetched = await fetch(
+        synced = await sync_board(
             ctx,
+            IssuesBoard,
             "issues",
             repository,
             issues_key(repository),
-            lambda progress: github.list_issues(owner.strip(), repo.strip(), state, progress),
+            lambda board: board.state == state,
+            lambda progress, known: github.list_issues(owner.strip(), repo.strip(), state, progress, known),
+            lambda fetched: IssuesBoard(
+                repository=repository,
+                state=state,
+                source="mcp",
+                issues=fetched.items,
+                last_updated=now(),
+                truncated=fetched.truncated,
+            ),
         )
-        board = await dashboard.sync_issues(
-            repository, fetched.items, state=state, source="mcp", truncated=fetched.truncated
-        )
+        board = synced.board
         result = IssuesSyncResult(
             board_id=board.key,
             repository=board.repository,
             state=board.state,
             issue_count=len(board.issues),
-            pull_requests_skipped=fetched.skipped,
+            pull_requests_skipped=synced.skipped,
             truncated=board.truncated,
+            changed=synced.changed,
             dashboard_url=dashboard_url(ctx),
             last_updated=iso_utc(board.last_updated),
         )
         which = "" if state == "all" else f"{state} "
-        text = f"Sent {_count(len(board.issues), which + 'issue')} of {repository} to the dashboard: "
+        shown = f"{_count(len(board.issues), which + 'issue')} of {repository}"
+        text = f"Sent {shown} to the dashboard: " if synced.changed else unchanged_text(shown, board)
         text += result.dashboard_url
         if board.truncated:
             text += " (stopped at the server's limit; there are more)"
@@ -218,22 +268,24 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
         Example: "which PRs in vercel/next.js need a reviewer?" -> owner="vercel", repo="next.js".
         """
         repository = _repository(owner, repo)
-        fetched = await fetch(
+        synced = await sync_board(
             ctx,
+            PullsBoard,
             "pulls",
             repository,
             pulls_key(repository),
-            lambda progress: github.list_pulls(owner.strip(), repo.strip(), state, progress),
+            lambda board: board.state == state,
+            lambda progress, known: github.list_pulls(owner.strip(), repo.strip(), state, progress, known),
+            lambda fetched: PullsBoard(
+                repository=repository,
+                state=state,
+                pulls=fetched.items,
+                source="mcp",
+                last_updated=now(),
+                truncated=fetched.truncated,
+            ),
         )
-        board = PullsBoard(
-            repository=repository,
-            state=state,
-            pulls=fetched.items,
-            source="mcp",
-            last_updated=now(),
-            truncated=fetched.truncated,
-        )
-        stored = await dashboard.put(board)
+        stored = synced.board
         result = PullsSyncResult(
             board_id=stored.key,
             repository=repository,
@@ -243,14 +295,14 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
             without_reviewers=[p.number for p in stored.without_reviewers],
             oldest_open=[p.number for p in stored.oldest_open],
             truncated=stored.truncated,
+            changed=synced.changed,
             dashboard_url=dashboard_url(ctx),
             last_updated=iso_utc(stored.last_updated),
         )
-        text = (
-            f"Sent {_count(len(stored.pulls), 'pull request')} of {repository} to the dashboard "
-            f"({len(result.drafts)} drafts, {len(result.without_reviewers)} waiting for a reviewer): "
-            f"{result.dashboard_url}"
-        )
+        shown = f"{_count(len(stored.pulls), 'pull request')} of {repository}"
+        waiting = f"({len(result.drafts)} drafts, {len(result.without_reviewers)} waiting for a reviewer)"
+        text = f"Sent {shown} to the dashboard {waiting}: " if synced.changed else unchanged_text(shown, stored)
+        text += result.dashboard_url
         return _result(text, result)
 
     @mcp.tool(title="Send a commit timeline to the dashboard", annotations=READS_GITHUB)
@@ -280,26 +332,28 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
         if end is not None and end < start:
             raise ToolError("until must be later than since")
         chosen = branch.strip() if branch and branch.strip() else None
-        fetched = await fetch(
+        synced = await sync_board(
             ctx,
+            CommitsBoard,
             "commits",
             repository,
             commits_key(repository),
-            lambda progress: github.list_commits(
+            lambda board: False,  # the window moves with the clock: no validators to reuse
+            lambda progress, known: github.list_commits(
                 owner.strip(), repo.strip(), branch=chosen, since=start, until=end, progress=progress
             ),
+            lambda fetched: CommitsBoard(
+                repository=repository,
+                branch=chosen,
+                since=start,
+                until=end,
+                commits=fetched.items,
+                source="mcp",
+                last_updated=now(),
+                truncated=fetched.truncated,
+            ),
         )
-        board = CommitsBoard(
-            repository=repository,
-            branch=chosen,
-            since=start,
-            until=end,
-            commits=fetched.items,
-            source="mcp",
-            last_updated=now(),
-            truncated=fetched.truncated,
-        )
-        stored = await dashboard.put(board)
+        stored = synced.board
         result = CommitsSyncResult(
             board_id=stored.key,
             repository=repository,
@@ -310,13 +364,14 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
             active_days=sum(1 for _, count in stored.per_day if count),
             top_authors=[AuthorCount(author=a, commits=n) for a, n in stored.top_authors],
             truncated=stored.truncated,
+            changed=synced.changed,
             dashboard_url=dashboard_url(ctx),
             last_updated=iso_utc(stored.last_updated),
         )
         where = f" on {chosen}" if chosen else ""
-        text = (
-            f"Sent a timeline of {_count(len(stored.commits), 'commit')}{where} in {repository}: {result.dashboard_url}"
-        )
+        shown = f"a timeline of {_count(len(stored.commits), 'commit')}{where} in {repository}"
+        text = f"Sent {shown}: " if synced.changed else unchanged_text(shown, stored)
+        text += result.dashboard_url
         return _result(text, result)
 
     @mcp.tool(
@@ -454,6 +509,16 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
         return ClearResult(removed_count=await dashboard.clear())
 
     return mcp
+
+
+class Synced(NamedTuple, Generic[B]):
+    board: B
+    changed: bool
+    skipped: int
+
+
+def unchanged_text(shown: str, board: Entry) -> str:
+    return f"No change on GitHub since {iso_utc(board.last_updated)}: the dashboard already shows {shown}: "
 
 
 def _repository(owner: str, repo: str) -> str:

@@ -330,6 +330,15 @@ async def test_curated_panels_progress_failures_and_removal_on_the_page(
         await expect(status.locator(".sync-text")).to_contain_text("answered 500")
         await expect(board.locator("tr.issue").first).to_be_visible()
 
+        # GitHub recovers with nothing new: the board says so and clears the error.
+        fake_github.fail_next = 0
+        again = await client.call_tool("send_issues_to_dashboard", {"owner": "facebook", "repo": "react"})
+        assert again.structured_content is not None and again.structured_content["changed"] is False
+        await expect(board.locator(".sync-status.error")).to_have_count(0)
+        await expect(board.locator(".sync-status .sync-text")).to_have_text(
+            re.compile(r"No change on GitHub \(checked .+\)")
+        )
+
         await client.call_tool("remove_from_dashboard", {"board_or_panel_id": panel_id})
         await expect(page.locator("section.entry.panel")).to_have_count(0)
         await client.call_tool("clear_dashboard", {})

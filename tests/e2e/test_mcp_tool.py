@@ -259,3 +259,98 @@ async def test_an_unreachable_github_is_a_prompt_tool_error(tmp_path: Path) -> N
         server.stop()
     assert result.is_error and elapsed < 3
     assert f"Could not reach the GitHub API at {closed}" in result.content[0].text  # type: ignore[union-attr]
+
+
+async def test_an_unchanged_repository_is_confirmed_without_sending_the_board(
+    server: ServerProcess, fake_github: FakeGitHub
+) -> None:
+    items = seed(fake_github, count=450)
+    async with open_event_stream(f"{server.url}/api/dashboard/events") as stream:
+        await stream.next()
+        async with TRANSPORTS["streamable-http"](server.url) as client:
+            args = {"owner": "facebook", "repo": "react"}
+            first = await client.call_tool("send_issues_to_dashboard", args)
+            while (await stream.next()).event == "sync_progress":
+                pass  # up to the board
+            fake_github.requests.clear()
+
+            again = await client.call_tool("send_issues_to_dashboard", args)
+            assert not again.is_error, again.content
+            assert again.structured_content is not None and first.structured_content is not None
+            assert again.structured_content["changed"] is False
+            assert again.structured_content["issue_count"] == first.structured_content["issue_count"]
+            assert (
+                again.structured_content["pull_requests_skipped"] == first.structured_content["pull_requests_skipped"]
+            )
+            assert again.structured_content["last_updated"] == first.structured_content["last_updated"]
+            assert again.content[0].text.startswith("No change on GitHub since")  # type: ignore[union-attr]
+            # Two conditional requests (first and last page), both answered 304.
+            assert [r.status for r in fake_github.requests] == [304, 304]
+
+            unchanged = await stream.next()
+            assert unchanged.event == "sync_unchanged" and unchanged.id is None
+            assert unchanged.json()["data"] == {"id": f"issues:{REPO}", "kind": "issues", "repository": REPO}
+            assert len(unchanged.data) < 200
+
+            # An edit on GitHub: the next call reads the lists again and sends the change.
+            edited = [
+                make_issue(REPO, 1, title="Edited on GitHub", updated_at="2030-01-01T00:00:00Z")
+                if i["number"] == 1
+                else i
+                for i in items
+            ]
+            fake_github.add_repo(REPO, edited)
+            changed = await client.call_tool("send_issues_to_dashboard", args)
+            assert changed.structured_content is not None and changed.structured_content["changed"] is True
+            while (update := await stream.next()).event == "sync_progress":
+                pass
+            assert update.event == "issues_update"
+            board = update.json()["data"]
+            assert board["issues"][0]["title"] == "Edited on GitHub"
+
+
+async def test_a_board_replaced_through_the_api_is_fetched_again_in_full(
+    server: ServerProcess, fake_github: FakeGitHub
+) -> None:
+    seed(fake_github, count=30)
+    async with TRANSPORTS["streamable-http"](server.url) as client:
+        args = {"owner": "facebook", "repo": "react", "state": "all"}
+        await client.call_tool("send_issues_to_dashboard", args)
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            pushed = {"repository": REPO, "state": "all", "issues": [{"number": 1, "title": "Pushed", "state": "open"}]}
+            assert (await http.post("/api/dashboard/sync-issues", json=pushed)).status_code == 200
+        fake_github.requests.clear()
+        again = await client.call_tool("send_issues_to_dashboard", args)
+    assert again.structured_content is not None and again.structured_content["changed"] is True
+    assert again.structured_content["issue_count"] == 23
+    assert all(r.status == 200 and "if-none-match" not in r.headers for r in fake_github.requests)
+
+
+async def test_a_refetch_that_finds_the_same_issues_writes_nothing(
+    server: ServerProcess, fake_github: FakeGitHub
+) -> None:
+    items = seed(fake_github, count=150)
+    async with open_event_stream(f"{server.url}/api/dashboard/events") as stream:
+        await stream.next()
+        async with TRANSPORTS["streamable-http"](server.url) as client:
+            args = {"owner": "facebook", "repo": "react"}
+            await client.call_tool("send_issues_to_dashboard", args)
+            while (await stream.next()).event == "sync_progress":
+                pass
+            # A pull request changes: the issues list changes, the issues board does not.
+            bumped = [
+                make_pull_request(REPO, 4, title="PR 4, edited", updated_at="2030-01-01T00:00:00Z")
+                if i["number"] == 4
+                else i
+                for i in items
+            ]
+            fake_github.add_repo(REPO, bumped)
+            fake_github.requests.clear()
+            again = await client.call_tool("send_issues_to_dashboard", args)
+        assert again.structured_content is not None and again.structured_content["changed"] is False
+        assert 200 in [r.status for r in fake_github.requests]  # it did read the lists again
+        while (update := await stream.next()).event == "sync_progress":
+            pass
+        assert update.event == "sync_unchanged"
+        with pytest.raises(TimeoutError):  # and no board follows
+            await stream.next(wait=0.5)

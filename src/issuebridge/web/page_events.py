@@ -19,7 +19,7 @@ _LABELS = {"issues": "issues", "pulls": "pull requests", "commits": "commits", "
 
 class PageFormat:
     """``snapshot``, ``board`` (one whole entry), ``board_delta``, ``removed``, ``sync_progress``,
-    ``sync_failed``."""
+    ``sync_unchanged``, ``sync_failed``."""
 
     def __init__(self, fragments: Fragments) -> None:
         self._fragments = fragments
@@ -58,4 +58,6 @@ class PageFormat:
         }
         if activity.error is not None:
             return encode_event("sync_failed", {**data, "message": activity.error}, None)
+        if activity.unchanged:
+            return encode_event("sync_unchanged", data, None)
         return encode_event("sync_progress", {**data, "done": activity.done, "total": activity.total}, None)
