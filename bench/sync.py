@@ -1,120 +1,155 @@
-"""Foundation benchmarks: a tool call's sync latency, the page's render time, and memory per issue.
+"""Sync benchmarks: cold sync (concurrent against sequential pagination), warm re-sync, memory per issue.
 
-Runs the real server (uvicorn subprocess) against the fake GitHub from the tests, on loopback only.
-Usage: ``python -m bench.sync`` from the repo root (``make bench``).
+Runs the real server (``uvicorn issuebridge.app:app`` in a subprocess) against the tests' fake
+GitHub in a second process, on loopback only, and calls ``send_issues_to_dashboard`` through the
+MCP SDK's Streamable HTTP client while a JSON and an HTML (page) subscriber listen.
+Usage: ``python -m bench.sync [--smoke]`` from the repo root (``make bench`` runs every benchmark).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import platform
+import json
 import statistics
+import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
+from typing import Any, NamedTuple
 
-import httpx
+from mcp import Client
 
+from bench.common import fake_github_process, machine
+from issuebridge.boards import IssuesBoard, issue_from_github, now
 from tests.conftest import ServerProcess, start_server
 from tests.e2e.mcp_clients import TRANSPORTS
-from tests.fake_github import FakeGitHub, make_issue
-from tests.sse import EventStream, SseEvent, open_event_stream
+from tests.fake_github import make_issue
+from tests.sse import EventStream, open_event_stream
 
-RUNS = 3
-
-
-def rss_kib(server: ServerProcess) -> int:
-    for line in Path(f"/proc/{server.process.pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+REPO = "bench/big"
 
 
-async def sync_once(server: ServerProcess, repo: str) -> tuple[float, float]:
-    """Seconds from the tool call to its result, and to the subscriber holding the board."""
-    async with open_event_stream(f"{server.url}/api/dashboard/events") as stream:
-        await stream.next()
+class Sample(NamedTuple):
+    result: float  # seconds from the tool call to its result
+    json: float  # ... to the JSON subscriber holding the board
+    page: float  # ... to the page subscriber holding the board
+
+
+class Size(NamedTuple):
+    issues: int
+    latency: float
+    runs: int
+
+
+async def arrival(stream: EventStream, wanted: set[str], started: float) -> tuple[float, int]:
+    """Seconds from ``started`` until an event named in ``wanted`` arrives, and the bytes read until then."""
+    received = 0
+    while True:
+        event = await stream.next(wait=120)
+        received += len(event.data)
+        if event.event in wanted:
+            return time.perf_counter() - started, received
+
+
+async def call(client: Client, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    result = await client.call_tool(name, args)
+    assert not result.is_error and result.structured_content is not None, result.content
+    return dict(result.structured_content)
+
+
+async def sync_and_watch(server: ServerProcess, client: Client, board: set[str]) -> tuple[Sample, int, bool]:
+    """One tool call, timed to its result and to each subscriber receiving ``board`` events."""
+    events = f"{server.url}/api/dashboard/events"
+    async with open_event_stream(events) as json_stream, open_event_stream(f"{events}?format=html") as page_stream:
+        await json_stream.next()
+        await page_stream.next()
+        started = time.perf_counter()
+        json_done = asyncio.create_task(arrival(json_stream, board, started))
+        page_done = asyncio.create_task(arrival(page_stream, board, started))
+        result = await call(client, "send_issues_to_dashboard", {"owner": "bench", "repo": "big"})
+        returned = time.perf_counter() - started
+        (json_at, json_bytes), (page_at, page_bytes) = await asyncio.gather(json_done, page_done)
+    return Sample(returned, json_at, page_at), json_bytes + page_bytes, bool(result["changed"])
+
+
+def median(samples: list[Sample], field: str) -> float:
+    return float(statistics.median(getattr(sample, field) for sample in samples))
+
+
+async def measure(workdir: Path, api_url: str, concurrency: int, size: Size) -> tuple[list[Sample], list[Sample], int]:
+    """Cold syncs (the board removed before each) and warm re-syncs on a server with ``concurrency``."""
+    env = {
+        "GITHUB_API_URL": api_url,
+        "ISSUEBRIDGE_DB": str(workdir / f"c{concurrency}.db"),
+        "ISSUEBRIDGE_GITHUB_CONCURRENCY": str(concurrency),
+        "ISSUEBRIDGE_RATE_LIMIT": "10000/minute",
+    }
+    server = start_server(workdir, env)
+    try:
         async with TRANSPORTS["streamable-http"](server.url) as client:
-            started = time.perf_counter()
-            result = await client.call_tool("send_issues_to_dashboard", {"owner": "bench", "repo": repo})
-            returned = time.perf_counter() - started
-            assert not result.is_error, result.content
-        while (update := await stream.next(wait=120)).event == "sync_progress":
-            pass
-        received = time.perf_counter() - started
-        assert update.event == "issues_update"
-    return returned, received
+            cold, warm = [], []
+            warm_bytes = 0
+            for _ in range(size.runs):
+                await call(client, "remove_from_dashboard", {"board_or_panel_id": f"issues:{REPO}"})
+                sample, _, changed = await sync_and_watch(server, client, {"issues_update", "board"})
+                assert changed
+                cold.append(sample)
+                sample, warm_bytes, changed = await sync_and_watch(server, client, {"sync_unchanged"})
+                assert not changed
+                warm.append(sample)
+    finally:
+        server.stop()
+    return cold, warm, warm_bytes
 
 
-async def next_change(stream: EventStream) -> SseEvent:
-    """The next event that carries a change (progress events come before it)."""
-    while (event := await stream.next(wait=60)).event == "sync_progress":
-        pass
-    return event
+def memory_per_issue(items: list[dict[str, Any]]) -> tuple[float, float]:
+    """Bytes held per issue: as a board keeps them, and as GitHub's parsed JSON would be."""
+    payload = json.dumps(items)
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    raw = json.loads(payload)
+    raw_bytes = tracemalloc.get_traced_memory()[0] - before
+    del raw
+    before = tracemalloc.get_traced_memory()[0]
+    board = IssuesBoard(
+        repository=REPO, state="open", source="mcp", issues=[issue_from_github(i) for i in items], last_updated=now()
+    )
+    board_bytes = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert len(board.issues) == len(items)
+    return board_bytes / len(items), raw_bytes / len(items)
 
 
-async def main() -> None:
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{'issues':>7} {'latency':>8} {'pages':>6} {'tool result':>12} {'subscriber':>11}")
-    with FakeGitHub() as fake, tempfile.TemporaryDirectory() as workdir:
-        for count in (1000, 5000):
-            fake.add_repo(f"bench/r{count}", [make_issue(f"bench/r{count}", n) for n in range(1, count + 1)])
-        server = start_server(Path(workdir), {"GITHUB_API_URL": fake.url, "ISSUEBRIDGE_DB": f"{workdir}/b.db"})
-        try:
-            rss_before = rss_kib(server)
-            for latency in (0.0, 0.1):
-                fake.latency = latency
-                for count in (1000, 5000):
-                    samples = [await sync_once(server, f"r{count}") for _ in range(RUNS)]
-                    returned = statistics.median(s[0] for s in samples)
-                    received = statistics.median(s[1] for s in samples)
-                    print(
-                        f"{count:>7} {latency * 1000:>6.0f}ms {-(-count // 100):>6} "
-                        f"{returned * 1000:>10.0f}ms {received * 1000:>9.0f}ms"
-                    )
-            rss_after = rss_kib(server)
-
-            # A re-sync of the 5,000-issue board in which three issues changed.
-            fake.latency = 0.0
-            items = [make_issue("bench/r5000", n) for n in range(1, 5001)]
-            for n in (10, 20, 30):
-                items[-n] = make_issue("bench/r5000", n, title=f"Changed {n}")
-            fake.add_repo("bench/r5000", items)
-            events = f"{server.url}/api/dashboard/events"
-            async with (
-                open_event_stream(f"{events}?format=html") as page_stream,
-                open_event_stream(f"{events}?format=json") as json_stream,
-            ):
-                await page_stream.next()
-                await json_stream.next()
-                await sync_once(server, "r5000")
-                delta = await next_change(page_stream)
-                whole = await next_change(json_stream)
-            print(
-                f"re-sync of 5,000 issues with 3 changed: page delta {len(delta.data):,} bytes, "
-                f"JSON issues_update {len(whole.data):,} bytes ({len(whole.data) / len(delta.data):.0f}x)"
-            )
-
-            async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-                board = await http.get("/api/dashboard/issues", params={"repository": "bench/r5000"})
-                per_issue = len(board.content) / 5000
-                timings = []
-                for _ in range(10):
-                    started = time.perf_counter()
-                    page = await http.get("/")
-                    timings.append(time.perf_counter() - started)
-            median_ms = statistics.median(timings) * 1000
-            print(
-                f"GET / with boards of 1,000 + 5,000 issues: median {median_ms:.0f} ms, "
-                f"{len(page.content) / 1e6:.1f} MB uncompressed"
-            )
-            print(f"JSON per issue (API payload): {per_issue:.0f} bytes")
-            print(f"server RSS: {rss_before / 1024:.0f} MiB at start, ", end="")
-            print(f"{rss_after / 1024:.0f} MiB holding 6,000 issues")
-        finally:
-            server.stop()
+async def run(smoke: bool = False) -> None:
+    size = Size(200, 0.0, 1) if smoke else Size(5000, 0.1, 5)
+    items = [make_issue(REPO, n, labels=[("bug", "d73a4a")] if n % 3 else []) for n in range(1, size.issues + 1)]
+    print(f"## Sync: {size.issues:,} issues, fake GitHub answering after {size.latency * 1000:.0f} ms")
+    print(f"machine: {machine()}; median of {size.runs} runs; times from the tool call")
+    with fake_github_process({REPO: items}, size.latency) as api_url, tempfile.TemporaryDirectory() as tmp:
+        sequential, _, _ = await measure(Path(tmp), api_url, 1, size)
+        concurrent, warm, warm_bytes = await measure(Path(tmp), api_url, 8, size)
+    print()
+    print("| sync | tool result | JSON subscriber | page subscriber |")
+    print("| --- | ---: | ---: | ---: |")
+    for label, samples in (
+        ("cold, sequential pages (concurrency 1)", sequential),
+        ("cold, concurrent pages (concurrency 8)", concurrent),
+        ("warm re-sync, nothing changed", warm),
+    ):
+        cells = " | ".join(f"{median(samples, field) * 1000:,.0f} ms" for field in Sample._fields)
+        print(f"| {label} | {cells} |")
+    last = max(median(concurrent, "json"), median(concurrent, "page"))
+    sequential_last = max(median(sequential, "json"), median(sequential, "page"))
+    print()
+    speed_up = sequential_last / last
+    print(f"- cold sync to the last subscriber: {last * 1000:,.0f} ms, {speed_up:.1f}x faster than sequential")
+    print(f"- warm re-sync: {median(warm, 'result') * 1000:,.0f} ms to the result; the two subscribers received")
+    print(f"  {warm_bytes:,} bytes of events in all (a cold sync sends the whole board)")
+    held, raw = memory_per_issue(items)
+    print(f"- memory per issue held on a board: {held:,.0f} bytes, against {raw:,.0f} bytes for GitHub's parsed JSON")
+    print(f"  ({raw / held:.1f}x less)")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(run("--smoke" in sys.argv))

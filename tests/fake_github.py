@@ -515,6 +515,15 @@ class _Reply:
     body: Any = None
     headers: dict[str, str] | None = None
     quota_exhausted: bool = False
+    _encoded: tuple[bytes, str] | None = field(default=None, repr=False)
+
+    def encoded(self) -> tuple[bytes, str]:
+        """The body as JSON bytes and its ETag, computed once: a page asked for again (by many
+        concurrent syncs, or a benchmark) costs the fake nothing, as it would cost GitHub."""
+        if self._encoded is None:
+            body = b"" if self.body is None else json.dumps(self.body).encode()
+            self._encoded = (body, f'W/"{hashlib.sha256(body).hexdigest()}"')
+        return self._encoded
 
 
 class _Refusal(Exception):
@@ -607,6 +616,10 @@ class FakeGitHub:
         self.max_in_flight = 0  # the most requests it was answering at the same time
         self._in_flight = 0
         self._repos: dict[str, _RepoData] = {}
+        # Pages already answered, by (data version, path, query): sorting and slicing thousands
+        # of items per request would make the fake, not the app, the slow part of a benchmark.
+        self._routed: dict[tuple[int, str, tuple[tuple[str, str], ...]], _Reply] = {}
+        self._version = 0
         self._used = 0
         self._lock = threading.Lock()
         self._server: _Server | None = None
@@ -676,6 +689,8 @@ class FakeGitHub:
         with self._lock:
             known = self._repos.get(full_name.lower(), _RepoData(full_name))
             self._repos[full_name.lower()] = replace(known, full_name=full_name, **changes(known))
+            self._version += 1
+            self._routed.clear()
 
     # -- request handling (called from server threads) --------------------------------------
 
@@ -698,6 +713,9 @@ class FakeGitHub:
             return _Reply(404, NOT_FOUND)
         with self._lock:
             repo = self._repos.get(f"{unquote(match[1])}/{unquote(match[2])}".lower())
+            routed = self._routed.get((self._version, path, tuple(pairs)))
+        if routed is not None:
+            return routed
         if repo is None:
             docs = {"pulls": DOCS_LIST_PULLS, "commits": DOCS_LIST_COMMITS}.get(match[3] or "")
             return _error(404, "Not Found", docs) if docs else _Reply(404, NOT_FOUND)
@@ -713,7 +731,10 @@ class FakeGitHub:
                 return self._repository(repo)
         except _Refusal as refusal:
             return refusal.reply
-        return self._page(path, pairs, items)
+        reply = self._page(path, pairs, items)
+        with self._lock:
+            self._routed[(self._version, path, tuple(pairs))] = reply
+        return reply
 
     def _repository(self, repo: _RepoData) -> _Reply:
         full_name = repo.full_name
@@ -838,7 +859,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {key.lower(): value for key, value in self.headers.items()}
         reply = fake._respond(self.command, split.path, pairs, headers)
 
-        body = b"" if reply.body is None else json.dumps(reply.body).encode()
+        body, etag = reply.encoded()
         out = {
             "Content-Type": "application/json; charset=utf-8",
             "x-github-api-version-selected": headers.get("x-github-api-version", DEFAULT_API_VERSION),
@@ -846,7 +867,7 @@ class _Handler(BaseHTTPRequestHandler):
             **(reply.headers or {}),
         }
         if reply.status == 200:
-            out["ETag"] = f'W/"{hashlib.sha256(body).hexdigest()}"'
+            out["ETag"] = etag
             out["Cache-Control"] = "private, max-age=60, s-maxage=60"
             out["Vary"] = "Accept, Authorization, Cookie, X-GitHub-OTP"
             wanted = {tag.strip().removeprefix("W/") for tag in headers.get("if-none-match", "").split(",")}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +34,8 @@ from issuebridge.curated import Commit, PullRequest, commit_from_github, pull_fr
 logger = logging.getLogger(__name__)
 
 PER_PAGE = 100
+# How far ahead of the page being taken a fetch may run, in windows of `concurrency` pages.
+LOOKAHEAD_WINDOWS = 4
 SERVER_ERROR_RETRIES = 2
 
 
@@ -286,27 +287,33 @@ class GitHubSource:
         full = not collector.take(first)
         final = first
         if last_link and last:
-            # Pages 2..last, at most `concurrency` ahead of the one being taken, and none that
-            # could only hold items past `max_items`.
-            window: deque[asyncio.Task[Response[Any]]] = deque()
-            next_page, done = 2, 1
+            # Pages 2..last: `concurrency` requests in flight whichever finish first, taken in
+            # page order, never more than a few windows ahead of the page being taken, and none
+            # that could only hold items past `max_items`.
+            running: dict[int, asyncio.Task[Response[Any]]] = {}
+            next_page = head = 2
             try:
-                while not full and done < last:
+                while not full and head <= last:
                     while (
                         next_page <= last
-                        and len(window) < self._concurrency
-                        and (not window or collector.may_need((next_page - 1) * PER_PAGE))
+                        and next_page < head + LOOKAHEAD_WINDOWS * self._concurrency
+                        and sum(not task.done() for task in running.values()) < self._concurrency
+                        and (next_page == head or collector.may_need((next_page - 1) * PER_PAGE))
                     ):
                         url = str(httpx.URL(last_link).copy_set_param("page", next_page))
-                        window.append(asyncio.ensure_future(self._get(listing, url)))
+                        running[next_page] = asyncio.ensure_future(self._get(listing, url))
                         next_page += 1
-                    final = await window.popleft()
-                    done += 1
+                    if not running[head].done():
+                        await asyncio.wait(running.values(), return_when=asyncio.FIRST_COMPLETED)
+                        _raise_first_failure(running.values())
+                        continue
+                    final = running.pop(head).result()
                     if progress is not None:
-                        await progress(done, last)
+                        await progress(head, last)
+                    head += 1
                     full = not collector.take(final)
             finally:
-                await _cancel(window)
+                await _cancel(running.values())
         else:
             # No "last" link (GitHub omits it on some lists): follow "next" one page at a time.
             done = 1
@@ -460,6 +467,13 @@ async def _all(requests: Iterable[Awaitable[Response[Any]]]) -> list[Response[An
         return [await task for task in tasks]
     finally:
         await _cancel(tasks)
+
+
+def _raise_first_failure(tasks: Iterable[asyncio.Task[Response[Any]]]) -> None:
+    """Fail fast: a later page's error ends the fetch without waiting for the pages before it."""
+    for task in tasks:
+        if task.done() and not task.cancelled() and (error := task.exception()) is not None:
+            raise error
 
 
 async def _cancel(tasks: Iterable[asyncio.Task[Response[Any]]]) -> None:

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from issuebridge.boards import InvalidRepository, IssuesBoard, SyncIssuesRequest, issues_key, parse_repository
-from issuebridge.dashboard import Dashboard, entry_payload
+from issuebridge.dashboard import Dashboard, entry_json, entry_payload
 
 
 class BodyTooLarge(Exception):
@@ -56,7 +56,7 @@ def api_routes(dashboard: Dashboard, max_body_bytes: int, security: TransportSec
             boards = [entry for entry in await dashboard.store.entries() if isinstance(entry, IssuesBoard)]
             if not boards:
                 return JSONResponse({"repository": None, "issues": [], "last_updated": None})
-            return JSONResponse(entry_payload(boards[0]))
+            return Response(entry_json(boards[0]), media_type="application/json")
         try:
             repository = parse_repository(requested)
         except InvalidRepository as exc:
@@ -64,7 +64,7 @@ def api_routes(dashboard: Dashboard, max_body_bytes: int, security: TransportSec
         board = await dashboard.store.get(issues_key(repository))
         if board is None:
             return error(404, f"{repository} has no issues board on the dashboard; sync it first")
-        return JSONResponse(entry_payload(board))
+        return Response(entry_json(board), media_type="application/json")
 
     async def sync_issues(request: Request) -> Response:
         """Validate a pushed board whole, then store and broadcast it; nothing changes on any error."""

@@ -1,0 +1,79 @@
+"""The dashboard's JSON wire form, and writes that change nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from issuebridge.boards import IssuesBoard, issue_from_github, now
+from issuebridge.curated import CommitsBoard, Panel, PullsBoard, commit_from_github, pull_from_github
+from issuebridge.dashboard import Dashboard, JsonFormat, entry_json, entry_payload
+from issuebridge.entries import AnyEntry
+from issuebridge.events import EventHub
+from issuebridge.store import SQLiteStore
+from tests.fake_github import make_commit, make_issue, make_pull
+
+REPO = "octo/app"
+# What JSON must escape, what it must not, and what would break an SSE line if left raw.
+NASTY = 'quote " back\\slash </script> new\nline tab\t emoji \U0001f600 sep \u2028 nul \x00'
+
+
+def entries() -> list[AnyEntry]:
+    issues = [issue_from_github(make_issue(REPO, n, title=f"{NASTY} {n}", labels=[("bug", "d73a4a")])) for n in (1, 2)]
+    return [
+        IssuesBoard(repository=REPO, state="open", source="mcp", issues=issues, last_updated=now()),
+        PullsBoard(
+            repository=REPO,
+            state="open",
+            source="mcp",
+            pulls=[pull_from_github(make_pull(REPO, 3, title=NASTY, draft=True))],
+            last_updated=now(),
+        ),
+        CommitsBoard(
+            repository=REPO,
+            since=now(),
+            source="mcp",
+            commits=[commit_from_github(make_commit(REPO, 1, message=NASTY))],
+            last_updated=now(),
+        ),
+        Panel(panel_id="triage", title=NASTY, summary_markdown=NASTY, source="mcp", last_updated=now()),
+    ]
+
+
+def test_entry_json_is_the_documented_payload_for_every_kind() -> None:
+    for entry in entries():
+        assert json.loads(entry_json(entry)) == entry_payload(entry), entry.kind
+
+
+def test_json_events_are_one_data_line_with_the_payload() -> None:
+    everything = entries()
+    frame = JsonFormat().snapshot(everything, 7).decode()
+    lines = frame.removesuffix("\r\n\r\n").split("\r\n")
+    assert lines[0] == "id: 7" and lines[1] == "event: initial_data" and lines[2].startswith("data: ")
+    assert len(lines) == 3
+    data = json.loads(lines[2].removeprefix("data: "))
+    assert data["type"] == "initial_data"
+    assert data["data"]["boards"] == [entry_payload(everything[0])]
+    assert [len(data["data"][group]) for group in ("pull_boards", "commit_boards", "panels")] == [1, 1, 1]
+
+
+async def test_a_refresh_with_the_same_content_writes_and_sends_nothing() -> None:
+    store = SQLiteStore(":memory:")
+    await store.open()
+    hub = EventHub()
+    dashboard = Dashboard(store, hub, {"json": JsonFormat()})
+    board = entries()[0]
+    assert isinstance(board, IssuesBoard)
+    stored, changed = await dashboard.refresh(board)
+    assert changed and store.revision == 1
+    async with hub.subscribe() as subscription:
+        # Written later, rows in another order: the same board.
+        again = board.model_copy(update={"last_updated": now(), "issues": board.issues[::-1]})
+        kept, changed = await dashboard.refresh(again)
+        assert not changed and kept == stored and store.revision == 1
+        retitled = [board.issues[0].model_copy(update={"title": "new"}), board.issues[1]]
+        _, changed = await dashboard.refresh(board.model_copy(update={"issues": retitled}))
+        assert changed and store.revision == 2
+        events = aiter(subscription)
+        assert (await asyncio.wait_for(anext(events), 1)).id == 2  # one event: the retitled board
+    await store.close()
