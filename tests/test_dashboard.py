@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 
 from issuebridge.boards import IssuesBoard, issue_from_github, now
 from issuebridge.curated import CommitsBoard, Panel, PullsBoard, commit_from_github, pull_from_github
@@ -71,7 +72,7 @@ async def test_a_refresh_with_the_same_content_writes_and_sends_nothing() -> Non
         again = board.model_copy(update={"last_updated": now(), "issues": board.issues[::-1]})
         kept, changed = await dashboard.refresh(again)
         assert not changed and kept == stored and store.revision == 1
-        retitled = [board.issues[0].model_copy(update={"title": "new"}), board.issues[1]]
+        retitled = [replace(board.issues[0], title="new"), board.issues[1]]
         _, changed = await dashboard.refresh(board.model_copy(update={"issues": retitled}))
         assert changed and store.revision == 2
         events = aiter(subscription)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 StateFilter = Literal["open", "closed", "all"]
 IssueState = Literal["open", "closed"]
@@ -89,20 +91,27 @@ class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
 
-class Label(Record):
+# Rows (issues, labels) are validated like records but are slotted dataclasses: a board holds
+# thousands, and a model instance with its __dict__ and fields-set costs about four times the memory.
+ROW = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+@pydantic_dataclass(frozen=True, slots=True, config=ROW)
+class Label:
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     color: Annotated[str, StringConstraints(pattern=_HEX_COLOUR.pattern, to_lower=True)] = DEFAULT_LABEL_COLOUR
 
 
-class Issue(Record):
+@pydantic_dataclass(frozen=True, slots=True, config=ROW)
+class Issue:
     """One row of an issues board: what the page shows and nothing more."""
 
     number: Annotated[int, Field(ge=1)]
     title: Annotated[str, StringConstraints(max_length=1024)]
     state: IssueState
-    labels: Annotated[list[Label], Field(max_length=100)] = []
+    labels: Annotated[list[Label], Field(max_length=100)] = field(default_factory=list)
     author: ShortText | None = None
-    assignees: Annotated[list[ShortText], Field(max_length=100)] = []
+    assignees: Annotated[list[ShortText], Field(max_length=100)] = field(default_factory=list)
     comments: Annotated[int, Field(ge=0)] = 0
     created_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
@@ -233,11 +242,17 @@ def web_url_or_none(value: Any) -> str | None:
 def label_from_github(raw: Any) -> Label | None:
     # GitHub's schema allows a label to be a bare name as well as an object.
     if isinstance(raw, str) and raw:
-        return Label(name=raw)
-    if not isinstance(raw, dict) or not raw.get("name"):
+        return _label(raw, DEFAULT_LABEL_COLOUR)
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
         return None
     colour = str(raw.get("color"))
-    return Label(name=raw["name"], color=colour if _HEX_COLOUR.fullmatch(colour) else DEFAULT_LABEL_COLOUR)
+    return _label(raw["name"], colour if _HEX_COLOUR.fullmatch(colour) else DEFAULT_LABEL_COLOUR)
+
+
+@lru_cache(maxsize=4096)
+def _label(name: str, colour: str) -> Label:
+    """Labels are immutable and repeat across a repository's issues: each is held once."""
+    return Label(name=name, color=colour)
 
 
 def is_pull_request(item: dict[str, Any]) -> bool:
