@@ -22,7 +22,7 @@ install: $(VENV)/.deps
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation --force-reinstall .
 
 run: install
-	$(BIN)/uvicorn issuebridge.app:app --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn issuebridge.app:app --host $(HOST) --port $(PORT) --loop uvloop --http httptools
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -36,4 +36,4 @@ clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
 
 bench: install
-	$(BIN)/python -m bench.sync
+	$(BIN)/python -m bench
