@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from jinja2 import Environment
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from issuebridge.dashboard import Dashboard
+from issuebridge.web.templating import rendered_rows
 
 # Only our own scripts, stylesheets and connections. Style *attributes* stay allowed
 # (style-src-attr): label chips carry their GitHub colour that way, from validated hex only.
@@ -26,16 +27,19 @@ PAGE_HEADERS = {
 
 
 def page_routes(dashboard: Dashboard, env: Environment) -> list[BaseRoute]:
-    templates = Jinja2Templates(env=env)
+    Jinja2Templates(env=env)  # gives the templates url_for()
+    template = env.get_template("dashboard.html")
+    rows = rendered_rows(env)
 
     async def index(request: Request) -> Response:
         context = {
+            "request": request,
             "entries": await dashboard.store.entries(),
             # The page's script resumes the event stream from here, so nothing is sent twice.
             "revision": dashboard.store.revision,
             "base_url": str(request.base_url).rstrip("/"),
         }
-        return templates.TemplateResponse(request, "dashboard.html", context, headers=PAGE_HEADERS)
+        return HTMLResponse(rows.render_page(template, context), headers=PAGE_HEADERS)
 
     return [
         Route("/", index, methods=["GET"]),
