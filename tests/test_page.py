@@ -1,18 +1,26 @@
-"""The page: kept rows render exactly as the macros do, never go stale, and cost only what changed."""
+"""The page: kept rows render exactly as the macros do, never go stale, and cost only what changed;
+static-file caching and Server-Timing (in-process, Starlette's TestClient)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import re
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from jinja2 import Environment
+from starlette.testclient import TestClient
 
+import issuebridge
+from issuebridge.app import create_app
 from issuebridge.boards import Issue, IssuesBoard, issue_from_github
 from issuebridge.curated import PullsBoard, pull_from_github
 from issuebridge.dashboard import Change
 from issuebridge.entries import AnyEntry
+from issuebridge.settings import Settings
 from issuebridge.web import templating
 from issuebridge.web.page_events import PageFormat
 from issuebridge.web.templating import Fragments, environment, rendered_rows
@@ -86,7 +94,8 @@ def page(env: Environment, entries: list[AnyEntry]) -> str:
         "entries": entries,
         "revision": 9,
         "base_url": "http://127.0.0.1:8000",
-        "url_for": lambda name, **path: f"/{name}/{path.get('path', '')}",
+        "events_url": "/api/dashboard/events",
+        "static_url": lambda path: f"/static/{path}",
     }
     return rendered_rows(env).render_page(env.get_template("dashboard.html"), context)
 
@@ -158,3 +167,49 @@ def test_removed_and_cleared_boards_are_forgotten(clock: Clock, renders: list[in
     wire.cleared(3)
     page(env, [kept])
     assert len(renders) == 18
+
+
+# ---- over HTTP ----------------------------------------------------------------------------------
+
+STATIC = Path(issuebridge.__file__).parent / "static"
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(db_path=tmp_path / "boards.db", github_api_url="http://127.0.0.1:9")
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as test_client:
+        rows = [{"number": n, "title": f"Issue {n}", "state": "open"} for n in range(1, 200)]
+        response = test_client.post("/api/dashboard/sync-issues", json={"repository": "octo/app", "issues": rows})
+        assert response.status_code == 200
+        yield test_client
+
+
+def test_the_page_reports_its_server_time(client: TestClient) -> None:
+    timing = client.get("/").headers["server-timing"]
+    assert re.fullmatch(r"render;dur=[\d.]+", timing)
+
+
+def static_links(html: str) -> dict[str, str]:
+    return dict(re.findall(r'(?:href|src)="/static/([\w.]+)\?v=([0-9a-f]+)"', html))
+
+
+def test_static_files_are_linked_by_content_hash_and_cached_for_a_year(client: TestClient) -> None:
+    links = static_links(client.get("/").text)
+    assert set(links) == {"dashboard.css", "dashboard.js"}
+    for name, version in links.items():
+        assert version == hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:16]
+        response = client.get(f"/static/{name}?v={version}")
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert response.content == (STATIC / name).read_bytes()
+
+
+def test_static_files_without_the_current_hash_revalidate(client: TestClient) -> None:
+    for url in ("/static/dashboard.js", "/static/dashboard.js?v=0123456789abcdef"):
+        response = client.get(url)
+        assert response.headers["cache-control"] == "no-cache"
+        etag = response.headers["etag"]
+        assert response.headers["last-modified"]
+        again = client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["cache-control"] == "no-cache" and again.headers["etag"] == etag
