@@ -22,6 +22,7 @@ from issuebridge.store import SQLiteStore
 from issuebridge.tools import build_mcp_server
 from issuebridge.web.api import api_routes
 from issuebridge.web.auth import TokenAuth, redact_access_log
+from issuebridge.web.compression import Compression
 from issuebridge.web.mcp import mcp_routes, transport_security
 from issuebridge.web.page_events import PageFormat
 from issuebridge.web.pages import page_routes
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
         # Outermost first: a flood of bad tokens is limited before auth looks at it.
         Middleware(RateLimit, rate=parse_rate_limit(settings.rate_limit)),
         Middleware(TokenAuth, token=settings.api_token),
+        Middleware(Compression),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
