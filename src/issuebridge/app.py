@@ -22,22 +22,27 @@ from issuebridge.store import SQLiteStore
 from issuebridge.tools import build_mcp_server
 from issuebridge.web.api import api_routes
 from issuebridge.web.auth import TokenAuth, redact_access_log
+from issuebridge.web.compression import Compression
 from issuebridge.web.mcp import mcp_routes, transport_security
 from issuebridge.web.page_events import PageFormat
 from issuebridge.web.pages import page_routes
 from issuebridge.web.ratelimit import RateLimit
 from issuebridge.web.stream import stream_routes
-from issuebridge.web.templating import Fragments, environment
+from issuebridge.web.templating import Fragments, environment, rendered_rows
 
 logger = logging.getLogger("issuebridge")
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """A complete issuebridge server. Each call builds fresh state, so tests can start many."""
+def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> Starlette:
+    """A complete issuebridge server. Each call builds fresh state, so tests can start many.
+
+    ``keep_rows=False`` renders every board row on every page load, as before rows were kept:
+    the page benchmark's baseline (``bench/page.py``).
+    """
     settings = settings or Settings.from_env()
     store = SQLiteStore(settings.db_path)
     hub = EventHub(history_events=settings.event_history)
-    env = environment()
+    env = environment(keep_rows=keep_rows)
     formats: dict[str, WireFormat] = {"json": JsonFormat(), "html": PageFormat(Fragments(env))}
     dashboard = Dashboard(store, hub, formats)
     github = GitHubSource(
@@ -54,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         check_exposure(settings)
         await store.open()
+        rendered_rows(env).warm(await store.entries())  # the first page after a restart is as quick as any
         logger.info(
             "issuebridge: %d entries loaded from %s; GitHub API at %s (%s)",
             len(await store.entries()),
@@ -82,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Outermost first: a flood of bad tokens is limited before auth looks at it.
         Middleware(RateLimit, rate=parse_rate_limit(settings.rate_limit)),
         Middleware(TokenAuth, token=settings.api_token),
+        Middleware(Compression),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 

@@ -42,9 +42,11 @@ class PageFormat:
         return encode_event("board_delta", data, entry.revision)
 
     def removed(self, key: str, revision: int) -> bytes:
+        self._fragments.rows.forget(key)  # its kept rows go with it
         return encode_event("removed", {"id": key}, revision)
 
     def cleared(self, revision: int) -> bytes:
+        self._fragments.rows.retain(())
         return self.snapshot([], revision)
 
     def snapshot(self, entries: list[AnyEntry], revision: int) -> bytes:

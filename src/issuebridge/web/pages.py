@@ -1,15 +1,23 @@
-"""``GET /``: the dashboard, rendered on the server so it reads without JavaScript."""
+"""``GET /``: the dashboard, rendered on the server so it reads without JavaScript; and its static files."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import time
+from pathlib import Path
+from urllib.parse import parse_qs
+
 from jinja2 import Environment
+from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
+from starlette.types import Scope
 
 from issuebridge.dashboard import Dashboard
+from issuebridge.web.templating import rendered_rows
 
 # Only our own scripts, stylesheets and connections. Style *attributes* stay allowed
 # (style-src-attr): label chips carry their GitHub colour that way, from validated hex only.
@@ -23,21 +31,71 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+# A static file asked for by its content's hash (``?v=``, as the page links it) never changes:
+# browsers keep it for a year without asking again. Any other request for it revalidates
+# (ETag / Last-Modified, answered with 304 when nothing changed).
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+
+
+class VersionedStaticFiles(StaticFiles):
+    """Static files with cache headers that depend on whether the URL names the current content."""
+
+    def __init__(self, *, packages: list[str | tuple[str, str]]) -> None:
+        super().__init__(packages=packages)
+        self._digests: dict[str, tuple[tuple[int, int], str]] = {}
+
+    def version(self, path: str) -> str:
+        """A short hash of the file's content, for its URL; recomputed when the file changes."""
+        full_path, stat_result = self.lookup_path(path)
+        if stat_result is None:
+            raise LookupError(f"no static file {path!r}")
+        return self._digest(full_path, stat_result)
+
+    def file_response(
+        self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = FileResponse(full_path, status_code=status_code, stat_result=stat_result)
+        asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("v", [""])[0]
+        current = asked == self._digest(os.fspath(full_path), stat_result)
+        response.headers["Cache-Control"] = IMMUTABLE if current else REVALIDATE
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
+            return NotModifiedResponse(response.headers)
+        return response
+
+    def _digest(self, full_path: str, stat_result: os.stat_result) -> str:
+        stamp = (stat_result.st_mtime_ns, stat_result.st_size)
+        known = self._digests.get(full_path)
+        if known is None or known[0] != stamp:
+            known = self._digests[full_path] = (stamp, hashlib.sha256(Path(full_path).read_bytes()).hexdigest()[:16])
+        return known[1]
 
 
 def page_routes(dashboard: Dashboard, env: Environment) -> list[BaseRoute]:
-    templates = Jinja2Templates(env=env)
+    template = env.get_template("dashboard.html")
+    rows = rendered_rows(env)
+    static = VersionedStaticFiles(packages=[("issuebridge", "static")])
 
     async def index(request: Request) -> Response:
+        started = time.perf_counter()
+
+        def static_url(path: str) -> str:
+            return f"{request.url_for('static', path=path).path}?v={static.version(path)}"
+
         context = {
             "entries": await dashboard.store.entries(),
             # The page's script resumes the event stream from here, so nothing is sent twice.
             "revision": dashboard.store.revision,
             "base_url": str(request.base_url).rstrip("/"),
+            "events_url": request.url_for("events").path,
+            "static_url": static_url,
         }
-        return templates.TemplateResponse(request, "dashboard.html", context, headers=PAGE_HEADERS)
+        html = rows.render_page(template, context)
+        # How long the page took to render, for the browser's developer tools and the benchmark.
+        timing = f"render;dur={(time.perf_counter() - started) * 1000:.1f}"
+        return HTMLResponse(html, headers={**PAGE_HEADERS, "Server-Timing": timing})
 
     return [
         Route("/", index, methods=["GET"]),
-        Mount("/static", StaticFiles(packages=[("issuebridge", "static")]), name="static"),
+        Mount("/static", static, name="static"),
     ]

@@ -6,13 +6,19 @@ the same whether it arrived with the page or through the event stream.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from datetime import datetime
+from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup
 
 from issuebridge.boards import Issue, IssuesBoard, iso_utc, now, readable_text_colour, sorted_for_display, summarize
+from issuebridge.curated import PullRequest, PullsBoard
 from issuebridge.entries import AnyEntry
 from issuebridge.web.markdown import render_markdown
 
@@ -21,11 +27,11 @@ def iso(value: datetime | None) -> str:
     return iso_utc(value) if value else ""
 
 
-def ago(value: datetime | None) -> str:
-    """``3 minutes ago``: what the page shows until its script takes over the ticking."""
+def ago(value: datetime | None, at: datetime | None = None) -> str:
+    """``3 minutes ago`` as of ``at`` (now): what the page shows until its script takes over the ticking."""
     if value is None:
         return ""
-    seconds = (now() - value).total_seconds()
+    seconds = ((at or now()) - value).total_seconds()
     for unit, size in (
         ("year", 31_536_000),
         ("month", 2_592_000),
@@ -37,6 +43,162 @@ def ago(value: datetime | None) -> str:
             count = round(seconds / size)
             return f"{count} {unit}{'' if count == 1 else 's'} ago"
     return "just now"
+
+
+# While rows are rendered for keeping, each relative time becomes a numbered slot instead of text;
+# while the page is rendered, each board's rows do. A slot starts with "<" and a NUL: text from
+# GitHub or the assistant reaches the HTML autoescaped (no "<" at all) or as sanitised markdown
+# (every "<" opens an allowed tag), so no content can pose as a slot. The random token is a second
+# lock.
+_SLOT_TOKEN = secrets.token_hex(8)
+_TIME_SLOT = re.compile(f"<\x00{_SLOT_TOKEN}t(\\d+)>")
+_ROWS_SLOT = re.compile(f"<\x00{_SLOT_TOKEN}r(\\d+)>")
+_time_slots: ContextVar[list[datetime] | None] = ContextVar("_time_slots", default=None)
+_rows_slots: ContextVar[list[RowBoard] | None] = ContextVar("_rows_slots", default=None)
+
+
+def _ago_filter(value: datetime | None) -> str:
+    slots = _time_slots.get()
+    if slots is None or value is None:
+        return ago(value)
+    slots.append(value)
+    return Markup(f"<\x00{_SLOT_TOKEN}t{len(slots) - 1}>")  # noqa: S704 - no outside text in it
+
+
+# A row as kept: its HTML in pieces, with the times whose relative text goes between them.
+RowParts = tuple[str | datetime, ...]
+Row = Issue | PullRequest
+RowBoard = IssuesBoard | PullsBoard
+
+
+class _KeptRows:
+    __slots__ = ("by_number", "ordered", "rows")
+
+    def __init__(self, rows: list[Any], ordered: list[RowParts], by_number: dict[int, tuple[Row, RowParts]]) -> None:
+        self.rows = rows
+        self.ordered = ordered
+        self.by_number = by_number
+
+
+class RenderedRows:
+    """The table rows of each issues and pull-request board, rendered once and kept.
+
+    A 5,000-issue board is 5,000 macro calls, about 300 ms; the page needs them on every load.
+    A board's rows are kept for as long as the store holds the same list of rows (a write
+    replaces the list, never changes it), and a re-sync renders only the rows that changed.
+    The one part of a row that changes with the clock, its relative times ("3 days ago"), is
+    filled in each time the rows are placed, as of that moment, so kept rows never go stale.
+
+    ``keep=False`` renders every row on every use, as the page did before (the benchmark's
+    baseline).
+    """
+
+    def __init__(self, env: Environment, *, keep: bool = True) -> None:
+        self._env = env
+        self.keep = keep
+        self._boards: dict[str, _KeptRows] = {}
+
+    def html(self, board: RowBoard) -> Markup:
+        """The board's rows, most recently updated first, with times as of now."""
+        if not self.keep:
+            macro = self._macro(board)
+            rows: list[Row] = list(board.issues if isinstance(board, IssuesBoard) else board.pulls)
+            return Markup("".join(str(macro(row)) for row in sorted_for_display(rows)))  # noqa: S704 - macro output
+        placing = _rows_slots.get()
+        if placing is not None:  # a whole page: the rows go in once it is rendered (render_page)
+            placing.append(board)
+            return Markup(f"<\x00{_SLOT_TOKEN}r{len(placing) - 1}>")  # noqa: S704 - no outside text in it
+        pieces: list[str] = []
+        self._place(board, now(), pieces)
+        return Markup("".join(pieces))  # noqa: S704 - pieces of macro output and plain time text
+
+    def render_page(self, template: Template, context: dict[str, Any]) -> str:
+        """``template`` rendered, with each board's rows put in at the end, in one join.
+
+        Handing megabytes of rows up through each enclosing macro would copy them at every level.
+        """
+        if not self.keep:
+            return template.render(context)
+        boards: list[RowBoard] = []
+        token = _rows_slots.set(boards)
+        try:
+            html = template.render(context)
+        finally:
+            _rows_slots.reset(token)
+        at = now()
+        pieces: list[str] = []
+        split = _ROWS_SLOT.split(html)
+        if len(split) != 2 * len(boards) + 1:
+            raise RuntimeError("a board's rows did not reach the page's HTML intact")
+        for index, piece in enumerate(split):
+            if index % 2:
+                self._place(boards[int(piece)], at, pieces)
+            else:
+                pieces.append(piece)
+        return "".join(pieces)
+
+    def warm(self, entries: Iterable[AnyEntry]) -> None:
+        """Render and keep the rows of these entries' boards now, rather than on the next page load."""
+        if self.keep:
+            for entry in entries:
+                if isinstance(entry, IssuesBoard | PullsBoard):
+                    self._ordered(entry)
+
+    def forget(self, key: str) -> None:
+        self._boards.pop(key, None)
+
+    def retain(self, keys: Iterable[str]) -> None:
+        """Forget every board but these."""
+        keep = set(keys)
+        for key in [key for key in self._boards if key not in keep]:
+            del self._boards[key]
+
+    def _place(self, board: RowBoard, at: datetime, pieces: list[str]) -> None:
+        for row in self._ordered(board):
+            for part in row:
+                pieces.append(part if isinstance(part, str) else ago(part, at))
+
+    def _ordered(self, board: RowBoard) -> list[RowParts]:
+        rows: list[Any] = board.issues if isinstance(board, IssuesBoard) else board.pulls
+        kept = self._boards.get(board.key)
+        if kept is not None and kept.rows is rows:
+            return kept.ordered
+        previous = kept.by_number if kept is not None else {}
+        macro = self._macro(board)
+        by_number: dict[int, tuple[Row, RowParts]] = {}
+        ordered: list[RowParts] = []
+        for row in sorted_for_display(rows):
+            reused = previous.get(row.number)
+            parts = reused[1] if reused is not None and (reused[0] is row or reused[0] == row) else _render(macro, row)
+            by_number[row.number] = (row, parts)
+            ordered.append(parts)
+        self._boards[board.key] = _KeptRows(rows, ordered, by_number)
+        return ordered
+
+    def _macro(self, board: RowBoard) -> Callable[[Row], Any]:
+        if isinstance(board, IssuesBoard):
+            return self._env.get_template("_board.html").module.issue_row  # type: ignore[attr-defined,no-any-return]
+        return self._env.get_template("_curated.html").module.pull_row  # type: ignore[attr-defined,no-any-return]
+
+
+def _render(macro: Callable[[Row], Any], row: Row) -> RowParts:
+    slots: list[datetime] = []
+    token = _time_slots.set(slots)
+    try:
+        html = str(macro(row))
+    finally:
+        _time_slots.reset(token)
+    if not slots:
+        return (html,)
+    pieces = _TIME_SLOT.split(html)
+    if len(pieces) != 2 * len(slots) + 1:  # a template passed a time on through another filter
+        raise RuntimeError("a relative time did not reach the row's HTML intact")
+    return tuple(slots[int(piece)] if index % 2 else piece for index, piece in enumerate(pieces))
+
+
+@functools.lru_cache(maxsize=128)
+def _markdown(source: str) -> Markup:
+    return Markup(render_markdown(source))  # noqa: S704 - sanitised
 
 
 def group_of(entry: AnyEntry) -> str:
@@ -53,19 +215,28 @@ def grouped(entries: Iterable[AnyEntry]) -> list[tuple[str, list[AnyEntry]]]:
     return list(groups.items())
 
 
-def environment() -> Environment:
+def environment(*, keep_rows: bool = True) -> Environment:
+    """The templates' environment. ``keep_rows=False`` renders every row on every use, as the page
+    did before rows were kept (the benchmark's baseline)."""
     # Templates ship inside the package (see pyproject.toml), so they are found wherever the
     # server is started from. Autoescaping is on for every template: GitHub text is hostile.
     env = Environment(loader=PackageLoader("issuebridge", "templates"), autoescape=select_autoescape(default=True))
     env.filters["iso"] = iso
-    env.filters["ago"] = ago
+    env.filters["ago"] = _ago_filter
     env.filters["text_colour"] = readable_text_colour
-    env.filters["markdown"] = lambda source: Markup(render_markdown(source))  # noqa: S704 - sanitised
+    env.filters["markdown"] = _markdown
     env.globals["summarize"] = lambda board: summarize(board.issues, now())
     env.globals["sorted_for_display"] = sorted_for_display
     env.globals["group_of"] = group_of
     env.globals["grouped"] = grouped
+    env.globals["rendered_rows"] = RenderedRows(env, keep=keep_rows)
     return env
+
+
+def rendered_rows(env: Environment) -> RenderedRows:
+    rows = env.globals["rendered_rows"]
+    assert isinstance(rows, RenderedRows)
+    return rows
 
 
 class Fragments:
@@ -74,6 +245,7 @@ class Fragments:
     def __init__(self, env: Environment) -> None:
         self._board = env.get_template("_board.html").module
         self._entries = env.get_template("_entries.html").module
+        self.rows = rendered_rows(env)
 
     def entry(self, entry: AnyEntry) -> str:
         return str(self._entries.entry_section(entry))  # type: ignore[attr-defined]

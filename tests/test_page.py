@@ -1,0 +1,246 @@
+"""The page: kept rows render exactly as the macros do, never go stale, and cost only what changed;
+compression, static-file caching and Server-Timing headers (in-process, Starlette's TestClient)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jinja2 import Environment
+from starlette.testclient import TestClient
+
+import issuebridge
+from issuebridge.app import create_app
+from issuebridge.boards import Issue, IssuesBoard, issue_from_github
+from issuebridge.curated import PullsBoard, pull_from_github
+from issuebridge.dashboard import Change
+from issuebridge.entries import AnyEntry
+from issuebridge.settings import Settings
+from issuebridge.web import templating
+from issuebridge.web.page_events import PageFormat
+from issuebridge.web.templating import Fragments, environment, rendered_rows
+from tests.fake_github import make_issue, make_pull
+
+AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+HOSTILE = '<img src=x onerror="alert(1)">'
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fixed = Clock(AT)
+    monkeypatch.setattr(templating, "now", fixed)
+    return fixed
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The numbers of the rows rendered through a macro (not taken from the kept rows)."""
+    rendered: list[int] = []
+    original = templating._render
+
+    def counting(macro: Callable[[Any], Any], row: Any) -> Any:
+        rendered.append(row.number)
+        return original(macro, row)
+
+    monkeypatch.setattr(templating, "_render", counting)
+    return rendered
+
+
+def issues(count: int, changes: dict[int, dict[str, Any]] | None = None) -> list[Issue]:
+    made = []
+    for n in range(1, count + 1):
+        item = make_issue(
+            "octo/app",
+            n,
+            title=HOSTILE if n % 7 == 0 else f"Issue {n}",
+            labels=[("bug", "d73a4a")] if n % 2 else [],
+            assignees=["alice"] if n % 3 == 0 else None,
+            updated_at=f"2026-11-{1 + n % 24:02d}T{n % 24:02d}:00:00Z",
+        )
+        item.update((changes or {}).get(n, {}))
+        made.append(issue_from_github(item))
+    made.append(Issue(number=count + 1, title="Never updated", state="open"))  # no times at all
+    return made
+
+
+def board(rows: list[Issue], revision: int = 1) -> IssuesBoard:
+    return IssuesBoard(
+        repository="octo/app", state="all", source="api", issues=rows, last_updated=AT, revision=revision
+    )
+
+
+def pulls_board() -> PullsBoard:
+    pulls = [
+        pull_from_github(make_pull("octo/app", n, title=HOSTILE if n == 3 else None, draft=n == 2)) for n in range(1, 9)
+    ]
+    return PullsBoard(repository="octo/app", state="all", source="mcp", pulls=pulls, last_updated=AT, revision=2)
+
+
+def page(env: Environment, entries: list[AnyEntry]) -> str:
+    context = {
+        "entries": entries,
+        "revision": 9,
+        "base_url": "http://127.0.0.1:8000",
+        "events_url": "/api/dashboard/events",
+        "static_url": lambda path: f"/static/{path}",
+    }
+    return rendered_rows(env).render_page(env.get_template("dashboard.html"), context)
+
+
+def test_kept_rows_render_exactly_what_the_macros_render(clock: Clock) -> None:
+    entries: list[AnyEntry] = [board(issues(60)), pulls_board()]
+    kept, baseline = environment(), environment(keep_rows=False)
+    expected = page(baseline, entries)
+    assert 'data-number="61"' in expected and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in expected
+    assert page(kept, entries) == expected  # rows rendered now
+    assert page(kept, entries) == expected  # rows as kept
+    for entry in entries:  # a board sent whole over the event stream
+        assert Fragments(kept).entry(entry) == Fragments(baseline).entry(entry)
+
+
+def test_kept_rows_show_relative_times_as_of_each_page_load(clock: Clock, renders: list[int]) -> None:
+    env = environment()
+    rows = [Issue(number=1, title="One", state="open", updated_at=AT - timedelta(minutes=5))]
+    entries: list[AnyEntry] = [board(rows)]
+    assert '<time datetime="2026-11-25T11:55:00Z">5 minutes ago</time>' in page(env, entries)
+    clock.at += timedelta(days=3)
+    later = page(env, entries)
+    assert '<time datetime="2026-11-25T11:55:00Z">3 days ago</time>' in later
+    assert renders == [1]  # the row was rendered once; only its time was filled in again
+    assert later == page(environment(keep_rows=False), entries)
+
+
+def test_a_resync_renders_only_the_rows_that_changed(clock: Clock, renders: list[int]) -> None:
+    env = environment()
+    page(env, [board(issues(100))])
+    assert len(renders) == 101
+    renders.clear()
+    # A re-sync: every record is new (parsed again), two changed, one added, one removed.
+    resynced = [i for i in issues(100, {5: {"title": "Changed 5"}, 9: {"comments": 3}}) if i.number != 42]
+    resynced.append(Issue(number=500, title="Brand new", state="open", updated_at=AT))
+    html = page(env, [board(resynced, revision=2)])
+    assert sorted(renders) == [5, 9, 500]
+    assert "Changed 5" in html and 'data-number="42"' not in html
+    assert html == page(environment(keep_rows=False), [board(resynced, revision=2)])
+
+
+def test_text_cannot_pose_as_a_time_or_rows_slot(clock: Clock) -> None:
+    token = templating._SLOT_TOKEN
+    forged = [f"<\x00{token}t0>", f"<\x00{token}r0>", f"\x00{token}t0", "<\x00t0>"]
+    # Even with this process's token (which GitHub cannot know), text cannot make a slot: it
+    # reaches the HTML autoescaped, and a slot starts with "<".
+    rows = [
+        Issue(number=n, title=text, state="open", author=f"a{n}", updated_at=AT - timedelta(hours=n))
+        for n, text in enumerate(forged, start=1)
+    ]
+    env = environment()
+    html = page(env, [board(rows)])
+    assert html == page(environment(keep_rows=False), [board(rows)])
+    for text in forged:
+        assert text.replace("<", "&lt;").replace(">", "&gt;") in html
+
+
+def test_removed_and_cleared_boards_are_forgotten(clock: Clock, renders: list[int]) -> None:
+    env = environment()
+    wire = PageFormat(Fragments(env))
+    kept = board(issues(5))
+    wire.change(Change(kept, None, None))  # a new board: rendered whole for the event stream
+    assert len(renders) == 6
+    page(env, [kept])
+    assert len(renders) == 6  # the page used the rows the event rendered
+    wire.removed(kept.key, 2)
+    page(env, [kept])
+    assert len(renders) == 12
+    wire.cleared(3)
+    page(env, [kept])
+    assert len(renders) == 18
+
+
+# ---- over HTTP ----------------------------------------------------------------------------------
+
+STATIC = Path(issuebridge.__file__).parent / "static"
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(db_path=tmp_path / "boards.db", github_api_url="http://127.0.0.1:9")
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as test_client:
+        rows = [{"number": n, "title": f"Issue {n}", "state": "open"} for n in range(1, 200)]
+        response = test_client.post("/api/dashboard/sync-issues", json={"repository": "octo/app", "issues": rows})
+        assert response.status_code == 200
+        yield test_client
+
+
+def test_the_page_is_gzipped_for_clients_that_accept_it(client: TestClient) -> None:
+    compressed = client.get("/", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert compressed.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in compressed.headers["vary"].lower()
+    plain = client.get("/", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.headers["content-type"] == "text/html; charset=utf-8"
+    assert int(plain.headers["content-length"]) == len(plain.content)
+    assert int(compressed.headers["content-length"]) * 5 < len(plain.content)
+    # Both carry the same page (httpx decoded the gzip); only the times may differ.
+    assert compressed.text.count('class="issue"') == plain.text.count('class="issue"') == 199
+    assert compressed.headers["content-security-policy"] == plain.headers["content-security-policy"]
+
+
+def test_the_page_reports_its_server_time(client: TestClient) -> None:
+    timing = client.get("/").headers["server-timing"]
+    render = re.search(r"render;dur=([\d.]+)", timing)
+    total = re.search(r"total;dur=([\d.]+)", timing)
+    assert render and total and float(render[1]) <= float(total[1])
+
+
+def test_the_json_reads_are_gzipped_and_writes_are_not(client: TestClient) -> None:
+    assert client.get("/api/dashboard/issues").headers["content-encoding"] == "gzip"
+    body = {"repository": "octo/app", "issues": [{"number": 1, "title": "x" * 2000, "state": "open"}]}
+    assert "content-encoding" not in client.post("/api/dashboard/sync-issues", json=body).headers
+
+
+def static_links(html: str) -> dict[str, str]:
+    return dict(re.findall(r'(?:href|src)="/static/([\w.]+)\?v=([0-9a-f]+)"', html))
+
+
+def test_static_files_are_linked_by_content_hash_and_cached_for_a_year(client: TestClient) -> None:
+    links = static_links(client.get("/").text)
+    assert set(links) == {"dashboard.css", "dashboard.js"}
+    for name, version in links.items():
+        assert version == hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:16]
+        response = client.get(f"/static/{name}?v={version}")
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert response.content == (STATIC / name).read_bytes()
+        assert response.headers["content-encoding"] == "gzip"
+
+
+def test_static_files_without_the_current_hash_revalidate(client: TestClient) -> None:
+    for url in ("/static/dashboard.js", "/static/dashboard.js?v=0123456789abcdef"):
+        response = client.get(url)
+        assert response.headers["cache-control"] == "no-cache"
+        etag = response.headers["etag"]
+        assert response.headers["last-modified"]
+        again = client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["cache-control"] == "no-cache" and again.headers["etag"] == etag
+
+
+def test_a_gzip_body_is_a_valid_gzip_stream(client: TestClient) -> None:
+    # httpx decodes for us above; check the bytes on the wire too.
+    with client.stream("GET", "/", headers={"Accept-Encoding": "gzip"}) as response:
+        raw = b"".join(response.iter_raw())
+    assert gzip.decompress(raw).decode().startswith("<!doctype html>")
