@@ -10,7 +10,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("bench.sync",)
+BENCHMARKS = ("bench.sync", "bench.page")
 
 
 async def main(smoke: bool) -> None:

@@ -20,7 +20,6 @@ import asyncio
 import gzip
 import importlib
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.common import machine
 from tests.conftest import ServerProcess, free_port, start_server
 from tests.e2e.mcp_clients import TRANSPORTS
 from tests.fake_github import FakeGitHub, make_issue
@@ -157,8 +157,9 @@ async def static_report(http: httpx.AsyncClient, page: str) -> list[str]:
 async def run(smoke: bool = False) -> None:
     count, runs = (50, 2) if smoke else (5000, 11)
     load_before = os.getloadavg()
+    print(f"## Page: GET / with a {count:,}-issue board")
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"machine: {machine()}, "
         f"load average {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} (1/5/15 min) at the start"
     )
     with FakeGitHub() as fake, tempfile.TemporaryDirectory() as workdir:
