@@ -48,15 +48,21 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 @pytest.fixture
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The numbers of the rows rendered through a macro (not taken from the kept rows)."""
+    """The numbers of the rows rendered (not taken from the kept rows): issue rows by
+    ``issue_row``, pull-request rows through their macro."""
     rendered: list[int] = []
-    original = templating._render
+    original_macro, original_issue_row = templating._render, templating.issue_row
 
-    def counting(macro: Callable[[Any], Any], row: Any) -> Any:
+    def counting_macro(macro: Callable[[Any], Any], row: Any) -> Any:
         rendered.append(row.number)
-        return original(macro, row)
+        return original_macro(macro, row)
 
-    monkeypatch.setattr(templating, "_render", counting)
+    def counting_issue_row(row: Any) -> Any:
+        rendered.append(row.number)
+        return original_issue_row(row)
+
+    monkeypatch.setattr(templating, "_render", counting_macro)
+    monkeypatch.setattr(templating, "issue_row", counting_issue_row)
     return rendered
 
 

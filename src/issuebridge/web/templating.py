@@ -21,6 +21,7 @@ from issuebridge.boards import Issue, IssuesBoard, iso_utc, now, readable_text_c
 from issuebridge.curated import PullRequest, PullsBoard
 from issuebridge.entries import AnyEntry
 from issuebridge.web.markdown import render_markdown
+from issuebridge.web.rows import RowParts, issue_row, label_chip
 
 
 def iso(value: datetime | None) -> str:
@@ -65,8 +66,6 @@ def _ago_filter(value: datetime | None) -> str:
     return Markup(f"<\x00{_SLOT_TOKEN}t{len(slots) - 1}>")  # noqa: S704 - no outside text in it
 
 
-# A row as kept: its HTML in pieces, with the times whose relative text goes between them.
-RowParts = tuple[str | datetime, ...]
 Row = Issue | PullRequest
 RowBoard = IssuesBoard | PullsBoard
 
@@ -101,9 +100,11 @@ class RenderedRows:
     def html(self, board: RowBoard) -> Markup:
         """The board's rows, most recently updated first, with times as of now."""
         if not self.keep:
-            macro = self._macro(board)
+            render = self._renderer(board)
             rows: list[Row] = list(board.issues if isinstance(board, IssuesBoard) else board.pulls)
-            return Markup("".join(str(macro(row)) for row in sorted_for_display(rows)))  # noqa: S704 - macro output
+            at = now()
+            html = "".join(_placed(render(row), at) for row in sorted_for_display(rows))
+            return Markup(html)  # noqa: S704 - rendered rows and plain time text
         placing = _rows_slots.get()
         if placing is not None:  # a whole page: the rows go in once it is rendered (render_page)
             placing.append(board)
@@ -164,21 +165,26 @@ class RenderedRows:
         if kept is not None and kept.rows is rows:
             return kept.ordered
         previous = kept.by_number if kept is not None else {}
-        macro = self._macro(board)
+        render = self._renderer(board)
         by_number: dict[int, tuple[Row, RowParts]] = {}
         ordered: list[RowParts] = []
         for row in sorted_for_display(rows):
             reused = previous.get(row.number)
-            parts = reused[1] if reused is not None and (reused[0] is row or reused[0] == row) else _render(macro, row)
+            parts = reused[1] if reused is not None and (reused[0] is row or reused[0] == row) else render(row)
             by_number[row.number] = (row, parts)
             ordered.append(parts)
         self._boards[board.key] = _KeptRows(rows, ordered, by_number)
         return ordered
 
-    def _macro(self, board: RowBoard) -> Callable[[Row], Any]:
+    def _renderer(self, board: RowBoard) -> Callable[[Row], RowParts]:
         if isinstance(board, IssuesBoard):
-            return self._env.get_template("_board.html").module.issue_row  # type: ignore[attr-defined,no-any-return]
-        return self._env.get_template("_curated.html").module.pull_row  # type: ignore[attr-defined,no-any-return]
+            return issue_row  # type: ignore[return-value]
+        macro = self._env.get_template("_curated.html").module.pull_row  # type: ignore[attr-defined]
+        return lambda row: _render(macro, row)
+
+
+def _placed(parts: RowParts, at: datetime) -> str:
+    return "".join(part if isinstance(part, str) else ago(part, at) for part in parts)
 
 
 def _render(macro: Callable[[Row], Any], row: Row) -> RowParts:
@@ -228,6 +234,7 @@ def environment(*, keep_rows: bool = True) -> Environment:
     env.globals["summarize"] = lambda board: summarize(board.issues, now())
     env.globals["sorted_for_display"] = sorted_for_display
     env.globals["group_of"] = group_of
+    env.globals["label_chip"] = label_chip
     env.globals["grouped"] = grouped
     env.globals["rendered_rows"] = RenderedRows(env, keep=keep_rows)
     return env
@@ -260,4 +267,4 @@ class Fragments:
         return str(self._board.board_summary(board))  # type: ignore[attr-defined]
 
     def row(self, issue: Issue) -> str:
-        return str(self._board.issue_row(issue))  # type: ignore[attr-defined]
+        return _placed(issue_row(issue), now())

@@ -1,0 +1,56 @@
+"""An issues board's rows, rendered in Python rather than by a Jinja macro.
+
+A new board renders all its rows at once, on the way from a tool call to the open pages: as a
+macro, a row cost about 45 µs (mostly Jinja's call and filter machinery), 5,000 rows over 200 ms;
+as the function below, about a third of that. Every value from GitHub goes through markupsafe's
+``escape``, exactly as autoescaping would; numbers are ints, states and colours validated.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from markupsafe import Markup, escape
+
+from issuebridge.boards import Issue, Label, iso_utc, readable_text_colour
+
+# A row as kept: its HTML in pieces, with the times whose relative text goes between them.
+RowParts = tuple[str | datetime, ...]
+
+
+def label_chip(label: Label) -> Markup:
+    """A label in its GitHub colour, with GitHub's rule for readable text on it."""
+    return Markup(  # noqa: S704 - the name is escaped, the colours are validated hex
+        f'<li class="label" style="background-color:#{label.color};color:#{readable_text_colour(label.color)}">'
+        f"{escape(label.name)}</li>"
+    )
+
+
+def issue_row(issue: Issue) -> RowParts:
+    """One ``<tr>``, with its "updated" time left as a datetime for the caller to fill in."""
+    updated = iso_utc(issue.updated_at) if issue.updated_at else ""
+    author = escape(issue.author or "")
+    link = escape(issue.html_url) if issue.html_url else None
+    title = (
+        f'<a href="{link}" rel="noopener noreferrer">{escape(issue.title)}</a>'
+        if link
+        else f"<span>{escape(issue.title)}</span>"
+    )
+    labels = "".join(label_chip(label) for label in issue.labels)
+    head = (
+        f'<tr class="issue" data-number="{issue.number}" data-state="{issue.state}" data-updated="{updated}"\n'
+        f'    data-comments="{issue.comments}" data-author="{author}"\n'
+        f'    data-labels="{escape(chr(10).join(label.name for label in issue.labels))}">\n'
+        f'  <td class="number">#{issue.number}</td>\n'
+        f'  <td class="title">{title}'
+        + (f'<ul class="labels" aria-label="Labels">{labels}</ul>' if labels else "")
+        + "</td>\n"
+        f'  <td class="state"><span class="state-badge state-{issue.state}">{issue.state}</span></td>\n'
+        f'  <td class="author">{author}</td>\n'
+        f'  <td class="assignees">{escape(", ".join(issue.assignees))}</td>\n'
+        f'  <td class="comments">{issue.comments}</td>\n'
+        f'  <td class="updated">'
+    )
+    if issue.updated_at is None:
+        return (head + "</td>\n</tr>",)
+    return (head + f'<time datetime="{updated}">', issue.updated_at, "</time></td>\n</tr>")
