@@ -22,7 +22,7 @@ from issuebridge.curated import PullsBoard, pull_from_github
 from issuebridge.dashboard import Change
 from issuebridge.entries import AnyEntry
 from issuebridge.settings import Settings
-from issuebridge.web import templating
+from issuebridge.web import rows, templating
 from issuebridge.web.page_events import PageFormat
 from issuebridge.web.templating import Fragments, environment, rendered_rows
 from tests.fake_github import make_issue, make_pull
@@ -51,7 +51,7 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The numbers of the rows rendered (not taken from the kept rows): issue rows by
     ``issue_row``, pull-request rows through their macro."""
     rendered: list[int] = []
-    original_macro, original_issue_row = templating._render, templating.issue_row
+    original_macro, original_issue_row = templating._render, rows.issue_row
 
     def counting_macro(macro: Callable[[Any], Any], row: Any) -> Any:
         rendered.append(row.number)
