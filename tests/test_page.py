@@ -107,7 +107,7 @@ def page(env: Environment, entries: list[AnyEntry]) -> str:
     return rendered_rows(env).render_page(env.get_template("dashboard.html"), context)
 
 
-def test_kept_rows_render_exactly_what_the_macros_render(clock: Clock) -> None:
+def test_kept_rows_render_exactly_what_a_fresh_render_gives(clock: Clock) -> None:
     entries: list[AnyEntry] = [board(issues(60)), pulls_board()]
     kept, baseline = environment(), environment(keep_rows=False)
     expected = page(baseline, entries)
