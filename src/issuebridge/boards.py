@@ -68,9 +68,12 @@ def _check_repository(value: str) -> str:
     return parse_repository(value)
 
 
+# Only links a browser follows as a page: no javascript:, data: or relative URLs.
+_WEB_URL = re.compile(r"https?://[^\s\"'<>`]+")
+
+
 def _check_web_url(value: str) -> str:
-    # Only links a browser follows as a page: no javascript:, data: or relative URLs.
-    if not re.fullmatch(r"https?://[^\s\"'<>`]+", value):
+    if not _WEB_URL.fullmatch(value):
         raise ValueError("must be an http(s) URL")
     return value
 

@@ -9,6 +9,7 @@ as the function below, about a third of that. Every value from GitHub goes throu
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -18,8 +19,12 @@ from issuebridge.boards import Issue, Label, iso_utc, readable_text_colour
 RowParts = tuple[str | datetime, ...]
 
 
+@lru_cache(maxsize=4096)
 def label_chip(label: Label) -> Markup:
-    """A label in its GitHub colour, with GitHub's rule for readable text on it."""
+    """A label in its GitHub colour, with GitHub's rule for readable text on it.
+
+    Labels repeat across a board's rows (and are immutable): each chip is built once.
+    """
     return Markup(  # noqa: S704 - the name is escaped, the colours are validated hex
         f'<li class="label" style="background-color:#{label.color};color:#{readable_text_colour(label.color)}">'
         f"{escape(label.name)}</li>"
