@@ -179,9 +179,11 @@ async def test_pages_are_fetched_concurrently_up_to_the_cap_and_kept_in_order(fa
     fake_github.add_repo("octo/app", many_issues("octo/app", 1000))
     fake_github.latency = 0.1
     seen: list[tuple[int, int | None]] = []
+    handed: list[int] = []
 
-    async def progress(done: int, total: int | None) -> None:
+    async def progress(done: int, total: int | None, rows: list[Any]) -> None:
         seen.append((done, total))
+        handed.extend(row.number for row in rows)
 
     started = time.monotonic()
     fetched = await source(fake_github, concurrency=3).list_issues("octo", "app", "open", progress)
@@ -192,6 +194,7 @@ async def test_pages_are_fetched_concurrently_up_to_the_cap_and_kept_in_order(fa
     # Page 1, then 9 pages three at a time: four rounds, not ten.
     assert elapsed < 0.75, elapsed
     assert seen == [(n, 10) for n in range(1, 11)]
+    assert handed == [issue.number for issue in fetched.items]  # each page's rows, as it was taken
     assert all(r.query["sort"] == "updated" and r.query["direction"] == "desc" for r in issue_requests(fake_github))
 
 
@@ -232,7 +235,7 @@ async def test_a_failure_on_a_later_page_fails_the_fetch_and_stops_the_rest(fake
     fake_github.add_repo("octo/app", many_issues("octo/app", 2000))
     fake_github.latency = 0.05
 
-    async def progress(done: int, total: int | None) -> None:
+    async def progress(done: int, total: int | None, rows: list[Any]) -> None:
         if done == 1:
             fake_github.rate_limited = True
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sse_starlette import ServerSentEvent
@@ -58,6 +58,9 @@ class WireFormat(Protocol):
     def snapshot(self, entries: list[AnyEntry], revision: int) -> bytes: ...
 
     def activity(self, activity: Activity) -> bytes: ...
+
+    def prepare(self, key: str, rows: Sequence[Any]) -> None:
+        """Rows that are about to be written under ``key``: do per-row work now if it helps."""
 
 
 def entry_payload(entry: AnyEntry) -> dict[str, Any]:
@@ -125,6 +128,9 @@ class JsonFormat:
             groups[group].append(entry_json(entry))
         data = b",".join(_json(name) + b":[" + b",".join(items) + b"]" for name, items in groups.items())
         return json_event("initial_data", b"{" + data + b"}", revision)
+
+    def prepare(self, key: str, rows: Sequence[Any]) -> None:
+        """Nothing to do ahead: the JSON of a board is one pydantic-core pass when it is written."""
 
     def activity(self, activity: Activity) -> bytes:
         data = {"id": activity.key, "kind": activity.kind, "repository": activity.repository}
@@ -217,6 +223,15 @@ class Dashboard:
             self._publish(revision, lambda wire: wire.cleared(revision))
         await self._tell_listeners([Touched(e.key, e.related_repository) for e in entries])
         return len(entries)
+
+    def prepare(self, key: str, rows: Sequence[Any]) -> None:
+        """Rows a fetch in progress will write under ``key``; formats may render them early.
+
+        A sync spends most of its time waiting for GitHub; rendering each page's rows meanwhile
+        takes that work off the path from the last page to the open pages.
+        """
+        for wire in self.formats.values():
+            wire.prepare(key, rows)
 
     def report(self, activity: Activity) -> None:
         """Show a sync's progress or failure on open pages (not stored, not replayed)."""

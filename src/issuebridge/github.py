@@ -67,8 +67,8 @@ class GitHubUnavailable(GitHubError):
 
 
 Item = TypeVar("Item")
-# Called after each page with (pages done, total pages if known).
-Progress = Callable[[int, int | None], Awaitable[None]]
+# Called after each page with (pages done, total pages if known, the items that page added).
+Progress = Callable[[int, int | None, list[Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,9 +283,9 @@ class GitHubSource:
         last_link = first.raw_response.links.get("last", {}).get("url")
         last = _page_number(last_link)
         total = last or (None if "next" in first.raw_response.links else 1)
-        if progress is not None:
-            await progress(1, total)
         full = not collector.take(first)
+        if progress is not None:
+            await progress(1, total, list(collector.items))
         final = first
         if last_link and last:
             # Pages 2..last: `concurrency` requests in flight whichever finish first, taken in
@@ -309,10 +309,11 @@ class GitHubSource:
                         _raise_first_failure(running.values())
                         continue
                     final = running.pop(head).result()
-                    if progress is not None:
-                        await progress(head, last)
-                    head += 1
+                    taken = len(collector.items)
                     full = not collector.take(final)
+                    if progress is not None:
+                        await progress(head, last, collector.items[taken:])
+                    head += 1
             finally:
                 await _cancel(running.values())
         else:
@@ -321,9 +322,10 @@ class GitHubSource:
             while not full and (next_url := final.raw_response.links.get("next", {}).get("url")):
                 final = await self._get(listing, next_url)
                 done += 1
-                if progress is not None:
-                    await progress(done, None if "next" in final.raw_response.links else done)
+                taken = len(collector.items)
                 full = not collector.take(final)
+                if progress is not None:
+                    await progress(done, None if "next" in final.raw_response.links else done, collector.items[taken:])
         return Fetched(collector.items, collector.skipped, full, None if full else _validators(first, final))
 
     async def _get(self, listing: _List, url: str, etag: str | None = None) -> Response[Any]:

@@ -152,16 +152,18 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
         return f"http://{host}/" if host else "http://127.0.0.1:8000/"
 
     async def fetch(ctx: Context, kind: Kind, repository: str, key: str, run: Callable[[Progress], Awaitable[T]]) -> T:
-        """Run a GitHub fetch, reporting each page to the client and to the page.
+        """Run a GitHub fetch, reporting each page to the client and to the page, and handing its
+        rows to the dashboard early.
 
         A failure is shown on the page, next to the board it leaves untouched, and comes back
         to the client as a tool error saying what happened and what to do.
         """
 
-        async def progress(done: int, total: int | None) -> None:
+        async def progress(done: int, total: int | None, rows: list[Any]) -> None:
             message = f"{repository}: page {done}" + (f" of {total}" if total else "")
             await ctx.report_progress(done, total, message)
             dashboard.report(Activity(key, kind, repository, done, total))
+            dashboard.prepare(key, rows)  # the page's rows render while later pages are in flight
 
         try:
             return await run(progress)

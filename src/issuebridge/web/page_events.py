@@ -8,6 +8,9 @@ autoescaping; the page only places them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from issuebridge.boards import IssuesBoard
 from issuebridge.dashboard import Activity, Change
 from issuebridge.entries import AnyEntry
@@ -40,6 +43,9 @@ class PageFormat:
             "count": len(entry.issues),
         }
         return encode_event("board_delta", data, entry.revision)
+
+    def prepare(self, key: str, rows: Sequence[Any]) -> None:
+        self._fragments.rows.prepare(key, rows)
 
     def removed(self, key: str, revision: int) -> bytes:
         self._fragments.rows.forget(key)  # its kept rows go with it

@@ -96,14 +96,14 @@ class RenderedRows:
         self._env = env
         self.keep = keep
         self._boards: dict[str, _KeptRows] = {}
+        self._prepared: dict[str, dict[int, tuple[Row, RowParts]]] = {}
 
     def html(self, board: RowBoard) -> Markup:
         """The board's rows, most recently updated first, with times as of now."""
         if not self.keep:
-            render = self._renderer(board)
             rows: list[Row] = list(board.issues if isinstance(board, IssuesBoard) else board.pulls)
             at = now()
-            html = "".join(_placed(render(row), at) for row in sorted_for_display(rows))
+            html = "".join(_placed(self._render(row), at) for row in sorted_for_display(rows))
             return Markup(html)  # noqa: S704 - rendered rows and plain time text
         placing = _rows_slots.get()
         if placing is not None:  # a whole page: the rows go in once it is rendered (render_page)
@@ -145,14 +145,34 @@ class RenderedRows:
                 if isinstance(entry, IssuesBoard | PullsBoard):
                     self._ordered(entry)
 
+    def prepare(self, key: str, rows: Iterable[Any]) -> None:
+        """Render rows that a fetch in progress will write under ``key``, unless kept already.
+
+        The board's write then finds them ready (``_ordered``), so a new 5,000-row board's
+        rendering happens while GitHub is still sending pages rather than after the last one.
+        """
+        if not self.keep:
+            return
+        kept = self._boards.get(key)
+        previous = kept.by_number if kept is not None else {}
+        prepared = self._prepared.setdefault(key, {})
+        for row in rows:
+            if isinstance(row, Issue | PullRequest):
+                known = previous.get(row.number)
+                if known is None or known[0] != row:
+                    prepared[row.number] = (row, self._render(row))
+
     def forget(self, key: str) -> None:
         self._boards.pop(key, None)
+        self._prepared.pop(key, None)
 
     def retain(self, keys: Iterable[str]) -> None:
         """Forget every board but these."""
         keep = set(keys)
         for key in [key for key in self._boards if key not in keep]:
             del self._boards[key]
+        for key in [key for key in self._prepared if key not in keep]:
+            del self._prepared[key]
 
     def _place(self, board: RowBoard, at: datetime, pieces: list[str]) -> None:
         for row in self._ordered(board):
@@ -165,22 +185,21 @@ class RenderedRows:
         if kept is not None and kept.rows is rows:
             return kept.ordered
         previous = kept.by_number if kept is not None else {}
-        render = self._renderer(board)
+        prepared = self._prepared.pop(board.key, {})
         by_number: dict[int, tuple[Row, RowParts]] = {}
         ordered: list[RowParts] = []
         for row in sorted_for_display(rows):
-            reused = previous.get(row.number)
-            parts = reused[1] if reused is not None and (reused[0] is row or reused[0] == row) else render(row)
+            reused = prepared.get(row.number) or previous.get(row.number)
+            parts = reused[1] if reused is not None and (reused[0] is row or reused[0] == row) else self._render(row)
             by_number[row.number] = (row, parts)
             ordered.append(parts)
         self._boards[board.key] = _KeptRows(rows, ordered, by_number)
         return ordered
 
-    def _renderer(self, board: RowBoard) -> Callable[[Row], RowParts]:
-        if isinstance(board, IssuesBoard):
-            return issue_row  # type: ignore[return-value]
-        macro = self._env.get_template("_curated.html").module.pull_row  # type: ignore[attr-defined]
-        return lambda row: _render(macro, row)
+    def _render(self, row: Row) -> RowParts:
+        if isinstance(row, Issue):
+            return issue_row(row)
+        return _render(self._env.get_template("_curated.html").module.pull_row, row)  # type: ignore[attr-defined]
 
 
 def _placed(parts: RowParts, at: datetime) -> str:
