@@ -1,7 +1,7 @@
 import asyncio
 import json
 
-from issuebridge.events import RETRY_FRAME, Event, EventHub, Subscription, encode_event
+from issuebridge.events import HEARTBEAT, RETRY_FRAME, Event, EventHub, Subscription, encode_event
 
 
 def event(n: int, size: int = 1) -> Event:
@@ -86,3 +86,54 @@ def test_history_is_bounded_in_bytes_too() -> None:
     assert hub.missed_since(1, 4) is None
     hub.publish(event(5, size=100))  # larger than the whole budget: nothing can be replayed
     assert hub.missed_since(4, 5) is None
+
+
+async def test_a_heartbeat_tick_pings_only_the_subscribers_that_were_sent_nothing() -> None:
+    hub = EventHub()
+    async with hub.subscribe() as busy, hub.subscribe() as idle:
+        hub.heartbeat()  # both just opened: nothing to send yet
+        assert busy.pop() is idle.pop() is None
+        assert busy.offer(event(1))
+        hub.heartbeat()  # idle was sent nothing since the last tick; busy had event 1
+        assert busy.pop() == event(1) and busy.pop() is None
+        assert (ping := idle.pop()) is HEARTBEAT
+        assert ping.frames["json"] == ping.frames["html"] == b": ping\r\n\r\n"  # one comment, whatever the format
+        hub.heartbeat()
+        assert busy.pop() is HEARTBEAT and idle.pop() is None  # a ping counts as activity: one per two ticks
+
+
+async def test_one_timer_keeps_every_idle_stream_alive() -> None:
+    hub = EventHub()
+    async with hub.subscribe() as first, hub.subscribe() as second:
+        timer = asyncio.create_task(hub.keep_alive(0.04))
+        try:
+            first_ping, second_ping = await asyncio.wait_for(asyncio.gather(first.next(), second.next()), 1)
+        finally:
+            timer.cancel()
+    assert first_ping is second_ping is HEARTBEAT
+
+
+async def test_a_waiting_stream_can_take_events_straight_from_publish() -> None:
+    hub = EventHub(max_queued=2)
+    delivered: list[int | None] = []
+    async with hub.subscribe() as subscription:
+        subscription.deliver = lambda e: delivered.append(e.id)
+        hub.publish(event(1))
+        hub.publish(event(2))
+        assert delivered == [1, 2] and subscription.pop() is None  # nothing queued, nobody woken
+        subscription.deliver = None  # the stream is busy (a slow send): events queue again
+        hub.publish(event(3))
+        subscription.deliver = lambda e: delivered.append(e.id)
+        hub.publish(event(4))  # queued behind 3, not delivered ahead of it
+        assert delivered == [1, 2]
+        assert [subscription.pop(), subscription.pop()] == [event(3), event(4)]
+        hub.publish(event(5))
+        assert delivered == [1, 2, 5]
+
+
+async def test_streams_opened_after_close_end_at_once() -> None:
+    hub = EventHub()
+    hub.close()  # the server is shutting down
+    async with hub.subscribe() as late:
+        assert late.ended and await late.next() is None
+    assert hub.subscriber_count == 0
