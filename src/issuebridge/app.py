@@ -26,7 +26,7 @@ from issuebridge.web.mcp import mcp_routes, transport_security
 from issuebridge.web.page_events import PageFormat
 from issuebridge.web.pages import page_routes
 from issuebridge.web.ratelimit import RateLimit
-from issuebridge.web.stream import stream_routes
+from issuebridge.web.stream import live_streams, stream_routes
 from issuebridge.web.templating import Fragments, environment
 
 logger = logging.getLogger("issuebridge")
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             "need ISSUEBRIDGE_TOKEN" if settings.api_token else "are open to anyone who can reach this port",
         )
         try:
-            async with mcp.session_manager.run():
+            async with mcp.session_manager.run(), live_streams(hub, settings.heartbeat_seconds):
                 yield
         finally:
             hub.close()
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         *page_routes(dashboard, env),
         *api_routes(dashboard, settings.max_body_bytes, transport_security(settings)),
-        *stream_routes(dashboard, settings.heartbeat_seconds),
+        *stream_routes(dashboard),
         *mcp_routes(mcp, settings),
     ]
     middleware = [
