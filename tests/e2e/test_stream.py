@@ -136,10 +136,14 @@ async def test_after_a_restart_clients_catch_up_from_the_store(tmp_path: Path, s
         second.stop()
 
 
-async def test_an_unknown_format_is_refused(server: ServerProcess) -> None:
-    async with httpx.AsyncClient(base_url=server.url) as http:
+async def test_an_unknown_format_is_refused_and_head_gets_headers_only(server: ServerProcess) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=5) as http:
         response = await http.get("/api/dashboard/events?format=xml")
-    assert response.status_code == 400 and "format must be one of html, json" in response.json()["error"]
+        assert response.status_code == 400 and "format must be one of html, json" in response.json()["error"]
+        head = await http.head("/api/dashboard/events")  # answered at once, not a stream that never ends
+        assert head.status_code == 200 and head.headers["content-type"].startswith("text/event-stream")
+        assert head.headers["cache-control"] == "no-store" and head.content == b""
+        assert (await http.get("/healthz")).json()["subscribers"] == 0
 
 
 def ids_until_end(sock: socket.socket) -> list[int]:

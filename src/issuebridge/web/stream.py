@@ -65,8 +65,7 @@ class EventStream:
     a sender) and wraps every send in a cancel scope. Here an open stream is its request's task,
     one task waiting for the client to go away, and a subscription; heartbeats and shutdown are
     handled once for all streams; and an event is written to the socket within the hub's publish
-    call. ``bench/fanout.py`` measures the difference: less than half the memory per stream and
-    a third of the CPU per event per stream.
+    call. ``bench/fanout.py`` measures the difference (BENCHMARKS.md).
     """
 
     def __init__(self, dashboard: Dashboard) -> None:
