@@ -320,6 +320,55 @@ async def event_size(target: Target) -> int:
     return len(frame) - 2  # and the chunk's trailing CRLF
 
 
+# The reader side of `write_floor`, as another process: connects, then reads until every socket closes.
+FLOOR_READER = """
+import selectors, socket, sys
+port, count = int(sys.argv[1]), int(sys.argv[2])
+sockets = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
+selector = selectors.DefaultSelector()
+for sock in sockets:
+    selector.register(sock, selectors.EVENT_READ)
+print("connected", flush=True)
+while sockets:
+    for key, _ in selector.select():
+        if not key.fileobj.recv(65536):
+            selector.unregister(key.fileobj)
+            sockets.remove(key.fileobj)
+"""
+
+
+def write_floor(count: int, frame_bytes: int = 420, rounds: int = 15) -> float:
+    """Median seconds per ``socket.send`` of one frame, in a bare loop over ``count`` loopback sockets.
+
+    Another process reads them, as the subscribers do. No server can deliver one event to one
+    subscriber over TCP loopback on this machine in less; the kernel's share dominates.
+    """
+    with socket.socket() as listener:
+        listener.bind((HOST, 0))
+        listener.listen(count)
+        listener.settimeout(STEP_TIMEOUT)
+        command = [sys.executable, "-c", FLOOR_READER, str(listener.getsockname()[1]), str(count)]
+        reader = subprocess.Popen(command, stdout=subprocess.PIPE)  # noqa: S603 (our own command)
+        connections: list[socket.socket] = []
+        try:
+            connections = [listener.accept()[0] for _ in range(count)]
+            assert reader.stdout is not None and reader.stdout.readline() == b"connected\n"
+            frame = b"x" * frame_bytes
+            samples = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                for connection in connections:
+                    connection.send(frame)
+                samples.append((time.perf_counter() - started) / count)
+                time.sleep(0.05)
+            return statistics.median(samples)
+        finally:
+            for connection in connections:
+                connection.close()
+            reader.kill()
+            reader.wait()
+
+
 def in_client_thread(target: Target, sizes: Sizes) -> Result:
     """Run the client on its own uvloop event loop, whatever loop the caller runs."""
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
@@ -462,7 +511,7 @@ def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def print_report(sizes: Sizes, results: dict[str, list[Result]]) -> None:
+def print_report(sizes: Sizes, results: dict[str, list[Result]], floor: float) -> None:
     names = {"mid": f"{sizes.mid:,}", "large": f"{sizes.large:,}"}
     print(
         f"""
@@ -487,6 +536,12 @@ Medians over {sizes.runs} run(s), each run with fresh server processes. Columns:
     print("| naive / ours | " + " | ".join(ratios) + " |")
     print()
     print(f"Event frame sizes: {', '.join(f'{name} {runs[0].event_bytes} bytes' for name, runs in results.items())}.")
+    print(
+        f"Floor: a bare Python loop of socket.send() to {names['mid']} loopback sockets that another process "
+        f"reads takes {show(floor, 'us')} per write, {show(floor * sizes.mid, 'ms')} for {names['mid']} and "
+        f"{show(floor * sizes.large, 'ms')} for {names['large']} (median of {sizes.runs} run(s)); "
+        "no server on this machine delivers an event to that many subscribers over TCP in less."
+    )
     if sizes == SMOKE:
         print("Smoke mode: the sizes are too small for these figures to mean anything.")
     else:
@@ -518,9 +573,12 @@ async def run(smoke: bool = False, runs: int | None = None) -> None:
     )
     print(f"subscribers: 1, {sizes.mid:,}, {sizes.large:,}; runs: {sizes.runs}")
     results: dict[str, list[Result]] = {"ours": [], "naive": []}
+    floors: list[float] = []
     with FakeGitHub() as fake, tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for run_number in range(sizes.runs):
+            floors.append(await asyncio.to_thread(write_floor, sizes.mid))
+            print(f"run {run_number + 1} floor: {show(floors[-1], 'us')} per write (load average {load()})", flush=True)
             # Alternate the order, so that neither server always runs on a warmer (or busier) machine.
             order = ["ours", "naive"] if run_number % 2 == 0 else ["naive", "ours"]
             for name in order:
@@ -534,7 +592,7 @@ async def run(smoke: bool = False, runs: int | None = None) -> None:
                     f"CPU/delivery {show(f['cpu mid'], 'us')}, {f['KiB/sub']:.1f} KiB/sub (load average {load()})",
                     flush=True,
                 )
-    print_report(sizes, results)
+    print_report(sizes, results, statistics.median(floors))
 
 
 if __name__ == "__main__":
