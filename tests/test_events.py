@@ -1,7 +1,11 @@
 import asyncio
 import json
 
+import pytest
+from starlette.types import Message
+
 from issuebridge.events import HEARTBEAT, RETRY_FRAME, Event, EventHub, Subscription, encode_event
+from issuebridge.web.stream import Follower
 
 
 def event(n: int, size: int = 1) -> Event:
@@ -137,3 +141,63 @@ async def test_streams_opened_after_close_end_at_once() -> None:
     async with hub.subscribe() as late:
         assert late.ended and await late.next() is None
     assert hub.subscriber_count == 0
+
+
+# How a stream follows its subscription (issuebridge.web.stream): events written from publish,
+# and a send that has to wait holding back the ones after it.
+
+
+def numbered(n: int) -> Event:
+    return Event(n, {"json": b"j%d" % n, "html": b"h%d" % n})
+
+
+async def test_a_stream_sends_from_publish_and_a_slow_send_holds_back_the_rest() -> None:
+    hub = EventHub()
+    sent: list[bytes] = []
+    slow: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def send(message: Message) -> None:
+        if message["body"] == b"j3":  # the client stops reading: this send waits for room
+            await slow
+        sent.append(message["body"])
+
+    async with hub.subscribe() as subscription:
+        stream = asyncio.create_task(Follower(subscription, send, "json", revision=1).run())
+        await asyncio.sleep(0)  # the stream is waiting
+        hub.publish(numbered(1))  # already in the catch-up
+        hub.publish(numbered(2))
+        assert sent == [b"j2"]  # written within publish
+        hub.publish(numbered(3))
+        hub.publish(numbered(4))  # queued behind the waiting send
+        assert sent == [b"j2"]
+        slow.set_result(None)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert sent == [b"j2", b"j3", b"j4"]
+        hub.publish(numbered(5))
+        assert sent == [b"j2", b"j3", b"j4", b"j5"]  # back to writing within publish
+        hub.close()
+        await asyncio.wait_for(stream, 1)
+
+
+async def test_a_failing_send_fails_its_own_stream_only() -> None:
+    hub = EventHub()
+    received: list[bytes] = []
+
+    async def broken(message: Message) -> None:
+        raise RuntimeError("the connection is in a bad state")
+
+    async def working(message: Message) -> None:
+        received.append(message["body"])
+
+    async with hub.subscribe() as first, hub.subscribe() as second:
+        failing = asyncio.create_task(Follower(first, broken, "html", revision=0).run())
+        healthy = asyncio.create_task(Follower(second, working, "html", revision=0).run())
+        await asyncio.sleep(0)
+        hub.publish(numbered(1))  # publish itself does not raise
+        hub.publish(numbered(2))
+        assert received == [b"h1", b"h2"]
+        with pytest.raises(RuntimeError, match="bad state"):
+            await asyncio.wait_for(failing, 1)
+        hub.close()
+        await asyncio.wait_for(healthy, 1)

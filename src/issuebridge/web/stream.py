@@ -93,7 +93,7 @@ class EventStream:
                 revision, catch_up = await dashboard.catch_up(wire_format, seen)
                 for frame in catch_up:
                     await send(_chunk(frame))
-                await _Follower(subscription, send, wire_format, revision).run()
+                await Follower(subscription, send, wire_format, revision).run()
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
             finally:
                 disconnected.cancel()
@@ -109,7 +109,7 @@ class EventStream:
         return wire_format, last_event_id(request)
 
 
-class _Follower:
+class Follower:
     """Sends a subscription's events to one stream until the subscription ends.
 
     While the stream waits, the hub's publish call sends each event itself (``deliver``). The
@@ -128,7 +128,7 @@ class _Follower:
         self._revision = revision
         self._context = contextvars.copy_context()  # sends run in the stream's context, not the publisher's
         self._waiting: tuple[Generator[Any, None, None], Any] | None = None
-        self._failed: BaseException | None = None
+        self._failed: Exception | None = None
 
     async def run(self) -> None:
         subscription, send, wire_format, revision = self._subscription, self._send, self._wire_format, self._revision
@@ -151,12 +151,12 @@ class _Follower:
     def deliver(self, event: Event) -> None:
         if event.id is not None and event.id <= self._revision:
             return
-        sending = self._send(_chunk(event.frames[self._wire_format])).__await__()
         try:
+            sending = self._send(_chunk(event.frames[self._wire_format])).__await__()
             awaited = self._context.run(sending.send, None)
         except StopIteration:
             return
-        except BaseException as exc:  # the stream's task raises it
+        except Exception as exc:  # raised by the stream's own task, not into the publisher's loop
             self._failed = exc
             self._subscription.end()
             return
