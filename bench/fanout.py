@@ -170,10 +170,11 @@ class Target:
     publish: Callable[[httpx.AsyncClient, int], Awaitable[tuple[int, float]]]  # -> (event id, accepted at)
     subscribers: list[Subscriber] = field(default_factory=list)
 
-    def cpu_seconds(self) -> float:
-        """User plus system CPU time the server process has used (robust to other load on the machine)."""
+    def cpu_seconds(self) -> tuple[float, float]:
+        """User and system CPU time the server process has used (robust to other load on the machine)."""
         fields = Path(f"/proc/{self.server.process.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick
 
     def rss_kib(self) -> int:
         for line in Path(f"/proc/{self.server.process.pid}/status").read_text().splitlines():
@@ -192,6 +193,7 @@ class Result:
     large: list[float] = field(default_factory=list)  # ... to the last of `large` subscribers
     cpu_mid: float = 0.0  # server CPU seconds per event per subscriber, with `mid` subscribers
     cpu_large: float = 0.0  # ... with `large` subscribers
+    user_mid: float = 0.0  # the user-space part of cpu_mid: the Python side, not the kernel's
     connect_seconds: float = 0.0  # to open the `large` subscribers
     kib_per_subscriber_connected: float = 0.0
     kib_per_subscriber: float = 0.0  # after the events too
@@ -269,18 +271,20 @@ async def measure(target: Target, sizes: Sizes) -> Result:
             await connect_up_to(target, 1, arrivals, http)
             await publish_many(sizes.events_one, result.one)
             await connect_up_to(target, sizes.mid, arrivals, http)
-            cpu = target.cpu_seconds()
+            user, system = target.cpu_seconds()
             await publish_many(sizes.events_mid, result.mid, result.mid_from_post)
-            result.cpu_mid = (target.cpu_seconds() - cpu) / sizes.events_mid / sizes.mid
+            user_after, system_after = target.cpu_seconds()
+            result.cpu_mid = (user_after + system_after - user - system) / sizes.events_mid / sizes.mid
+            result.user_mid = (user_after - user) / sizes.events_mid / sizes.mid
 
             started = time.monotonic()
             await connect_up_to(target, sizes.large, arrivals, http)
             result.connect_seconds = time.monotonic() - started
             await asyncio.sleep(0.5)
             result.kib_per_subscriber_connected = (target.rss_kib() - rss_before) / sizes.large
-            cpu = target.cpu_seconds()
+            cpu = sum(target.cpu_seconds())
             await publish_many(sizes.events_large, result.large)
-            result.cpu_large = (target.cpu_seconds() - cpu) / sizes.events_large / sizes.large
+            result.cpu_large = (sum(target.cpu_seconds()) - cpu) / sizes.events_large / sizes.large
             await asyncio.sleep(0.5)
             result.kib_per_subscriber = (target.rss_kib() - rss_before) / sizes.large
             result.event_bytes = await event_size(target)
@@ -320,6 +324,8 @@ async def event_size(target: Target) -> int:
     return len(frame) - 2  # and the chunk's trailing CRLF
 
 
+FLOOR_FRAME_BYTES = 420  # about the size of the events measured
+
 # The reader side of `write_floor`, as another process: connects, then reads until every socket closes.
 FLOOR_READER = """
 import selectors, socket, sys
@@ -337,7 +343,7 @@ while sockets:
 """
 
 
-def write_floor(count: int, frame_bytes: int = 420, rounds: int = 15) -> float:
+def write_floor(count: int, frame_bytes: int = FLOOR_FRAME_BYTES, rounds: int = 15) -> float:
     """Median seconds per ``socket.send`` of one frame, in a bare loop over ``count`` loopback sockets.
 
     Another process reads them, as the subscribers do. No server can deliver one event to one
@@ -478,6 +484,7 @@ COLUMNS = [
     ("{large} subs p50", "large p50", "ms"),
     ("{large} subs max", "large max", "ms"),
     ("CPU/delivery at {mid}", "cpu mid", "us"),
+    ("of which user", "user mid", "us"),
     ("CPU/delivery at {large}", "cpu large", "us"),
     ("KiB/sub", "KiB/sub", "KiB"),
     ("connect {large}", "connect s", "s"),
@@ -493,6 +500,7 @@ def figures(result: Result) -> dict[str, float]:
         "large p50": percentile(result.large, 50),
         "large max": max(result.large),
         "cpu mid": result.cpu_mid,
+        "user mid": result.user_mid,
         "cpu large": result.cpu_large,
         "KiB/sub": result.kib_per_subscriber,
         "connect s": result.connect_seconds,
@@ -511,7 +519,7 @@ def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def print_report(sizes: Sizes, results: dict[str, list[Result]], floor: float) -> None:
+def print_report(sizes: Sizes, results: dict[str, list[Result]], floors: dict[int, float]) -> None:
     names = {"mid": f"{sizes.mid:,}", "large": f"{sizes.large:,}"}
     print(
         f"""
@@ -520,6 +528,7 @@ Medians over {sizes.runs} run(s), each run with fresh server processes. Columns:
   subscribers (percentiles over the events of a run). "from POST": from the client sending the POST.
 - "CPU/delivery": server CPU time (user+system) per event per subscriber while publishing, the
   POST's own handling included. Less sensitive than the latencies to other load on the machine.
+  "of which user": the part in user space (Python, uvloop); the rest is the kernel's (mostly TCP).
 - "KiB/sub": server RSS growth per subscriber with {names["large"]} connected, after the events.
 - "connect": seconds to open the {names["large"]} subscribers, in batches of {CONNECT_BATCH}.
 """
@@ -536,11 +545,12 @@ Medians over {sizes.runs} run(s), each run with fresh server processes. Columns:
     print("| naive / ours | " + " | ".join(ratios) + " |")
     print()
     print(f"Event frame sizes: {', '.join(f'{name} {runs[0].event_bytes} bytes' for name, runs in results.items())}.")
+    mid_floor, large_floor = floors[sizes.mid] * sizes.mid, floors[sizes.large] * sizes.large
     print(
-        f"Floor: a bare Python loop of socket.send() to {names['mid']} loopback sockets that another process "
-        f"reads takes {show(floor, 'us')} per write, {show(floor * sizes.mid, 'ms')} for {names['mid']} and "
-        f"{show(floor * sizes.large, 'ms')} for {names['large']} (median of {sizes.runs} run(s)); "
-        "no server on this machine delivers an event to that many subscribers over TCP in less."
+        f"Floor: a bare Python loop of socket.send() of a {FLOOR_FRAME_BYTES}-byte frame to loopback sockets that "
+        f"another process reads takes {show(mid_floor, 'ms')} for {names['mid']} sockets and "
+        f"{show(large_floor, 'ms')} for {names['large']} (median of {sizes.runs} run(s)): no server here "
+        "delivers an event to that many subscribers over TCP in less. The kernel's share dominates it."
     )
     if sizes == SMOKE:
         print("Smoke mode: the sizes are too small for these figures to mean anything.")
@@ -573,12 +583,17 @@ async def run(smoke: bool = False, runs: int | None = None) -> None:
     )
     print(f"subscribers: 1, {sizes.mid:,}, {sizes.large:,}; runs: {sizes.runs}")
     results: dict[str, list[Result]] = {"ours": [], "naive": []}
-    floors: list[float] = []
+    floors: dict[int, list[float]] = {sizes.mid: [], sizes.large: []}
     with FakeGitHub() as fake, tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for run_number in range(sizes.runs):
-            floors.append(await asyncio.to_thread(write_floor, sizes.mid))
-            print(f"run {run_number + 1} floor: {show(floors[-1], 'us')} per write (load average {load()})", flush=True)
+            for count, samples in floors.items():
+                samples.append(await asyncio.to_thread(write_floor, count))
+                print(
+                    f"run {run_number + 1} floor: {show(samples[-1], 'us')} per write to {count:,} sockets "
+                    f"(load average {load()})",
+                    flush=True,
+                )
             # Alternate the order, so that neither server always runs on a warmer (or busier) machine.
             order = ["ours", "naive"] if run_number % 2 == 0 else ["naive", "ours"]
             for name in order:
@@ -592,7 +607,7 @@ async def run(smoke: bool = False, runs: int | None = None) -> None:
                     f"CPU/delivery {show(f['cpu mid'], 'us')}, {f['KiB/sub']:.1f} KiB/sub (load average {load()})",
                     flush=True,
                 )
-    print_report(sizes, results, statistics.median(floors))
+    print_report(sizes, results, {count: statistics.median(samples) for count, samples in floors.items()})
 
 
 if __name__ == "__main__":
