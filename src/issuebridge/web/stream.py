@@ -209,4 +209,5 @@ async def _disconnect(receive: Receive) -> None:
 
 
 def stream_routes(dashboard: Dashboard) -> list[Route]:
-    return [Route("/api/dashboard/events", EventStream(dashboard), methods=["GET"])]
+    # Named "events", as the endpoint function it replaces was: the page links to it by that name.
+    return [Route("/api/dashboard/events", EventStream(dashboard), methods=["GET"], name="events")]
