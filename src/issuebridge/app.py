@@ -6,6 +6,7 @@ Run it with ``uvicorn issuebridge.app:app``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -53,6 +54,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         check_exposure(settings)
+        # Everything imported and built so far lives as long as the process: keep it out of the
+        # garbage collector's full passes. About 100,000 objects, which otherwise add some 100 ms
+        # to every full collection: a pause for any event being fanned out at that moment.
+        gc.freeze()
         await store.open()
         logger.info(
             "issuebridge: %d entries loaded from %s; GitHub API at %s (%s)",
