@@ -10,7 +10,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("bench.sync", "bench.page")
+BENCHMARKS = ("bench.sync", "bench.page", "bench.fanout")
 
 
 async def main(smoke: bool) -> None:

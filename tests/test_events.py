@@ -1,7 +1,11 @@
 import asyncio
 import json
 
-from issuebridge.events import RETRY_FRAME, Event, EventHub, Subscription, encode_event
+import pytest
+from starlette.types import Message
+
+from issuebridge.events import HEARTBEAT, RETRY_FRAME, Event, EventHub, Subscription, encode_event
+from issuebridge.web.stream import Follower
 
 
 def event(n: int, size: int = 1) -> Event:
@@ -86,3 +90,114 @@ def test_history_is_bounded_in_bytes_too() -> None:
     assert hub.missed_since(1, 4) is None
     hub.publish(event(5, size=100))  # larger than the whole budget: nothing can be replayed
     assert hub.missed_since(4, 5) is None
+
+
+async def test_a_heartbeat_tick_pings_only_the_subscribers_that_were_sent_nothing() -> None:
+    hub = EventHub()
+    async with hub.subscribe() as busy, hub.subscribe() as idle:
+        hub.heartbeat()  # both just opened: nothing to send yet
+        assert busy.pop() is idle.pop() is None
+        assert busy.offer(event(1))
+        hub.heartbeat()  # idle was sent nothing since the last tick; busy had event 1
+        assert busy.pop() == event(1) and busy.pop() is None
+        assert (ping := idle.pop()) is HEARTBEAT
+        assert ping.frames["json"] == ping.frames["html"] == b": ping\r\n\r\n"  # one comment, whatever the format
+        hub.heartbeat()
+        assert busy.pop() is HEARTBEAT and idle.pop() is None  # a ping counts as activity: one per two ticks
+
+
+async def test_one_timer_keeps_every_idle_stream_alive() -> None:
+    hub = EventHub()
+    async with hub.subscribe() as first, hub.subscribe() as second:
+        timer = asyncio.create_task(hub.keep_alive(0.04))
+        try:
+            first_ping, second_ping = await asyncio.wait_for(asyncio.gather(first.next(), second.next()), 1)
+        finally:
+            timer.cancel()
+    assert first_ping is second_ping is HEARTBEAT
+
+
+async def test_a_waiting_stream_can_take_events_straight_from_publish() -> None:
+    hub = EventHub(max_queued=2)
+    delivered: list[int | None] = []
+    async with hub.subscribe() as subscription:
+        subscription.deliver = lambda e: delivered.append(e.id)
+        hub.publish(event(1))
+        hub.publish(event(2))
+        assert delivered == [1, 2] and subscription.pop() is None  # nothing queued, nobody woken
+        subscription.deliver = None  # the stream is busy (a slow send): events queue again
+        hub.publish(event(3))
+        subscription.deliver = lambda e: delivered.append(e.id)
+        hub.publish(event(4))  # queued behind 3, not delivered ahead of it
+        assert delivered == [1, 2]
+        assert [subscription.pop(), subscription.pop()] == [event(3), event(4)]
+        hub.publish(event(5))
+        assert delivered == [1, 2, 5]
+
+
+async def test_streams_opened_after_close_end_at_once() -> None:
+    hub = EventHub()
+    hub.close()  # the server is shutting down
+    async with hub.subscribe() as late:
+        assert late.ended and await late.next() is None
+    assert hub.subscriber_count == 0
+
+
+# How a stream follows its subscription (issuebridge.web.stream): events written from publish,
+# and a send that has to wait holding back the ones after it.
+
+
+def numbered(n: int) -> Event:
+    return Event(n, {"json": b"j%d" % n, "html": b"h%d" % n})
+
+
+async def test_a_stream_sends_from_publish_and_a_slow_send_holds_back_the_rest() -> None:
+    hub = EventHub()
+    sent: list[bytes] = []
+    slow: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def send(message: Message) -> None:
+        if message["body"] == b"j3":  # the client stops reading: this send waits for room
+            await slow
+        sent.append(message["body"])
+
+    async with hub.subscribe() as subscription:
+        stream = asyncio.create_task(Follower(subscription, send, "json", revision=1).run())
+        await asyncio.sleep(0)  # the stream is waiting
+        hub.publish(numbered(1))  # already in the catch-up
+        hub.publish(numbered(2))
+        assert sent == [b"j2"]  # written within publish
+        hub.publish(numbered(3))
+        hub.publish(numbered(4))  # queued behind the waiting send
+        assert sent == [b"j2"]
+        slow.set_result(None)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert sent == [b"j2", b"j3", b"j4"]
+        hub.publish(numbered(5))
+        assert sent == [b"j2", b"j3", b"j4", b"j5"]  # back to writing within publish
+        hub.close()
+        await asyncio.wait_for(stream, 1)
+
+
+async def test_a_failing_send_fails_its_own_stream_only() -> None:
+    hub = EventHub()
+    received: list[bytes] = []
+
+    async def broken(message: Message) -> None:
+        raise RuntimeError("the connection is in a bad state")
+
+    async def working(message: Message) -> None:
+        received.append(message["body"])
+
+    async with hub.subscribe() as first, hub.subscribe() as second:
+        failing = asyncio.create_task(Follower(first, broken, "html", revision=0).run())
+        healthy = asyncio.create_task(Follower(second, working, "html", revision=0).run())
+        await asyncio.sleep(0)
+        hub.publish(numbered(1))  # publish itself does not raise
+        hub.publish(numbered(2))
+        assert received == [b"h1", b"h2"]
+        with pytest.raises(RuntimeError, match="bad state"):
+            await asyncio.wait_for(failing, 1)
+        hub.close()
+        await asyncio.wait_for(healthy, 1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, NamedTuple
 
@@ -47,36 +47,107 @@ class Event(NamedTuple):
         return sum(len(frame) for frame in self.frames.values())
 
 
+class _EveryFormat(dict[str, bytes]):
+    """The same frame whatever the wire format (comments such as the heartbeat)."""
+
+    def __init__(self, frame: bytes) -> None:
+        super().__init__()
+        self.frame = frame
+
+    def __missing__(self, wire_format: str) -> bytes:
+        return self.frame
+
+
+# The heartbeat: a comment line, which EventSource ignores. It keeps idle streams open through
+# proxies and lets the server notice clients that went away.
+HEARTBEAT = Event(None, _EveryFormat(ServerSentEvent(comment="ping").encode()))
+
+
 class Subscription:
-    """What one stream reads from: encoded events in order, until it is closed or overflows."""
+    """What one stream reads from: events in publish order, until it is ended or overflows.
+
+    Deliberately small (it exists once per open stream): a list and, while its stream waits, one
+    future. ``offer`` never blocks the publisher: a full queue means this subscriber has fallen
+    behind and is dropped.
+
+    A stream that is waiting with nothing queued may set ``deliver``: ``offer`` then hands the
+    event straight to it, in the publisher's call, instead of queueing it and waking the stream.
+    """
+
+    __slots__ = ("_ended", "_events", "_max_queued", "_waiter", "deliver", "recently_active")
 
     def __init__(self, max_queued: int) -> None:
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue(max_queued)
+        self._events: list[Event] = []  # a list, not a deque: an empty deque costs 600 bytes more
+        self._max_queued = max_queued
+        self._waiter: asyncio.Future[None] | None = None
+        self._ended = False
+        self.deliver: Callable[[Event], None] | None = None
+        # Something was offered since the hub's last heartbeat tick (or the stream just opened).
+        self.recently_active = True
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
 
     def offer(self, event: Event | None) -> bool:
-        """Queue ``event`` (``None`` ends the stream); False if this subscriber has fallen behind."""
-        try:
-            self._queue.put_nowait(event)
-        except asyncio.QueueFull:
+        """Queue ``event`` (``None`` ends the stream); False if this subscriber has fallen behind or ended."""
+        if event is None:
+            self.end()
+            return True
+        if self._ended or len(self._events) >= self._max_queued:
             return False
+        self.recently_active = True
+        if self.deliver is not None and not self._events:
+            self.deliver(event)
+            return True
+        self._events.append(event)
+        self.wake()
         return True
 
     def end(self) -> None:
-        """End the stream at once. What is still queued is dropped: a reconnecting client gets a snapshot."""
-        while not self._queue.empty():
-            self._queue.get_nowait()
-        self._queue.put_nowait(None)
+        """End the stream at once. What is still queued is dropped: a reconnecting client catches up."""
+        self._ended = True
+        self.deliver = None
+        self._events.clear()
+        self.wake()
+
+    def pop(self) -> Event | None:
+        """The next queued event, if any, without waiting."""
+        return self._events.pop(0) if self._events else None
+
+    async def wait(self) -> None:
+        """Wait until an event is queued, the subscription ends, or ``wake`` is called."""
+        if not self._events and not self._ended:
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+
+    def wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def next(self) -> Event | None:
+        """The next event, waiting for one; None once the subscription has ended."""
+        while not self._events:
+            if self._ended:
+                return None
+            await self.wait()
+        return self._events.pop(0)
 
     def __aiter__(self) -> AsyncIterator[Event]:
-        return self._events()
+        return self._iterate()
 
-    async def _events(self) -> AsyncIterator[Event]:
-        while (event := await self._queue.get()) is not None:
+    async def _iterate(self) -> AsyncIterator[Event]:
+        while (event := await self.next()) is not None:
             yield event
 
 
 class EventHub:
-    """Fan-out of encoded events to every current subscriber, in publish order, with replay."""
+    """Fan-out of encoded events to every current subscriber, in publish order, with replay.
+
+    Every subscriber receives the same ``Event`` object, whose frames were encoded once per wire
+    format: publishing costs one queue append per subscriber, whatever the event's size.
+    """
 
     def __init__(self, max_queued: int = 256, history_events: int = 512, history_bytes: int = 64 << 20) -> None:
         self._max_queued = max_queued
@@ -85,6 +156,7 @@ class EventHub:
         self._history_events = history_events
         self._history_bytes = history_bytes
         self._history_size = 0
+        self._closed = False
 
     @property
     def subscriber_count(self) -> int:
@@ -94,10 +166,27 @@ class EventHub:
         """Remember one event and hand it to every subscriber; drop those that cannot keep up."""
         if event.id is not None:
             self._remember(event.id, event)
-        for subscriber in list(self._subscribers):
-            if not subscriber.offer(event):
-                self._subscribers.discard(subscriber)
-                subscriber.end()
+        self._offer(event, list(self._subscribers))
+
+    def heartbeat(self) -> None:
+        """One heartbeat tick: a ping to every subscriber that was sent nothing since the previous tick.
+
+        Called every half heartbeat interval, so that no stream stays silent for longer than the
+        interval, and a stream that receives events is not pinged at all.
+        """
+        idle = []
+        for subscriber in self._subscribers:
+            if subscriber.recently_active:
+                subscriber.recently_active = False
+            else:
+                idle.append(subscriber)
+        self._offer(HEARTBEAT, idle)
+
+    async def keep_alive(self, interval: float) -> None:
+        """Send heartbeats until cancelled: one timer for every stream, instead of one per stream."""
+        while True:
+            await asyncio.sleep(interval / 2)
+            self.heartbeat()
 
     def missed_since(self, last_id: int, current_id: int) -> list[Event] | None:
         """The events after ``last_id`` up to ``current_id``, or None if history no longer holds them all.
@@ -115,17 +204,27 @@ class EventHub:
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[Subscription]:
         subscription = Subscription(self._max_queued)
-        self._subscribers.add(subscription)
+        if self._closed:
+            subscription.end()
+        else:
+            self._subscribers.add(subscription)
         try:
             yield subscription
         finally:
             self._subscribers.discard(subscription)
 
     def close(self) -> None:
-        """End every open stream (server shutdown)."""
-        for subscriber in list(self._subscribers):
+        """End every open stream, and any opened later (server shutdown)."""
+        self._closed = True
+        for subscriber in self._subscribers:
             subscriber.end()
         self._subscribers.clear()
+
+    def _offer(self, event: Event, subscribers: list[Subscription]) -> None:
+        for subscriber in subscribers:
+            if not subscriber.offer(event):
+                self._subscribers.discard(subscriber)
+                subscriber.end()
 
     def _remember(self, event_id: int, event: Event) -> None:
         self._history.append((event_id, event))

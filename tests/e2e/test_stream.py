@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +136,63 @@ async def test_after_a_restart_clients_catch_up_from_the_store(tmp_path: Path, s
         second.stop()
 
 
-async def test_an_unknown_format_is_refused(server: ServerProcess) -> None:
-    async with httpx.AsyncClient(base_url=server.url) as http:
+async def test_an_unknown_format_is_refused_and_head_gets_headers_only(server: ServerProcess) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=5) as http:
         response = await http.get("/api/dashboard/events?format=xml")
-    assert response.status_code == 400 and "format must be one of html, json" in response.json()["error"]
+        assert response.status_code == 400 and "format must be one of html, json" in response.json()["error"]
+        head = await http.head("/api/dashboard/events")  # answered at once, not a stream that never ends
+        assert head.status_code == 200 and head.headers["content-type"].startswith("text/event-stream")
+        assert head.headers["cache-control"] == "no-store" and head.content == b""
+        assert (await http.get("/healthz")).json()["subscribers"] == 0
+
+
+def ids_until_end(sock: socket.socket) -> list[int]:
+    """Read a raw event stream until its final chunk; the ids of the events it carried, in order."""
+    data = bytearray()
+    sock.settimeout(10)
+    while not data.endswith(b"\r\n0\r\n\r\n"):
+        chunk = sock.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    return [int(n) for n in re.findall(rb"\nid: (\d+)\r\n", data)]
+
+
+async def test_a_stalled_subscriber_is_dropped_without_slowing_the_others(
+    tmp_path: Path, server_env: dict[str, str]
+) -> None:
+    server = start_server(tmp_path, {**server_env, "ISSUEBRIDGE_RATE_LIMIT": "100000/minute"})
+    stalled = socket.socket()
+    try:
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window: buffers fill fast
+        stalled.connect(("127.0.0.1", server.port))
+        stalled.sendall(b"GET /api/dashboard/events?last_event_id=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        async with (
+            open_event_stream(f"{server.url}/api/dashboard/events?last_event_id=0") as reader,
+            httpx.AsyncClient(base_url=server.url) as http,
+        ):
+            for _ in range(100):  # until both streams are open on the server
+                if (await http.get("/healthz")).json()["subscribers"] == 2:
+                    break
+                await asyncio.sleep(0.05)
+            # About 8 MB of events, more than the stalled client's socket buffers and uvicorn's hold:
+            # its stream has to wait, and the events after that queue for it in the hub.
+            for n in range(1, 41):
+                revision = await push(server.url, "octo/big", [issue(i, f"{n} " + "x" * 300) for i in range(1, 501)])
+                assert (await reader.next()).id == str(revision)  # the reader is not held up
+            # Small events from now on, until the stalled subscriber's queue (256) overflows.
+            for n in range(1, 301):
+                revision = await push(server.url, "octo/small", [issue(1, str(n))])
+                assert (await reader.next()).id == str(revision)
+                if (await http.get("/healthz")).json()["subscribers"] == 1:
+                    break
+            assert (await http.get("/healthz")).json()["subscribers"] == 1, "the stalled subscriber was not dropped"
+            # The stalled client reads at last: what it had received, in order and without gaps,
+            # then the end of its stream (it would reconnect with Last-Event-ID and catch up).
+            received = await asyncio.to_thread(ids_until_end, stalled)
+            assert received == list(range(1, len(received) + 1)) and len(received) >= 10
+            await push(server.url, "octo/after", [issue(1)])
+            assert (await reader.next()).event == "issues_update"  # the reader is still live
+    finally:
+        stalled.close()
+        server.stop()
