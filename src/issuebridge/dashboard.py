@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from sse_starlette import ServerSentEvent
+import orjson
 
 from issuebridge.boards import Issue, IssuesBoard, IssuesDiff, Kind, Source, StateFilter, diff_issues, now
 from issuebridge.curated import CommitsBoard, Panel, PullsBoard
 from issuebridge.entries import AnyEntry, entry_adapter
-from issuebridge.events import Event, EventHub, encode_event
+from issuebridge.events import Event, EventHub, encode_event, encode_json_event
 from issuebridge.store import DashboardStore
 
 E = TypeVar("E", IssuesBoard, PullsBoard, CommitsBoard, Panel)
@@ -98,13 +97,7 @@ def _derived(entry: AnyEntry) -> dict[str, Any]:
 
 
 def _json(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def json_event(name: str, data: bytes, event_id: int | None) -> bytes:
-    """:func:`encode_event` for data that is already JSON bytes (one line, as JSON always is)."""
-    payload = (b'{"type":' + _json(name) + b',"data":' + data + b"}").decode()
-    return ServerSentEvent(data=payload, event=name, id=None if event_id is None else str(event_id)).encode()
+    return orjson.dumps(value)
 
 
 class JsonFormat:
@@ -113,7 +106,7 @@ class JsonFormat:
     def change(self, change: Change) -> bytes:
         entry = change.entry
         name = {"issues": "issues_update", "panel": "panel_update"}.get(entry.kind, "board_update")
-        return json_event(name, entry_json(entry), entry.revision)
+        return encode_json_event(name, entry_json(entry), entry.revision)
 
     def removed(self, key: str, revision: int) -> bytes:
         return encode_event("removed", {"id": key}, revision)
@@ -127,7 +120,7 @@ class JsonFormat:
             group = {"issues": "boards", "pulls": "pull_boards", "commits": "commit_boards"}.get(entry.kind, "panels")
             groups[group].append(entry_json(entry))
         data = b",".join(_json(name) + b":[" + b",".join(items) + b"]" for name, items in groups.items())
-        return json_event("initial_data", b"{" + data + b"}", revision)
+        return encode_json_event("initial_data", b"{" + data + b"}", revision)
 
     def prepare(self, key: str, rows: Sequence[Any]) -> None:
         """Nothing to do ahead: the JSON of a board is one pydantic-core pass when it is written."""
