@@ -214,24 +214,30 @@ def iso_utc(value: datetime) -> str:
 
 
 def issue_from_github(item: dict[str, Any]) -> Issue:
-    """Map one item of GitHub's issues list to a compact record.
+    """Map one item of GitHub's issues list to a compact record (see :func:`issue_fields`)."""
+    return Issue(**issue_fields(item))
 
-    Colours GitHub should never send but a hostile or odd server might are replaced by the
-    default grey rather than failing the whole sync.
+
+def issue_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """The fields of the compact record for one item of GitHub's issues list, not yet validated.
+
+    A whole page of them is validated in one pydantic-core call, about twice as fast as one
+    record at a time. Colours GitHub should never send but a hostile or odd server might are
+    replaced by the default grey rather than failing the whole sync.
     """
     user = item.get("user") or {}
-    return Issue(
-        number=item["number"],
-        title=item.get("title") or "",
-        state=item["state"],
-        labels=[label for raw in item.get("labels") or [] if (label := label_from_github(raw))],
-        author=user.get("login"),
-        assignees=[a["login"] for a in item.get("assignees") or [] if a and a.get("login")],
-        comments=item.get("comments") or 0,
-        created_at=item.get("created_at"),
-        updated_at=item.get("updated_at"),
-        html_url=web_url_or_none(item.get("html_url")),
-    )
+    return {
+        "number": item["number"],
+        "title": item.get("title") or "",
+        "state": item["state"],
+        "labels": [label for raw in item.get("labels") or [] if (label := label_from_github(raw))],
+        "author": user.get("login"),
+        "assignees": [a["login"] for a in item.get("assignees") or [] if a and a.get("login")],
+        "comments": item.get("comments") or 0,
+        "created_at": item.get("created_at"),
+        "updated_at": item.get("updated_at"),
+        "html_url": web_url_or_none(item.get("html_url")),
+    }
 
 
 def web_url_or_none(value: Any) -> str | None:

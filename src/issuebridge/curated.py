@@ -165,36 +165,46 @@ def panel_id_from_title(title: str) -> str:
 
 
 def pull_from_github(item: dict[str, Any]) -> PullRequest:
+    return PullRequest(**pull_fields(item))
+
+
+def pull_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a :class:`PullRequest` from one item of GitHub's pulls list, not yet validated."""
     user = item.get("user") or {}
-    return PullRequest(
-        number=item["number"],
-        title=item.get("title") or "",
-        state=item["state"],
-        draft=bool(item.get("draft")),
-        merged=bool(item.get("merged_at")),
-        author=user.get("login"),
-        labels=[label for raw in item.get("labels") or [] if (label := label_from_github(raw))],
-        requested_reviewers=[r["login"] for r in item.get("requested_reviewers") or [] if r and r.get("login")],
-        head=str((item.get("head") or {}).get("ref") or "")[:256],
-        base=str((item.get("base") or {}).get("ref") or "")[:256],
-        created_at=item.get("created_at"),
-        updated_at=item.get("updated_at"),
-        html_url=web_url_or_none(item.get("html_url")),
-    )
+    return {
+        "number": item["number"],
+        "title": item.get("title") or "",
+        "state": item["state"],
+        "draft": bool(item.get("draft")),
+        "merged": bool(item.get("merged_at")),
+        "author": user.get("login"),
+        "labels": [label for raw in item.get("labels") or [] if (label := label_from_github(raw))],
+        "requested_reviewers": [r["login"] for r in item.get("requested_reviewers") or [] if r and r.get("login")],
+        "head": str((item.get("head") or {}).get("ref") or "")[:256],
+        "base": str((item.get("base") or {}).get("ref") or "")[:256],
+        "created_at": item.get("created_at"),
+        "updated_at": item.get("updated_at"),
+        "html_url": web_url_or_none(item.get("html_url")),
+    }
 
 
 def commit_from_github(item: dict[str, Any]) -> Commit:
+    return Commit(**commit_fields(item))
+
+
+def commit_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a :class:`Commit` from one item of GitHub's commits list, not yet validated."""
     detail = item.get("commit") or {}
     git_author = detail.get("author") or {}
     account = item.get("author") or {}
     first_line = str(detail.get("message") or "").strip().split("\n", 1)[0]
-    return Commit(
-        sha=item["sha"],
-        message=first_line[:300],
-        author=account.get("login") or (git_author.get("name") or None),
-        date=git_author.get("date"),
-        html_url=web_url_or_none(item.get("html_url")),
-    )
+    return {
+        "sha": item["sha"],
+        "message": first_line[:300],
+        "author": account.get("login") or (git_author.get("name") or None),
+        "date": git_author.get("date"),
+        "html_url": web_url_or_none(item.get("html_url")),
+    }
 
 
 def parse_since(value: str | None, name: str) -> datetime | None:

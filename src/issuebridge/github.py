@@ -27,10 +27,10 @@ from githubkit.exception import (
 )
 from githubkit.response import Response
 from githubkit.retry import RetryOption
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from issuebridge.boards import Issue, StateFilter, is_pull_request, issue_from_github
-from issuebridge.curated import Commit, PullRequest, commit_from_github, pull_from_github
+from issuebridge.boards import Issue, StateFilter, is_pull_request, issue_fields
+from issuebridge.curated import Commit, PullRequest, commit_fields, pull_fields
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class GitHubSource:
         """
         return await self._collect(
             _List(owner, repo, "issues", {"state": state, "sort": "updated", "direction": "desc"}),
-            lambda item: None if is_pull_request(item) else _parse(issue_from_github, item),
+            ISSUES,
             progress,
             known,
         )
@@ -208,7 +208,7 @@ class GitHubSource:
         """Every pull request of ``owner/repo`` in ``state`` (all pages); see :meth:`list_issues`."""
         return await self._collect(
             _List(owner, repo, "pulls", {"state": state, "sort": "updated", "direction": "desc"}),
-            lambda item: _parse(pull_from_github, item),
+            PULLS,
             progress,
             known,
         )
@@ -233,9 +233,7 @@ class GitHubSource:
         if until:
             query["until"] = _github_time(until)
         try:
-            fetched = await self._collect(
-                _List(owner, repo, "commits", query), lambda item: _parse(commit_from_github, item), progress, None
-            )
+            fetched = await self._collect(_List(owner, repo, "commits", query), COMMITS, progress, None)
         except RepositoryEmpty:
             return Fetched([], 0, False)
         except RepositoryNotFound:
@@ -251,11 +249,11 @@ class GitHubSource:
     async def _collect(
         self,
         listing: _List,
-        keep: Callable[[dict[str, Any]], Item | None],
+        shape: _Shape[Item],
         progress: Progress | None,
         known: Validators | None,
     ) -> Fetched[Item] | Unchanged:
-        """Fetch every page of ``listing``, keeping what ``keep`` maps, in GitHub's order.
+        """Fetch every page of ``listing`` as records of ``shape``, in GitHub's order.
 
         The first page's ``Link: rel="last"`` gives the page count; the other pages are then
         fetched concurrently (a window of ``concurrency`` pages) and taken in order. Stops after
@@ -275,7 +273,7 @@ class GitHubSource:
                 first = answers[0] if answers[0].status_code == 200 else None
             if first is None:
                 first = await self._get(listing, first_url)
-            return await self._pages(listing, first, _Collector(keep, self.max_items), progress)
+            return await self._pages(listing, first, _Collector(shape, self.max_items), progress)
 
     async def _pages(
         self, listing: _List, first: Response[Any], collector: _Collector[Item], progress: Progress | None
@@ -399,12 +397,38 @@ def _items(response: Response[Any]) -> list[dict[str, Any]]:
     return [item for item in items if isinstance(item, dict)]
 
 
-def _parse(parse: Callable[[dict[str, Any]], Item], item: dict[str, Any]) -> Item:
-    try:
-        return parse(item)
-    except (KeyError, TypeError, ValidationError) as exc:
-        what = item.get("number") or item.get("sha") or "?"
-        raise GitHubUnavailable(f"GitHub sent item {what} in a shape issuebridge cannot read: {exc}") from None
+class _Shape(Generic[Item]):
+    """How one list's items become records: ``fields`` picks each item's fields (None: leave it
+    out), then a page of them is validated in one pydantic-core call."""
+
+    def __init__(self, fields: Callable[[dict[str, Any]], dict[str, Any] | None], record: type[Item]) -> None:
+        self._fields = fields
+        self._page: TypeAdapter[list[Item]] = TypeAdapter(list[record])  # type: ignore[valid-type]
+
+    def fields(self, item: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            return self._fields(item)
+        except (KeyError, TypeError, AttributeError, ValidationError) as exc:
+            raise _unreadable(item, exc) from None
+
+    def records(self, items: list[dict[str, Any]], fields: list[dict[str, Any]]) -> list[Item]:
+        """``fields`` (picked from ``items``, in order) as validated records."""
+        try:
+            return self._page.validate_python(fields)
+        except ValidationError as exc:
+            where = exc.errors()[0]["loc"]
+            item = items[where[0]] if where and isinstance(where[0], int) and where[0] < len(items) else {}
+            raise _unreadable(item, exc) from None
+
+
+def _unreadable(item: dict[str, Any], exc: Exception) -> GitHubUnavailable:
+    what = item.get("number") or item.get("sha") or "?"
+    return GitHubUnavailable(f"GitHub sent item {what} in a shape issuebridge cannot read: {exc}")
+
+
+ISSUES = _Shape(lambda item: None if is_pull_request(item) else issue_fields(item), Issue)
+PULLS = _Shape(pull_fields, PullRequest)
+COMMITS = _Shape(commit_fields, Commit)
 
 
 class _List(NamedTuple):
@@ -425,16 +449,16 @@ class _List(NamedTuple):
 
 
 class _Collector(Generic[Item]):
-    """Takes pages in order: maps their items, skips what ``keep`` drops, and stops when full.
+    """Takes pages in order: maps their items, skips what the shape leaves out, and stops when full.
 
     An item seen on an earlier page is not taken again: one that moves up the list while the
     pages are being fetched may appear twice.
     """
 
-    def __init__(self, keep: Callable[[dict[str, Any]], Item | None], max_items: int) -> None:
+    def __init__(self, shape: _Shape[Item], max_items: int) -> None:
         self.items: list[Item] = []
         self.skipped = 0
-        self._keep = keep
+        self._shape = shape
         self._max_items = max_items
         self._seen: set[object] = set()
         self._seen_twice = 0
@@ -446,6 +470,10 @@ class _Collector(Generic[Item]):
 
     def take(self, page: Response[Any]) -> bool:
         """Take one page; False once ``max_items`` is reached with items left over."""
+        room = self._max_items - len(self.items)
+        kept: list[dict[str, Any]] = []
+        picked: list[dict[str, Any]] = []
+        full = False
         for item in _items(page):
             identity = item.get("number", item.get("sha"))
             if identity is not None:
@@ -453,14 +481,17 @@ class _Collector(Generic[Item]):
                     self._seen_twice += 1
                     continue
                 self._seen.add(identity)
-            kept = self._keep(item)
-            if kept is None:
+            fields = self._shape.fields(item)
+            if fields is None:
                 self.skipped += 1
-            elif len(self.items) >= self._max_items:
-                return False
+            elif len(picked) >= room:
+                full = True
+                break
             else:
-                self.items.append(kept)
-        return True
+                kept.append(item)
+                picked.append(fields)
+        self.items.extend(self._shape.records(kept, picked))
+        return not full
 
 
 async def _all(requests: Iterable[Awaitable[Response[Any]]]) -> list[Response[Any]]:
