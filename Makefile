@@ -22,7 +22,7 @@ install: $(VENV)/.deps
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation --force-reinstall .
 
 run: install
-	$(BIN)/uvicorn issuebridge.app:app --host $(HOST) --port $(PORT) --loop uvloop --http httptools
+	$(BIN)/uvicorn issuebridge.app:app --host $(HOST) --port $(PORT) --loop uvloop --http httptools --timeout-graceful-shutdown 5
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
