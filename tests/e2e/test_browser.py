@@ -304,9 +304,11 @@ async def test_curated_panels_progress_failures_and_removal_on_the_page(
         await expect(page.locator("section.entry.panel")).to_have_count(1)
         await expect(panel.locator("h2")).to_have_text("Release readiness (revised)")
 
-        # A slow fetch of 3 pages: the page shows a progress bar until the board arrives.
+        # A slow fetch of 3 pages: the page shows a progress bar until the board arrives. Pages 2
+        # and 3 are fetched together, so progress shows for one round trip; Playwright's expect
+        # polls at 0.1, 0.35, 0.85, 1.85, 2.85 s, so the round trip must outlast those gaps.
         seed(fake_github, 290)
-        fake_github.latency = 0.4
+        fake_github.latency = 1.5
         call = asyncio.create_task(client.call_tool("send_issues_to_dashboard", {"owner": "facebook", "repo": "react"}))
         pending = page.locator(f'#pending section[data-id="issues:{REPO}"]')
         # Which page it is on depends on timing; that it shows progress out of 3 does not.
