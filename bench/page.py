@@ -22,7 +22,6 @@ import importlib
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import machine
-from tests.conftest import ServerProcess, free_port, start_server
+from tests.conftest import ServerProcess, start_server
 from tests.e2e.mcp_clients import TRANSPORTS
 from tests.fake_github import FakeGitHub, make_issue
 
@@ -60,30 +59,16 @@ def github_items(count: int, changed: tuple[int, ...] = ()) -> list[dict[str, ob
 
 
 def start_baseline(workdir: Path, env: dict[str, str]) -> ServerProcess:
-    """The app built with ``keep_rows=False``, served by uvicorn like the real one (see conftest)."""
-    port = free_port()
-    log_path = workdir / f"baseline-{port}.log"
-    code = (
-        "import uvicorn; from issuebridge.app import create_app; "
-        f"uvicorn.run(create_app(keep_rows=False), host='127.0.0.1', port={port})"
-    )
-    clean_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ISSUEBRIDGE_"))}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - this interpreter, a fixed command
-            [sys.executable, "-c", code], cwd=workdir, env={**clean_env, **env}, stdout=log, stderr=log
+    """The app built with ``keep_rows=False``, served by uvicorn like the real one."""
+
+    def command(port: int) -> list[str]:
+        code = (
+            "import uvicorn; from issuebridge.app import create_app; "
+            f"uvicorn.run(create_app(keep_rows=False), host='127.0.0.1', port={port})"
         )
-    server = ServerProcess(process, port, log_path)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the baseline server exited with {process.returncode}:\n{server.log}")
-        try:
-            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"the baseline server did not answer /healthz within 30s:\n{server.log}")
+        return [sys.executable, "-c", code]
+
+    return start_server(workdir, env, command=command)
 
 
 async def sync_board(server: ServerProcess) -> None:

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,23 +60,27 @@ class ServerProcess:
         return time.monotonic() - started
 
 
-def start_server(workdir: Path, env: dict[str, str], *, port: int | None = None) -> ServerProcess:
-    """Start the server from ``workdir`` (not the repo), so templates must come from the installed package."""
+def uvicorn_command(port: int) -> list[str]:
+    """``uvicorn issuebridge.app:app`` on 127.0.0.1:``port``, as a user starts it."""
+    return [sys.executable, "-m", "uvicorn", "issuebridge.app:app", "--host", "127.0.0.1", "--port", str(port)]
+
+
+def start_server(
+    workdir: Path,
+    env: dict[str, str],
+    *,
+    port: int | None = None,
+    command: Callable[[int], list[str]] = uvicorn_command,
+) -> ServerProcess:
+    """Start the server from ``workdir`` (not the repo), so templates must come from the installed package.
+
+    ``command`` gives the command line for a port (the page benchmark starts a variant of the app).
+    """
     port = port or free_port()
     log_path = workdir / f"server-{port}.log"
     clean_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ISSUEBRIDGE_"))}
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "issuebridge.app:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=workdir, env={**clean_env, **env}, stdout=log, stderr=log)
+        process = subprocess.Popen(command(port), cwd=workdir, env={**clean_env, **env}, stdout=log, stderr=log)
     server = ServerProcess(process, port, log_path)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
