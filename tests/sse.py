@@ -39,6 +39,12 @@ class EventStream:
         """The next event, failing the test if none arrives within ``wait`` seconds."""
         return await asyncio.wait_for(self._read_event(), wait)
 
+    async def next_past_progress(self, wait: float = 5.0) -> SseEvent:
+        """The next event that is not a ``sync_progress`` (a sync reports each page before its board)."""
+        while (event := await self.next(wait)).event == "sync_progress":
+            pass
+        return event
+
     async def _read_event(self) -> SseEvent:
         event = SseEvent()
         async for line in self._lines:

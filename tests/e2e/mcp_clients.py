@@ -14,3 +14,11 @@ TRANSPORTS: dict[str, Callable[[str], Client]] = {
     "streamable-http": lambda base: Client(f"{base}/mcp"),
     "streamable-http-legacy": lambda base: Client(f"{base}/mcp", mode="legacy"),
 }
+
+# A raw JSON-RPC initialize request (handshake era), for tests that speak HTTP below the SDK.
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}

@@ -58,8 +58,7 @@ async def test_pull_requests_board_with_what_needs_attention(
         assert summary["drafts"] == [2]
         assert summary["without_reviewers"] == [3]
         assert summary["oldest_open"] == [1, 3, 2, 4]  # oldest first; drafts are open too
-        while (event := await stream.next()).event == "sync_progress":
-            pass
+        event = await stream.next_past_progress()
     assert event.event == "board_update"
     board = event.json()["data"]
     assert board["kind"] == "pulls" and board["id"] == f"pulls:{REPO}"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import ServerProcess, free_port, start_server
-from tests.e2e.mcp_clients import TRANSPORTS
+from tests.e2e.mcp_clients import INITIALIZE, TRANSPORTS
 from tests.fake_github import FakeGitHub, make_issue, make_pull_request
 from tests.sse import open_event_stream
 
@@ -206,24 +206,16 @@ async def test_api_push_reaches_subscribers(server: ServerProcess) -> None:
 
 
 async def test_mcp_transports_reject_foreign_hosts_and_origins(server: ServerProcess) -> None:
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
     headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
     async with httpx.AsyncClient(base_url=server.url) as http:
-        assert (await http.post("/mcp", json=init, headers={**headers, "Host": "evil.example:80"})).status_code == 421
         assert (
-            await http.post("/mcp", json=init, headers={**headers, "Origin": "http://evil.example"})
+            await http.post("/mcp", json=INITIALIZE, headers={**headers, "Host": "evil.example:80"})
+        ).status_code == 421
+        assert (
+            await http.post("/mcp", json=INITIALIZE, headers={**headers, "Origin": "http://evil.example"})
         ).status_code == 403
         assert (await http.get("/sse", headers={"Host": "evil.example"})).status_code == 421
-        ok = await http.post("/mcp", json=init, headers={**headers, "Origin": server.url})
+        ok = await http.post("/mcp", json=INITIALIZE, headers={**headers, "Origin": server.url})
         assert ok.status_code == 200
 
 
@@ -270,8 +262,7 @@ async def test_an_unchanged_repository_is_confirmed_without_sending_the_board(
         async with TRANSPORTS["streamable-http"](server.url) as client:
             args = {"owner": "facebook", "repo": "react"}
             first = await client.call_tool("send_issues_to_dashboard", args)
-            while (await stream.next()).event == "sync_progress":
-                pass  # up to the board
+            await stream.next_past_progress()  # the board
             fake_github.requests.clear()
 
             again = await client.call_tool("send_issues_to_dashboard", args)
@@ -302,8 +293,7 @@ async def test_an_unchanged_repository_is_confirmed_without_sending_the_board(
             fake_github.add_repo(REPO, edited)
             changed = await client.call_tool("send_issues_to_dashboard", args)
             assert changed.structured_content is not None and changed.structured_content["changed"] is True
-            while (update := await stream.next()).event == "sync_progress":
-                pass
+            update = await stream.next_past_progress()
             assert update.event == "issues_update"
             board = update.json()["data"]
             assert board["issues"][0]["title"] == "Edited on GitHub"
@@ -335,8 +325,7 @@ async def test_a_refetch_that_finds_the_same_issues_writes_nothing(
         async with TRANSPORTS["streamable-http"](server.url) as client:
             args = {"owner": "facebook", "repo": "react"}
             await client.call_tool("send_issues_to_dashboard", args)
-            while (await stream.next()).event == "sync_progress":
-                pass
+            await stream.next_past_progress()
             # A pull request changes: the issues list changes, the issues board does not.
             bumped = [
                 make_pull_request(REPO, 4, title="PR 4, edited", updated_at="2030-01-01T00:00:00Z")
@@ -349,8 +338,7 @@ async def test_a_refetch_that_finds_the_same_issues_writes_nothing(
             again = await client.call_tool("send_issues_to_dashboard", args)
         assert again.structured_content is not None and again.structured_content["changed"] is False
         assert 200 in [r.status for r in fake_github.requests]  # it did read the lists again
-        while (update := await stream.next()).event == "sync_progress":
-            pass
+        update = await stream.next_past_progress()
         assert update.event == "sync_unchanged"
         with pytest.raises(TimeoutError):  # and no board follows
             await stream.next(wait=0.5)

@@ -16,6 +16,7 @@ import httpx
 
 import issuebridge
 from tests.conftest import ServerProcess
+from tests.e2e.mcp_clients import INITIALIZE
 from tests.e2e.test_stream import issue, push
 from tests.sse import open_event_stream
 
@@ -44,17 +45,7 @@ async def test_mcp_streams_are_never_compressed(server: ServerProcess) -> None:
             lines = sse.aiter_lines()
             first = await asyncio.wait_for(anext(lines), 5)  # the endpoint event, at once
             assert first == "event: endpoint"
-        initialize = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        }
-        response = await http.post("/mcp", json=initialize, headers={"Accept": "application/json, text/event-stream"})
+        response = await http.post("/mcp", json=INITIALIZE, headers={"Accept": "application/json, text/event-stream"})
         assert response.status_code == 200 and "content-encoding" not in response.headers
 
 
