@@ -121,27 +121,33 @@ def test_pull_requests_are_listed_with_pull_request_key(fake: FakeGitHub) -> Non
     assert prs[4].pull_request.diff_url == f"https://github.com/{REPO}/pull/4.diff"
 
 
-def test_link_headers_page_through_250_items() -> None:
-    with FakeGitHub() as fake:
-        fake.add_repo(REPO, [make_issue(REPO, n) for n in range(1, 251)])
-        url: str | None = f"{fake.url}/repos/{REPO}/issues?state=all&per_page=100"
-        sizes, numbers, all_links = [], [], []
-        while url:
-            resp = httpx.get(url)
-            assert resp.status_code == 200
-            sizes.append(len(resp.json()))
-            numbers += [item["number"] for item in resp.json()]
-            all_links.append({rel: link["url"] for rel, link in resp.links.items()})
-            url = resp.links.get("next", {}).get("url")
+def follow_next_links(url: str) -> list[httpx.Response]:
+    """Every page from ``url`` on, following ``Link: rel="next"`` as a client would."""
+    pages = []
+    next_url: str | None = url
+    while next_url:
+        resp = httpx.get(next_url)
+        assert resp.status_code == 200
+        pages.append(resp)
+        next_url = resp.links.get("next", {}).get("url")
+    return pages
 
-    assert sizes == [100, 100, 50]
-    assert numbers == list(range(250, 0, -1))
-    base = f"{fake.url}/repos/{REPO}/issues?state=all&per_page=100&page="
-    assert all_links == [
+
+def assert_three_pages_of_250_newest_first(pages: list[httpx.Response], base: str) -> None:
+    assert [len(page.json()) for page in pages] == [100, 100, 50]
+    assert [item["number"] for page in pages for item in page.json()] == list(range(250, 0, -1))
+    assert [{rel: link["url"] for rel, link in page.links.items()} for page in pages] == [
         {"next": base + "2", "last": base + "3"},
         {"prev": base + "1", "next": base + "3", "last": base + "3", "first": base + "1"},
         {"prev": base + "2", "first": base + "1"},
     ]
+
+
+def test_link_headers_page_through_250_items() -> None:
+    with FakeGitHub() as fake:
+        fake.add_repo(REPO, [make_issue(REPO, n) for n in range(1, 251)])
+        pages = follow_next_links(f"{fake.url}/repos/{REPO}/issues?state=all&per_page=100")
+    assert_three_pages_of_250_newest_first(pages, f"{fake.url}/repos/{REPO}/issues?state=all&per_page=100&page=")
 
 
 def test_single_page_has_no_link_header_and_per_page_is_capped(fake: FakeGitHub) -> None:
@@ -357,25 +363,10 @@ def test_pull_details_draft_reviewers_head_and_base(pulls_fake: FakeGitHub) -> N
 def test_pulls_paginate_across_three_pages_with_link_rels() -> None:
     with FakeGitHub() as fake:
         fake.add_pulls(REPO, [make_pull(REPO, n, state="open" if n % 5 else "closed") for n in range(1, 251)])
-        url: str | None = f"{fake.url}/repos/{REPO}/pulls?state=all&per_page=100"
-        sizes, numbers, all_links = [], [], []
-        while url:
-            resp = httpx.get(url)
-            assert resp.status_code == 200
-            PULL_LIST.validate_python(resp.json())
-            sizes.append(len(resp.json()))
-            numbers += [item["number"] for item in resp.json()]
-            all_links.append({rel: link["url"] for rel, link in resp.links.items()})
-            url = resp.links.get("next", {}).get("url")
-
-    assert sizes == [100, 100, 50]
-    assert numbers == list(range(250, 0, -1))
-    base = f"{fake.url}/repos/{REPO}/pulls?state=all&per_page=100&page="
-    assert all_links == [
-        {"next": base + "2", "last": base + "3"},
-        {"prev": base + "1", "next": base + "3", "last": base + "3", "first": base + "1"},
-        {"prev": base + "2", "first": base + "1"},
-    ]
+        pages = follow_next_links(f"{fake.url}/repos/{REPO}/pulls?state=all&per_page=100")
+    for page in pages:
+        PULL_LIST.validate_python(page.json())
+    assert_three_pages_of_250_newest_first(pages, f"{fake.url}/repos/{REPO}/pulls?state=all&per_page=100&page=")
 
 
 @pytest.mark.parametrize(("state", "numbers"), [(None, [3, 1, 5]), ("open", [3, 1, 5]), ("closed", [4, 2]),
