@@ -76,8 +76,8 @@ def entry_json(entry: AnyEntry) -> bytes:
     # The entry's own serializer: through the union adapter the same bytes take three times as long.
     fields = entry.model_dump_json().encode()  # '{"source":...}': never empty, an entry has fields
     derived = _derived(entry)
-    extra = b"," + _json(derived)[1:-1] if derived else b""
-    return b'{"id":' + _json(entry.key) + b"," + fields[1:-1] + extra + b"}"
+    extra = b"," + orjson.dumps(derived)[1:-1] if derived else b""
+    return b'{"id":' + orjson.dumps(entry.key) + b"," + fields[1:-1] + extra + b"}"
 
 
 def _derived(entry: AnyEntry) -> dict[str, Any]:
@@ -95,10 +95,6 @@ def _derived(entry: AnyEntry) -> dict[str, Any]:
             "top_authors": [{"author": author, "count": count} for author, count in entry.top_authors],
         }
     return {}
-
-
-def _json(value: Any) -> bytes:
-    return orjson.dumps(value)
 
 
 class JsonFormat:
@@ -120,7 +116,7 @@ class JsonFormat:
         for entry in entries:
             group = {"issues": "boards", "pulls": "pull_boards", "commits": "commit_boards"}.get(entry.kind, "panels")
             groups[group].append(entry_json(entry))
-        data = b",".join(_json(name) + b":[" + b",".join(items) + b"]" for name, items in groups.items())
+        data = b",".join(orjson.dumps(name) + b":[" + b",".join(items) + b"]" for name, items in groups.items())
         return encode_json_event("initial_data", b"{" + data + b"}", revision)
 
     def prepare(self, key: str, rows: Sequence[Any]) -> None:
