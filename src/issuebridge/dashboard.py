@@ -13,6 +13,7 @@ from issuebridge.curated import CommitsBoard, Panel, PullsBoard
 from issuebridge.entries import AnyEntry
 from issuebridge.events import Event, EventHub, encode_event, encode_json_event
 from issuebridge.store import DashboardStore
+from issuebridge.store.base import Cleared, Removed, Saved, StoreChange
 
 E = TypeVar("E", IssuesBoard, PullsBoard, CommitsBoard, Panel)
 
@@ -132,11 +133,13 @@ class JsonFormat:
 
 
 class Dashboard:
-    """Writes entries to the store, then announces them to subscribers.
+    """Writes entries to the store, and announces every change the store reports.
 
-    Tools and HTTP handlers call this, never the store or the hub directly, so that every write
-    is announced exactly once, in revision order, with its difference from what it replaced.
-    ``listeners`` are told which entries every write touched (the MCP resource notifications).
+    Tools and HTTP handlers call this, never the store or the hub directly. The store reports
+    each change once, in revision order, whichever process made it (with Redis, another
+    worker's writes too); this announces it to the page streams with its difference from what
+    it replaced, and tells ``listeners`` which entries it touched (the MCP resource
+    notifications).
     """
 
     def __init__(self, store: DashboardStore, hub: EventHub, formats: Mapping[str, WireFormat]) -> None:
@@ -145,6 +148,7 @@ class Dashboard:
         self.formats = formats
         self.listeners: list[Callable[[list[Touched]], Awaitable[None]]] = []
         self._write_lock = asyncio.Lock()
+        store.follow(self._announce)
 
     async def put(self, entry: E) -> E:
         """Store ``entry`` in place of the one with the same key, and broadcast the change."""
@@ -161,18 +165,13 @@ class Dashboard:
         return await self._write(entry, always=False)
 
     async def _write(self, entry: E, *, always: bool) -> tuple[E, bool]:
-        async with self._write_lock:  # the diff must be against the revision this one replaces
-            previous = await self.store.get(entry.key)
-            diff = None
-            if isinstance(entry, IssuesBoard):
-                diff = diff_issues(previous.issues if isinstance(previous, IssuesBoard) else [], entry.issues)
-            if not always and isinstance(previous, type(entry)) and _same_content(previous, entry, diff):
-                return previous, False
+        async with self._write_lock:  # compare with what this write replaces, not an older entry
+            if not always:
+                previous = await self.store.get(entry.key)
+                if isinstance(previous, type(entry)) and _same_content(previous, entry):
+                    return previous, False
             stored = await self.store.save(entry)
-            assert isinstance(stored, type(entry))
-            change = Change(stored, previous, diff)
-            self._publish(stored.revision, lambda wire: wire.change(change))
-        await self._tell_listeners([Touched(stored.key, stored.related_repository)])
+        assert isinstance(stored, type(entry))
         return stored, True
 
     async def sync_issues(
@@ -197,22 +196,14 @@ class Dashboard:
 
     async def remove(self, key: str) -> bool:
         async with self._write_lock:
-            entry = await self.store.get(key)
-            revision = await self.store.remove(key)
-            if entry is None or revision is None:
-                return False
-            self._publish(revision, lambda wire: wire.removed(key, revision))
-        await self._tell_listeners([Touched(key, entry.related_repository)])
-        return True
+            return await self.store.remove(key) is not None
 
     async def clear(self) -> int:
         """Remove everything; how many entries there were."""
         async with self._write_lock:
-            entries = await self.store.entries()
-            revision = await self.store.clear()
-            self._publish(revision, lambda wire: wire.cleared(revision))
-        await self._tell_listeners([Touched(e.key, e.related_repository) for e in entries])
-        return len(entries)
+            count = len(await self.store.entries())
+            await self.store.clear()
+            return count
 
     def prepare(self, key: str, rows: Sequence[Any]) -> None:
         """Rows a fetch in progress will write under ``key``; formats may render them early.
@@ -242,6 +233,32 @@ class Dashboard:
         entries = await self.store.entries()
         return revision, [self.formats[wire_format].snapshot(entries, revision)]
 
+    async def _announce(self, change: StoreChange) -> None:
+        """Publish one change the store reports, then tell the listeners what it touched.
+
+        Publishing happens before the first ``await``: the store's revision and the hub's
+        history move together, which :meth:`catch_up` relies on.
+        """
+        if isinstance(change, Saved):
+            stored, previous = change
+            diff = None
+            if isinstance(stored, IssuesBoard):
+                diff = diff_issues(previous.issues if isinstance(previous, IssuesBoard) else [], stored.issues)
+            written = Change(stored, previous, diff)
+            self._publish(stored.revision, lambda wire: wire.change(written))
+            touched = [stored]
+        elif isinstance(change, Removed):
+            revision, entry = change
+            self._publish(revision, lambda wire: wire.removed(entry.key, revision))
+            touched = [entry]
+        elif isinstance(change, Cleared):
+            revision, touched = change
+            self._publish(revision, lambda wire: wire.cleared(revision))
+        else:
+            self.hub.restart()  # nothing replayable: every stream reconnects and gets a snapshot
+            touched = await self.store.entries()
+        await self._tell_listeners([Touched(e.key, e.related_repository) for e in touched])
+
     def _publish(self, revision: int, encode: Callable[[WireFormat], bytes]) -> None:
         self.hub.publish(Event(revision, {name: encode(wire) for name, wire in self.formats.items()}))
 
@@ -250,9 +267,10 @@ class Dashboard:
             await listener(touched)
 
 
-def _same_content(previous: AnyEntry, entry: AnyEntry, diff: IssuesDiff | None) -> bool:
+def _same_content(previous: AnyEntry, entry: AnyEntry) -> bool:
     """Whether ``entry`` shows what ``previous`` shows, whenever each was written."""
-    if diff is not None:
+    if isinstance(previous, IssuesBoard) and isinstance(entry, IssuesBoard):
+        diff = diff_issues(previous.issues, entry.issues)
         if diff.added or diff.changed or diff.removed:
             return False
         previous = previous.model_copy(update={"issues": []})

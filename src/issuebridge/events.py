@@ -224,6 +224,17 @@ class EventHub:
         finally:
             self._subscribers.discard(subscription)
 
+    def restart(self) -> None:
+        """Forget the history and end every open stream: its client reconnects and gets a snapshot.
+
+        For when the events sent so far can no longer be built on (the store was reloaded).
+        """
+        self._history.clear()
+        self._history_size = 0
+        for subscriber in self._subscribers:
+            subscriber.end()
+        self._subscribers.clear()
+
     def close(self) -> None:
         """End every open stream, and any opened later (server shutdown)."""
         self._closed = True

@@ -1,8 +1,9 @@
-"""The interface every dashboard store implements."""
+"""The interface every dashboard store implements, and the changes it reports."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import NamedTuple, Protocol
 
 from issuebridge.entries import AnyEntry
 
@@ -11,15 +12,64 @@ class StoreError(RuntimeError):
     """The store cannot be opened or written; the message says what to fix."""
 
 
+class Saved(NamedTuple):
+    """``entry`` (with its new revision) replaced ``previous``, or was new."""
+
+    entry: AnyEntry
+    previous: AnyEntry | None
+
+    @property
+    def revision(self) -> int:
+        return self.entry.revision
+
+
+class Removed(NamedTuple):
+    revision: int
+    entry: AnyEntry
+
+
+class Cleared(NamedTuple):
+    revision: int
+    entries: list[AnyEntry]
+
+
+class Reloaded(NamedTuple):
+    """The store's content was read afresh and changes may have been missed in between.
+
+    Reported when a store shared with other processes could not follow every change (its
+    connection was lost for longer than the change log reaches back); nothing sent before this
+    can be built on, so subscribers need a snapshot.
+    """
+
+    revision: int
+
+
+StoreChange = Saved | Removed | Cleared | Reloaded
+ChangeListener = Callable[[StoreChange], Awaitable[None]]
+
+
 class DashboardStore(Protocol):
     """Entries (boards and panels) by key, each replaced whole by a save.
 
     ``revision`` grows by one with every change (save, remove, clear) and survives restarts;
     it doubles as the id of the event that announces the change.
+
+    Every change is reported to the listener given to :meth:`follow`, once, in revision order,
+    whichever process made it; a write returns after its own change was reported, so a reader
+    in the same process sees it.
     """
 
+    name: str  # "sqlite", "redis": shown on /healthz
+    location: str  # where the entries live, for the log (no password)
+
     @property
-    def revision(self) -> int: ...
+    def revision(self) -> int:
+        """The revision of the last change reported to the listener."""
+        ...
+
+    def follow(self, listener: ChangeListener) -> None:
+        """Report every change to ``listener`` from now on (one listener per store)."""
+        ...
 
     async def open(self) -> None: ...
 
@@ -41,4 +91,8 @@ class DashboardStore(Protocol):
 
     async def clear(self) -> int:
         """Remove every entry; the revision of the clearing."""
+        ...
+
+    def health(self) -> str | None:
+        """None while the store works, else what is wrong (shown on ``/healthz``: no addresses)."""
         ...

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from issuebridge.entries import AnyEntry, entry_adapter
-from issuebridge.store.base import StoreError
+from issuebridge.store.base import ChangeListener, Cleared, Removed, Saved, StoreChange, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -36,16 +36,26 @@ class SQLiteStore:
     board does not stall the event loop.
     """
 
+    name = "sqlite"
+
     def __init__(self, path: Path | str) -> None:
         self._path = str(path)
+        self.location = self._path
         self._connection: sqlite3.Connection | None = None
         self._entries: dict[str, AnyEntry] = {}
         self._revision = 0
         self._write_lock = asyncio.Lock()
+        self._listener: ChangeListener | None = None
 
     @property
     def revision(self) -> int:
         return self._revision
+
+    def follow(self, listener: ChangeListener) -> None:
+        self._listener = listener
+
+    def health(self) -> str | None:
+        return None
 
     async def open(self) -> None:
         self._connection = await asyncio.to_thread(self._connect)
@@ -69,8 +79,9 @@ class SQLiteStore:
                 ),
             )
             # Re-inserting moves the entry to the end: the dict stays in save order.
-            self._entries.pop(stored.key, None)
+            previous = self._entries.pop(stored.key, None)
             self._entries[stored.key] = stored
+            await self._report(Saved(stored, previous))
             return stored
 
     async def get(self, key: str) -> AnyEntry | None:
@@ -85,14 +96,16 @@ class SQLiteStore:
                 return None
             revision = self._revision + 1
             await self._write(revision, lambda c: c.execute("DELETE FROM entries WHERE key = ?", (key,)))
-            del self._entries[key]
+            await self._report(Removed(revision, self._entries.pop(key)))
             return revision
 
     async def clear(self) -> int:
         async with self._write_lock:
             revision = self._revision + 1
             await self._write(revision, lambda c: c.execute("DELETE FROM entries"))
+            removed = list(reversed(self._entries.values()))
             self._entries.clear()
+            await self._report(Cleared(revision, removed))
             return revision
 
     async def _write(self, revision: int, change: Callable[[sqlite3.Connection], object]) -> None:
@@ -109,6 +122,10 @@ class SQLiteStore:
 
         await asyncio.to_thread(transaction)
         self._revision = revision
+
+    async def _report(self, change: StoreChange) -> None:
+        if self._listener is not None:
+            await self._listener(change)
 
     def _connect(self) -> sqlite3.Connection:
         if self._path != ":memory:":
