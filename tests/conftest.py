@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -95,9 +98,80 @@ def start_server(
     raise AssertionError(f"the server did not answer /healthz within 30s:\n{server.log}")
 
 
+class RedisServer:
+    """A real ``redis-server`` on a free loopback port, without persistence; one database per test."""
+
+    DATABASES = 4096
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        options = {"port": str(self.port), "bind": "127.0.0.1", "save": "", "appendonly": "no"}
+        options |= {"databases": str(self.DATABASES), "dir": str(workdir)}
+        self._process = subprocess.Popen(
+            ["redis-server", *(part for name, value in options.items() for part in (f"--{name}", value))],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._databases = itertools.count(1)
+        deadline = time.monotonic() + 10
+        while self.command("PING") != "PONG":
+            if time.monotonic() > deadline or self._process.poll() is not None:
+                raise AssertionError("redis-server did not start")
+            time.sleep(0.05)
+
+    def fresh_url(self) -> str:
+        """The URL of a database no other test has used."""
+        database = next(self._databases)
+        assert database < self.DATABASES, "more tests than Redis databases: raise RedisServer.DATABASES"
+        return f"redis://127.0.0.1:{self.port}/{database}"
+
+    def command(self, *args: str, database: int = 0) -> str:
+        """One command through ``redis-cli``, a client other than the one under test."""
+        result = subprocess.run(
+            ["redis-cli", "-p", str(self.port), "-n", str(database), *args], capture_output=True, text=True
+        )
+        return result.stdout.strip()
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        if os.environ.get("ISSUEBRIDGE_TEST_REQUIRE_REDIS"):
+            raise AssertionError("redis-server is not installed; .ci/run installs the Debian package redis-server")
+        pytest.skip("redis-server is not installed (apt-get install redis-server): Redis backend not tested")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which store the test runs against: every test that takes this runs once for each."""
+    return str(request.param)
+
+
 @pytest.fixture
-def server_env(fake_github: FakeGitHub, tmp_path: Path) -> dict[str, str]:
-    return {"GITHUB_API_URL": fake_github.url, "ISSUEBRIDGE_DB": str(tmp_path / "boards.db")}
+def store_env(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """The environment that selects the test's store: a SQLite file, or a fresh Redis database."""
+    env = {"ISSUEBRIDGE_DB": str(tmp_path / "boards.db")}
+    if backend == "redis":
+        env["ISSUEBRIDGE_REDIS_URL"] = request.getfixturevalue("redis_server").fresh_url()
+    return env
+
+
+@pytest.fixture
+def store_settings(store_env: dict[str, str]) -> dict[str, Any]:
+    """``Settings`` keyword arguments that select the test's store, for apps built in the test process."""
+    return {"db_path": Path(store_env["ISSUEBRIDGE_DB"]), "redis_url": store_env.get("ISSUEBRIDGE_REDIS_URL")}
+
+
+@pytest.fixture
+def server_env(fake_github: FakeGitHub, store_env: dict[str, str]) -> dict[str, str]:
+    return {"GITHUB_API_URL": fake_github.url, **store_env}
 
 
 @pytest.fixture

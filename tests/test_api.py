@@ -19,8 +19,8 @@ def issue(number: int, **fields: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(db_path=tmp_path / "boards.db", max_body_bytes=64 * 1024, github_api_url="http://127.0.0.1:9")
+def client(store_settings: dict[str, Any]) -> Iterator[TestClient]:
+    settings = Settings(**store_settings, max_body_bytes=64 * 1024, github_api_url="http://127.0.0.1:9")
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as test_client:
         yield test_client
 
@@ -189,9 +189,10 @@ def test_empty_page_explains_how_to_connect(client: TestClient) -> None:
     assert client.get("/static/dashboard.css").status_code == 200
 
 
-def test_healthz(client: TestClient) -> None:
+def test_healthz(client: TestClient, backend: str) -> None:
     push(client, {"repository": "octo/app", "issues": []})
-    assert client.get("/healthz").json() == {"status": "ok", "entries": 1, "revision": 1, "subscribers": 0}
+    health = client.get("/healthz").json()
+    assert health == {"status": "ok", "store": backend, "entries": 1, "revision": 1, "subscribers": 0}
 
 
 def test_pushes_from_foreign_hosts_and_origins_are_refused(client: TestClient) -> None:

@@ -182,8 +182,8 @@ STATIC = Path(issuebridge.__file__).parent / "static"
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(db_path=tmp_path / "boards.db", github_api_url="http://127.0.0.1:9")
+def client(store_settings: dict[str, Any]) -> Iterator[TestClient]:
+    settings = Settings(**store_settings, github_api_url="http://127.0.0.1:9")
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as test_client:
         rows = [{"number": n, "title": f"Issue {n}", "state": "open"} for n in range(1, 200)]
         response = test_client.post("/api/dashboard/sync-issues", json={"repository": "octo/app", "issues": rows})

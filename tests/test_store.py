@@ -1,4 +1,5 @@
 import sqlite3
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -6,7 +7,8 @@ import pytest
 
 from issuebridge.boards import Issue, IssuesBoard, issues_key
 from issuebridge.curated import Panel
-from issuebridge.store import SQLiteStore, StoreError
+from issuebridge.settings import Settings
+from issuebridge.store import DashboardStore, SQLiteStore, StoreError, store_for
 
 
 def board(repository: str, *numbers: int, state: str = "open") -> IssuesBoard:
@@ -34,8 +36,23 @@ async def opened(path: Path | str) -> SQLiteStore:
     return store
 
 
-async def test_save_replaces_an_entry_and_orders_entries_newest_first(tmp_path: Path) -> None:
-    store = await opened(tmp_path / "boards.db")
+OpenStore = Callable[[], Awaitable[DashboardStore]]
+
+
+@pytest.fixture
+def open_store(store_env: dict[str, str]) -> OpenStore:
+    """Opens a store of the test's backend; every store it opens holds the same entries."""
+
+    async def open_() -> DashboardStore:
+        store = store_for(Settings.from_env(store_env))
+        await store.open()
+        return store
+
+    return open_
+
+
+async def test_save_replaces_an_entry_and_orders_entries_newest_first(open_store: OpenStore) -> None:
+    store = await open_store()
     first = await store.save(board("octo/one", 1, 2))
     second = await store.save(panel("notes"))
     replaced = await store.save(board("Octo/One", 4, state="all"))
@@ -48,15 +65,14 @@ async def test_save_replaces_an_entry_and_orders_entries_newest_first(tmp_path: 
     await store.close()
 
 
-async def test_entries_and_revision_survive_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "boards.db"
-    store = await opened(path)
+async def test_entries_and_revision_survive_a_restart(open_store: OpenStore) -> None:
+    store = await open_store()
     await store.save(board("octo/one", 1))
     await store.save(panel("notes", "Release notes"))
     await store.save(board("octo/two", 2, 3))
     await store.close()
 
-    reopened = await opened(path)
+    reopened = await open_store()
     assert reopened.revision == 3
     entries = await reopened.entries()
     assert [e.key for e in entries] == ["issues:octo/two", "panel:notes", "issues:octo/one"]
@@ -66,20 +82,19 @@ async def test_entries_and_revision_survive_a_restart(tmp_path: Path) -> None:
     await reopened.close()
 
 
-async def test_remove_and_clear_move_the_revision_and_persist(tmp_path: Path) -> None:
-    path = tmp_path / "boards.db"
-    store = await opened(path)
+async def test_remove_and_clear_move_the_revision_and_persist(open_store: OpenStore) -> None:
+    store = await open_store()
     await store.save(board("octo/one", 1))
     await store.save(panel("notes"))
     assert await store.remove("panel:notes") == 3
     assert await store.remove("panel:notes") is None  # nothing to remove: no revision used
     assert [e.key for e in await store.entries()] == ["issues:octo/one"]
     await store.close()
-    store = await opened(path)
+    store = await open_store()
     assert store.revision == 3 and len(await store.entries()) == 1
     assert await store.clear() == 4
     await store.close()
-    store = await opened(path)
+    store = await open_store()
     assert store.revision == 4 and await store.entries() == []
     await store.close()
 

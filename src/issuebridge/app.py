@@ -19,7 +19,7 @@ from issuebridge.events import EventHub
 from issuebridge.exposure import check_exposure
 from issuebridge.github import GitHubSource
 from issuebridge.settings import Settings
-from issuebridge.store import SQLiteStore
+from issuebridge.store import store_for
 from issuebridge.tools import build_mcp_server
 from issuebridge.web.api import api_routes
 from issuebridge.web.auth import TokenAuth, redact_access_log
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
     the page benchmark's baseline (``bench/page.py``).
     """
     settings = settings or Settings.from_env()
-    store = SQLiteStore(settings.db_path)
+    store = store_for(settings)
     hub = EventHub(history_events=settings.event_history)
     env = environment(keep_rows=keep_rows)
     formats: dict[str, WireFormat] = {"json": JsonFormat(), "html": PageFormat(Fragments(env))}
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
         logger.info(
             "issuebridge: %d entries loaded from %s; GitHub API at %s (%s)",
             len(await store.entries()),
-            settings.db_path,
+            store.location,
             settings.github_api_url,
             "with a token" if settings.github_token else "without a token",
         )

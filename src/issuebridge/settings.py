@@ -33,6 +33,7 @@ class Settings:
     allow_unauthenticated: bool = False
     github_api_url: str = DEFAULT_API_URL
     db_path: Path = Path("issuebridge.db")
+    redis_url: str | None = field(default=None, repr=False)  # may hold a password
     public_url: str | None = None
     github_timeout: float = 20.0
     max_items: int = 10_000
@@ -53,6 +54,9 @@ class Settings:
         public_url = env.get("ISSUEBRIDGE_PUBLIC_URL", "").strip() or None
         if public_url is not None and not public_url.startswith(("http://", "https://")):
             raise SettingsError(f"ISSUEBRIDGE_PUBLIC_URL must be an http(s) URL, got {public_url!r}")
+        redis_url = env.get("ISSUEBRIDGE_REDIS_URL", "").strip() or None
+        if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError("ISSUEBRIDGE_REDIS_URL must start with redis://, rediss:// or unix://")
         hosts = tuple(h.strip() for h in env.get("ISSUEBRIDGE_ALLOWED_HOSTS", "").split(",") if h.strip())
         return cls(
             github_token=env.get("GITHUB_TOKEN", "").strip() or None,
@@ -61,6 +65,7 @@ class Settings:
             in ("1", "true", "yes"),
             github_api_url=api_url.rstrip("/"),
             db_path=Path(env.get("ISSUEBRIDGE_DB", "").strip() or "issuebridge.db"),
+            redis_url=redis_url,
             public_url=public_url.rstrip("/") if public_url else None,
             github_timeout=_positive(env, "ISSUEBRIDGE_GITHUB_TIMEOUT", float, 20.0),
             max_items=_positive(env, "ISSUEBRIDGE_MAX_ITEMS", int, 10_000),

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from issuebridge.boards import InvalidRepository, IssuesBoard, SyncIssuesRequest, issues_key, parse_repository
 from issuebridge.dashboard import Dashboard, entry_json, entry_payload
+from issuebridge.store import StoreError
 
 
 class BodyTooLarge(Exception):
@@ -86,7 +87,10 @@ def api_routes(dashboard: Dashboard, max_body_bytes: int, security: TransportSec
             payload = SyncIssuesRequest.model_validate(data)
         except ValidationError as exc:
             return error(422, "the body does not have the expected shape", fields=_field_errors(exc))
-        board = await dashboard.sync_issues(payload.repository, payload.issues, state=payload.state, source="api")
+        try:
+            board = await dashboard.sync_issues(payload.repository, payload.issues, state=payload.state, source="api")
+        except StoreError as exc:
+            return error(503, f"the board was not saved: {exc}")
         return JSONResponse(
             {
                 "repository": board.repository,
@@ -97,14 +101,18 @@ def api_routes(dashboard: Dashboard, max_body_bytes: int, security: TransportSec
         )
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse(
-            {
-                "status": "ok",
-                "entries": len(await dashboard.store.entries()),
-                "revision": dashboard.store.revision,
-                "subscribers": dashboard.hub.subscriber_count,
-            }
-        )
+        """200 while everything works; 503 with the problem while the store does not (pages still load)."""
+        problem = dashboard.store.health()
+        body = {
+            "status": "ok" if problem is None else "degraded",
+            "store": dashboard.store.name,
+            "entries": len(await dashboard.store.entries()),
+            "revision": dashboard.store.revision,
+            "subscribers": dashboard.hub.subscriber_count,
+        }
+        if problem is not None:
+            body["problem"] = problem
+        return JSONResponse(body, status_code=200 if problem is None else 503)
 
     return [
         Route("/api/dashboard/issues", get_issues, methods=["GET"]),
