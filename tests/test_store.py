@@ -1,3 +1,4 @@
+import asyncio
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,3 +136,55 @@ async def test_a_file_that_is_not_a_database_fails_with_a_clear_message(tmp_path
 async def test_saving_before_open_is_an_error() -> None:
     with pytest.raises(StoreError, match="not open"):
         await SQLiteStore(":memory:").save(board("octo/one"))
+
+
+async def test_a_claim_holds_for_its_time_and_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "boards.db"
+    store = await opened(path)
+    assert await store.claim("webhook:abc", 60) is True
+    assert await store.claim("webhook:abc", 60) is False  # held: the same work is not done twice
+    assert await store.claim("webhook:other", 60) is True  # names are independent
+    await store.close()
+
+    reopened = await opened(path)
+    assert await reopened.claim("webhook:abc", 60) is False  # still held after a restart
+    await reopened.close()
+
+
+async def test_an_expired_claim_can_be_claimed_again_and_is_pruned(tmp_path: Path) -> None:
+    path = tmp_path / "boards.db"
+    store = await opened(path)
+    assert await store.claim("refresh:issues:octo/app", 0.001)
+    await asyncio.sleep(0.01)
+    assert await store.claim("refresh:issues:octo/app", 60) is True  # the first claim expired
+    assert await store.claim("short", 0.001)
+    await asyncio.sleep(0.01)
+    await store.claim("another", 60)  # every claim prunes what has expired
+    with sqlite3.connect(path) as raw:
+        names = sorted(name for (name,) in raw.execute("SELECT name FROM claims"))
+    assert names == ["another", "refresh:issues:octo/app"]
+    await store.close()
+
+
+async def test_a_released_claim_can_be_claimed_again(tmp_path: Path) -> None:
+    store = await opened(tmp_path / "boards.db")
+    assert await store.claim("webhook:abc", 60)
+    await store.release("webhook:abc")
+    assert await store.claim("webhook:abc", 60) is True
+    await store.release("never-claimed")  # nothing to release is fine
+    await store.close()
+
+
+async def test_concurrent_claims_and_saves_share_the_connection_safely(tmp_path: Path) -> None:
+    store = await opened(tmp_path / "boards.db")
+    results = await asyncio.gather(
+        *(store.claim("webhook:same", 60) for _ in range(10)),
+        *(store.save(board(f"octo/r{n}", n)) for n in range(1, 6)),
+    )
+    assert results[:10].count(True) == 1 and store.revision == 5
+    await store.close()
+
+
+async def test_claiming_before_open_is_an_error() -> None:
+    with pytest.raises(StoreError, match="not open"):
+        await SQLiteStore(":memory:").claim("x", 1)

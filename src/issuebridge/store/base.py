@@ -42,3 +42,15 @@ class DashboardStore(Protocol):
     async def clear(self) -> int:
         """Remove every entry; the revision of the clearing."""
         ...
+
+    async def claim(self, name: str, ttl_seconds: float) -> bool:
+        """True the first time ``name`` is claimed within ``ttl_seconds``, False while that claim holds.
+
+        Shared by every worker using the store, and kept across restarts where the store is, so
+        that work named ``name`` (a webhook delivery, a board's refresh for one interval) runs once.
+        """
+        ...
+
+    async def release(self, name: str) -> None:
+        """Drop the claim on ``name`` (if any): its work failed, and the next claim may retry it."""
+        ...
