@@ -148,7 +148,8 @@ class Dashboard:
 
     async def put(self, entry: E) -> E:
         """Store ``entry`` in place of the one with the same key, and broadcast the change."""
-        stored, _ = await self._write(entry, always=True)
+        stored, _ = await self._write(entry.key, lambda _: entry, always=True)
+        assert stored is not None
         return stored
 
     async def refresh(self, entry: E) -> tuple[E, bool]:
@@ -158,11 +159,28 @@ class Dashboard:
         returns the stored entry and whether it changed. The time of writing does not count as
         content, and neither does the order of an issues board's rows (the page sorts them).
         """
-        return await self._write(entry, always=False)
+        stored, changed = await self._write(entry.key, lambda _: entry, always=False)
+        assert stored is not None
+        return stored, changed
 
-    async def _write(self, entry: E, *, always: bool) -> tuple[E, bool]:
+    async def update(self, key: str, change: Callable[[AnyEntry | None], E | None]) -> tuple[E | None, bool]:
+        """:meth:`refresh` with ``change(the entry stored under key)``, read and written under the
+        write lock, so that no other write lands in between (read-modify-write, as webhooks do).
+
+        ``change`` returns the new entry for ``key``, or None to write nothing (then this returns
+        None and False).
+        """
+        return await self._write(key, change, always=False)
+
+    async def _write(
+        self, key: str, make: Callable[[AnyEntry | None], E | None], *, always: bool
+    ) -> tuple[E | None, bool]:
         async with self._write_lock:  # the diff must be against the revision this one replaces
-            previous = await self.store.get(entry.key)
+            previous = await self.store.get(key)
+            entry = make(previous)
+            if entry is None:
+                return None, False
+            assert entry.key == key, "an entry is written under its own key"
             diff = None
             if isinstance(entry, IssuesBoard):
                 diff = diff_issues(previous.issues if isinstance(previous, IssuesBoard) else [], entry.issues)
