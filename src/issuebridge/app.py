@@ -20,6 +20,7 @@ from issuebridge.exposure import check_exposure
 from issuebridge.github import GitHubSource
 from issuebridge.settings import Settings
 from issuebridge.store import SQLiteStore
+from issuebridge.sync import BoardSync
 from issuebridge.tools import build_mcp_server
 from issuebridge.web.api import api_routes
 from issuebridge.web.auth import TokenAuth, redact_access_log
@@ -53,7 +54,8 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
         max_items=settings.max_items,
         concurrency=settings.github_concurrency,
     )
-    mcp = build_mcp_server(dashboard, github, settings)
+    boards = BoardSync(dashboard, github)
+    mcp = build_mcp_server(dashboard, boards, settings)
     redact_access_log()
 
     @contextlib.asynccontextmanager
