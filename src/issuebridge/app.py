@@ -31,6 +31,7 @@ from issuebridge.web.pages import page_routes
 from issuebridge.web.ratelimit import RateLimit
 from issuebridge.web.stream import live_streams, stream_routes
 from issuebridge.web.templating import Fragments, environment, rendered_rows
+from issuebridge.web.webhooks import webhook_routes
 
 logger = logging.getLogger("issuebridge")
 
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
     routes = [
         *page_routes(dashboard, env),
         *api_routes(dashboard, settings.max_body_bytes, transport_security(settings)),
+        *webhook_routes(dashboard, settings.webhook_secret, settings.max_body_bytes),
         *stream_routes(dashboard),
         *mcp_routes(mcp, settings),
     ]
