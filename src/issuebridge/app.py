@@ -18,6 +18,7 @@ from issuebridge.dashboard import Dashboard, JsonFormat, WireFormat
 from issuebridge.events import EventHub
 from issuebridge.exposure import check_exposure
 from issuebridge.github import GitHubSource
+from issuebridge.refresh import Refresher, background_refresh
 from issuebridge.settings import Settings
 from issuebridge.store import SQLiteStore
 from issuebridge.sync import BoardSync
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
     )
     boards = BoardSync(dashboard, github)
     mcp = build_mcp_server(dashboard, boards, settings)
+    refresher = Refresher(store, boards, settings.refresh_seconds) if settings.refresh_seconds else None
     redact_access_log()
 
     @contextlib.asynccontextmanager
@@ -80,7 +82,11 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
             "need ISSUEBRIDGE_TOKEN" if settings.api_token else "are open to anyone who can reach this port",
         )
         try:
-            async with mcp.session_manager.run(), live_streams(hub, settings.heartbeat_seconds):
+            async with (
+                mcp.session_manager.run(),
+                live_streams(hub, settings.heartbeat_seconds),
+                background_refresh(refresher),
+            ):
                 yield
         finally:
             hub.close()
