@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import hmac
 import json
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -491,6 +493,71 @@ def make_commit(
             for p in parents
         ],
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Webhooks: what GitHub POSTs to a repository's webhook, signed as GitHub signs it
+# ---------------------------------------------------------------------------------------------
+
+
+def make_webhook(event: str, action: str, repo: str, **objects: Any) -> dict[str, Any]:
+    """A webhook payload as GitHub sends it for ``event``: ``action``, the objects the event is
+    about (``issue=``, ``pull_request=``, ``comment=``), the repository and the sender.
+
+    The ``issue`` of ``issues`` and ``issue_comment`` events and the ``pull_request`` of
+    ``pull_request`` events have the shape of the REST API's (see :func:`make_issue`,
+    :func:`make_pull_request`, :func:`make_pull`).
+    """
+    _check_repo_name(repo)
+    return {
+        "action": action,
+        **copy.deepcopy(objects),
+        "repository": make_repository(repo),
+        "sender": make_user("octocat"),
+    }
+
+
+def make_comment(
+    repo: str, issue_number: int, comment_id: int, *, body: str = "Me too", user: str = "hubot"
+) -> dict[str, Any]:
+    """The ``comment`` of an ``issue_comment`` event."""
+    url = f"{API}/repos/{repo}/issues/comments/{comment_id}"
+    return {
+        "url": url,
+        "html_url": f"{WEB}/{repo}/issues/{issue_number}#issuecomment-{comment_id}",
+        "issue_url": f"{API}/repos/{repo}/issues/{issue_number}",
+        "id": comment_id,
+        "node_id": _node_id("IC", repo.lower(), comment_id),
+        "user": make_user(user),
+        "created_at": _timestamp(_EPOCH),
+        "updated_at": _timestamp(_EPOCH),
+        "author_association": _author_association(user, repo),
+        "body": body,
+        "reactions": {"url": f"{url}/reactions", "total_count": 0},
+        "performed_via_github_app": None,
+    }
+
+
+def sign_webhook(secret: str, body: bytes) -> str:
+    """The ``X-Hub-Signature-256`` header GitHub sends with ``body`` for a webhook with ``secret``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def webhook_request(
+    secret: str | None, event: str, payload: Any, *, delivery: str | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of one delivery, as GitHub POSTs it (signed unless ``secret`` is None)."""
+    body = json.dumps(payload).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "GitHub-Hookshot/0f3d1b2",
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+        "X-GitHub-Hook-ID": "123456",
+    }
+    if secret is not None:
+        headers["X-Hub-Signature-256"] = sign_webhook(secret, body)
+    return body, headers
 
 
 # ---------------------------------------------------------------------------------------------

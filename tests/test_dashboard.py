@@ -78,3 +78,30 @@ async def test_a_refresh_with_the_same_content_writes_and_sends_nothing() -> Non
         events = aiter(subscription)
         assert (await asyncio.wait_for(anext(events), 1)).id == 2  # one event: the retitled board
     await store.close()
+
+
+async def test_update_reads_and_writes_under_the_write_lock() -> None:
+    store = SQLiteStore(":memory:")
+    await store.open()
+    hub = EventHub()
+    dashboard = Dashboard(store, hub, {"json": JsonFormat()})
+    board = entries()[0]
+    assert isinstance(board, IssuesBoard)
+    assert await dashboard.update(board.key, lambda current: None) == (None, False)  # nothing to change
+    await dashboard.put(board)
+
+    def add_one(current: AnyEntry | None) -> IssuesBoard | None:
+        assert isinstance(current, IssuesBoard)
+        extra = issue_from_github(make_issue(REPO, 100 + len(current.issues)))
+        return current.model_copy(update={"issues": [*current.issues, extra]})
+
+    # Many at once: each sees the board the previous one wrote, so none of the additions is lost.
+    await asyncio.gather(*(dashboard.update(board.key, add_one) for _ in range(5)))
+    stored = await store.get(board.key)
+    assert isinstance(stored, IssuesBoard) and len(stored.issues) == 7 and store.revision == 6
+    # A change that shows nothing new writes nothing.
+    same, changed = await dashboard.update(
+        board.key, lambda current: current if isinstance(current, IssuesBoard) else None
+    )
+    assert not changed and same == stored and store.revision == 6
+    await store.close()

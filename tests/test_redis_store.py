@@ -13,9 +13,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from issuebridge.boards import Issue, IssuesBoard, now
 from issuebridge.curated import Panel
+from issuebridge.dashboard import Dashboard, JsonFormat
+from issuebridge.entries import AnyEntry
+from issuebridge.events import EventHub
 from issuebridge.store import RedisStore, StoreError
-from issuebridge.store.base import Cleared, Reloaded, Removed, Saved, StoreChange
+from issuebridge.store.base import Cleared, Conflict, Reloaded, Removed, Saved, StoreChange
 from issuebridge.store.redis import LOG
 from tests.conftest import RedisServer, free_port
 from tests.tcp_proxy import TcpProxy
@@ -186,3 +190,39 @@ async def test_an_unreachable_redis_stops_start_up_with_a_clear_message_and_no_p
     message = str(failure.value)
     assert "ISSUEBRIDGE_REDIS_URL" in message and "redis://127.0.0.1:" in message and "/3" in message
     assert "hunter2" not in message and "user" not in message
+
+
+async def test_a_conditional_save_that_lost_to_another_worker_waits_to_see_the_winner(workers: Workers) -> None:
+    a, b = await workers.start(), await workers.start()
+    await a.store.save(panel("notes", "First"))
+    await b.until_revision(1)
+    # Both read revision 1 and build on it; a gets in first.
+    await a.store.save(panel("notes", "From a"), if_revision=1)
+    with pytest.raises(Conflict):
+        await b.store.save(panel("notes", "From b"), if_revision=1)
+    seen = await b.store.get("panel:notes")  # the Conflict came after b had applied a's write
+    assert isinstance(seen, Panel) and seen.title == "From a" and seen.revision == 2
+    assert (await b.store.save(panel("notes", "From b"), if_revision=2)).revision == 3
+
+
+async def test_read_modify_writes_from_two_workers_lose_nothing(workers: Workers) -> None:
+    """Webhooks change one row of a board at a time; two workers doing so at once keep both rows."""
+    a, b = await workers.start(), await workers.start()
+    await a.store.save(IssuesBoard(repository="octo/app", state="all", source="mcp", issues=[], last_updated=now()))
+    await b.until_revision(1)
+    dashboards = [Dashboard(worker.store, EventHub(), {"json": JsonFormat()}) for worker in (a, b)]
+
+    def adding(number: int) -> Callable[[AnyEntry | None], IssuesBoard | None]:
+        def change(board: AnyEntry | None) -> IssuesBoard | None:
+            assert isinstance(board, IssuesBoard)
+            issue = Issue(number=number, title=f"Issue {number}", state="open")
+            return board.model_copy(update={"issues": [*board.issues, issue]})
+
+        return change
+
+    await asyncio.gather(
+        *(dashboards[n % 2].update("issues:octo/app", adding(n)) for n in range(1, 21)),
+    )
+    for worker in (a, b):
+        board = await worker.store.get("issues:octo/app")
+        assert isinstance(board, IssuesBoard) and sorted(i.number for i in board.issues) == list(range(1, 21))

@@ -63,3 +63,22 @@ def test_token_never_appears_in_repr() -> None:
 def test_bad_values_name_the_variable(name: str, value: str, fragment: str) -> None:
     with pytest.raises(SettingsError, match=re.escape(fragment)):
         Settings.from_env({name: value})
+
+
+def test_the_webhook_secret_never_appears_in_repr() -> None:
+    settings = Settings.from_env({"ISSUEBRIDGE_WEBHOOK_SECRET": " hook-secret-123 "})
+    assert settings.webhook_secret == "hook-secret-123"
+    assert "hook-secret-123" not in repr(settings) and "hook-secret-123" not in str(settings)
+    assert Settings.from_env({}).webhook_secret is None
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("", None), ("0", None), ("0.0", None), ("off", None), ("30", 30.0)])
+def test_background_refresh_is_off_unless_given_an_interval(value: str, seconds: float | None) -> None:
+    assert Settings.from_env({"ISSUEBRIDGE_REFRESH_SECONDS": value}).refresh_seconds == seconds
+    assert Settings.from_env({}).refresh_seconds is None
+
+
+@pytest.mark.parametrize("value", ["-5", "soon", "nan", "inf"])
+def test_a_bad_refresh_interval_names_the_variable(value: str) -> None:
+    with pytest.raises(SettingsError, match="ISSUEBRIDGE_REFRESH_SECONDS must be a number of seconds"):
+        Settings.from_env({"ISSUEBRIDGE_REFRESH_SECONDS": value})

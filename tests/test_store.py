@@ -1,3 +1,4 @@
+import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from issuebridge.boards import Issue, IssuesBoard, issues_key
 from issuebridge.curated import Panel
 from issuebridge.settings import Settings
 from issuebridge.store import DashboardStore, SQLiteStore, StoreError, store_for
+from issuebridge.store.base import Conflict
 
 
 def board(repository: str, *numbers: int, state: str = "open") -> IssuesBoard:
@@ -150,3 +152,67 @@ async def test_a_file_that_is_not_a_database_fails_with_a_clear_message(tmp_path
 async def test_saving_before_open_is_an_error() -> None:
     with pytest.raises(StoreError, match="not open"):
         await SQLiteStore(":memory:").save(board("octo/one"))
+
+
+async def test_a_claim_holds_for_its_time_and_survives_a_restart(open_store: OpenStore) -> None:
+    store = await open_store()
+    assert await store.claim("webhook:abc", 60) is True
+    assert await store.claim("webhook:abc", 60) is False  # held: the same work is not done twice
+    assert await store.claim("webhook:other", 60) is True  # names are independent
+    await store.close()
+
+    reopened = await open_store()
+    assert await reopened.claim("webhook:abc", 60) is False  # still held after a restart
+    await reopened.close()
+
+
+async def test_an_expired_claim_can_be_claimed_again_and_is_pruned(tmp_path: Path) -> None:
+    path = tmp_path / "boards.db"
+    store = await opened(path)
+    assert await store.claim("refresh:issues:octo/app", 0.001)
+    await asyncio.sleep(0.01)
+    assert await store.claim("refresh:issues:octo/app", 60) is True  # the first claim expired
+    assert await store.claim("short", 0.001)
+    await asyncio.sleep(0.01)
+    await store.claim("another", 60)  # every claim prunes what has expired
+    with sqlite3.connect(path) as raw:
+        names = sorted(name for (name,) in raw.execute("SELECT name FROM claims"))
+    assert names == ["another", "refresh:issues:octo/app"]
+    await store.close()
+
+
+async def test_a_released_claim_can_be_claimed_again(open_store: OpenStore) -> None:
+    store = await open_store()
+    assert await store.claim("webhook:abc", 60)
+    await store.release("webhook:abc")
+    assert await store.claim("webhook:abc", 60) is True
+    await store.release("never-claimed")  # nothing to release is fine
+    await store.close()
+
+
+async def test_concurrent_claims_and_saves_share_the_connection_safely(open_store: OpenStore) -> None:
+    store = await open_store()
+    results = await asyncio.gather(
+        *(store.claim("webhook:same", 60) for _ in range(10)),
+        *(store.save(board(f"octo/r{n}", n)) for n in range(1, 6)),
+    )
+    assert results[:10].count(True) == 1 and store.revision == 5
+    await store.close()
+
+
+async def test_claiming_before_open_is_an_error() -> None:
+    with pytest.raises(StoreError, match="not open"):
+        await SQLiteStore(":memory:").claim("x", 1)
+
+
+async def test_a_conditional_save_refuses_to_replace_another_revision(open_store: OpenStore) -> None:
+    store = await open_store()
+    first = await store.save(board("octo/one", 1), if_revision=0)  # 0: only if there is none
+    with pytest.raises(Conflict):
+        await store.save(board("octo/one", 2), if_revision=0)
+    with pytest.raises(Conflict):
+        await store.save(board("octo/one", 3), if_revision=first.revision + 7)
+    assert store.revision == 1 and numbers(await store.get("issues:octo/one")) == [1]
+    second = await store.save(board("octo/one", 4), if_revision=first.revision)
+    assert second.revision == 2 and numbers(await store.get("issues:octo/one")) == [4]
+    await store.close()

@@ -18,8 +18,10 @@ from issuebridge.dashboard import Dashboard, JsonFormat, WireFormat
 from issuebridge.events import EventHub
 from issuebridge.exposure import check_exposure
 from issuebridge.github import GitHubSource
+from issuebridge.refresh import Refresher, background_refresh
 from issuebridge.settings import Settings
 from issuebridge.store import store_for
+from issuebridge.sync import BoardSync
 from issuebridge.tools import build_mcp_server
 from issuebridge.web.api import api_routes
 from issuebridge.web.auth import TokenAuth, redact_access_log
@@ -30,6 +32,7 @@ from issuebridge.web.pages import page_routes
 from issuebridge.web.ratelimit import RateLimit
 from issuebridge.web.stream import live_streams, stream_routes
 from issuebridge.web.templating import Fragments, environment, rendered_rows
+from issuebridge.web.webhooks import webhook_routes
 
 logger = logging.getLogger("issuebridge")
 
@@ -53,7 +56,9 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
         max_items=settings.max_items,
         concurrency=settings.github_concurrency,
     )
-    mcp = build_mcp_server(dashboard, github, settings)
+    boards = BoardSync(dashboard, github)
+    mcp = build_mcp_server(dashboard, boards, settings)
+    refresher = Refresher(store, boards, settings.refresh_seconds) if settings.refresh_seconds else None
     redact_access_log()
 
     @contextlib.asynccontextmanager
@@ -77,7 +82,11 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
             "need ISSUEBRIDGE_TOKEN" if settings.api_token else "are open to anyone who can reach this port",
         )
         try:
-            async with mcp.session_manager.run(), live_streams(hub, settings.heartbeat_seconds):
+            async with (
+                mcp.session_manager.run(),
+                live_streams(hub, settings.heartbeat_seconds),
+                background_refresh(refresher),
+            ):
                 yield
         finally:
             hub.close()
@@ -86,6 +95,7 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
     routes = [
         *page_routes(dashboard, env),
         *api_routes(dashboard, settings.max_body_bytes, transport_security(settings)),
+        *webhook_routes(dashboard, settings.webhook_secret, settings.max_body_bytes),
         *stream_routes(dashboard),
         *mcp_routes(mcp, settings),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol, TypeVar
 
@@ -13,9 +14,10 @@ from issuebridge.curated import CommitsBoard, Panel, PullsBoard
 from issuebridge.entries import AnyEntry
 from issuebridge.events import Event, EventHub, encode_event, encode_json_event
 from issuebridge.store import DashboardStore
-from issuebridge.store.base import Cleared, Removed, Saved, StoreChange
+from issuebridge.store.base import Cleared, Conflict, Removed, Saved, StoreChange, StoreError
 
 E = TypeVar("E", IssuesBoard, PullsBoard, CommitsBoard, Panel)
+WRITE_ATTEMPTS = 20  # a key written this often by other processes during one write is a fight to report
 
 
 class Change(NamedTuple):
@@ -152,7 +154,8 @@ class Dashboard:
 
     async def put(self, entry: E) -> E:
         """Store ``entry`` in place of the one with the same key, and broadcast the change."""
-        stored, _ = await self._write(entry, always=True)
+        stored, _ = await self._write(entry.key, lambda _: entry, always=True)
+        assert stored is not None
         return stored
 
     async def refresh(self, entry: E) -> tuple[E, bool]:
@@ -162,17 +165,40 @@ class Dashboard:
         returns the stored entry and whether it changed. The time of writing does not count as
         content, and neither does the order of an issues board's rows (the page sorts them).
         """
-        return await self._write(entry, always=False)
+        stored, changed = await self._write(entry.key, lambda _: entry, always=False)
+        assert stored is not None
+        return stored, changed
 
-    async def _write(self, entry: E, *, always: bool) -> tuple[E, bool]:
-        async with self._write_lock:  # compare with what this write replaces, not an older entry
-            if not always:
-                previous = await self.store.get(entry.key)
-                if isinstance(previous, type(entry)) and _same_content(previous, entry):
+    async def update(self, key: str, change: Callable[[AnyEntry | None], E | None]) -> tuple[E | None, bool]:
+        """:meth:`refresh` with ``change(the entry stored under key)``: no other write, from this
+        process or another, lands between the read and the write (read-modify-write, as webhooks do).
+
+        ``change`` returns the new entry for ``key``, or None to write nothing (then this returns
+        None and False). It may be called again, with the newer entry, if another process wrote
+        ``key`` meanwhile.
+        """
+        return await self._write(key, change, always=False)
+
+    async def _write(
+        self, key: str, make: Callable[[AnyEntry | None], E | None], *, always: bool
+    ) -> tuple[E | None, bool]:
+        async with self._write_lock:  # one write at a time from this process
+            for attempt in range(1, WRITE_ATTEMPTS + 1):
+                previous = await self.store.get(key)
+                entry = make(previous)
+                if entry is None:
+                    return None, False
+                assert entry.key == key, "an entry is written under its own key"
+                if not always and isinstance(previous, type(entry)) and _same_content(previous, entry):
                     return previous, False
-            stored = await self.store.save(entry)
-        assert isinstance(stored, type(entry))
-        return stored, True
+                try:
+                    stored = await self.store.save(entry, if_revision=previous.revision if previous else 0)
+                except Conflict:  # another process wrote ``key`` meanwhile: build again on what it wrote
+                    await asyncio.sleep(random.uniform(0, 0.005 * attempt))  # noqa: S311 (jitter: out of step with the other writer)
+                    continue
+                assert isinstance(stored, type(entry))
+                return stored, True
+        raise StoreError(f"{key} changed {WRITE_ATTEMPTS} times while this write was being made; try again")
 
     async def sync_issues(
         self,

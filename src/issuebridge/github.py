@@ -222,10 +222,12 @@ class GitHubSource:
         since: datetime,
         until: datetime | None,
         progress: Progress | None = None,
-    ) -> Fetched[Commit]:
+        known: Validators | None = None,
+    ) -> Fetched[Commit] | Unchanged:
         """The commits of ``branch`` (the default branch if None) between ``since`` and ``until``.
 
-        An empty repository has no commits rather than being an error.
+        An empty repository has no commits rather than being an error. With ``known`` (from a
+        fetch of the same window), an unchanged list costs two conditional requests, as for issues.
         """
         query: dict[str, str] = {"since": _github_time(since)}
         if branch:
@@ -233,7 +235,7 @@ class GitHubSource:
         if until:
             query["until"] = _github_time(until)
         try:
-            fetched = await self._collect(_List(owner, repo, "commits", query), COMMITS, progress, None)
+            return await self._collect(_List(owner, repo, "commits", query), COMMITS, progress, known)
         except RepositoryEmpty:
             return Fetched([], 0, False)
         except RepositoryNotFound:
@@ -243,8 +245,6 @@ class GitHubSource:
                     "Check the branch name, or leave it out for the default branch."
                 ) from None
             raise
-        assert isinstance(fetched, Fetched)  # nothing was known, so it cannot be unchanged
-        return fetched
 
     async def _collect(
         self,

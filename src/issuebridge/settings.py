@@ -24,12 +24,13 @@ class SettingsError(ValueError):
 class Settings:
     """Configuration for one server instance.
 
-    The tokens are kept out of ``repr`` so that a logged or printed settings object never
-    leaks them.
+    The tokens and the webhook secret are kept out of ``repr`` so that a logged or printed
+    settings object never leaks them.
     """
 
     github_token: str | None = field(default=None, repr=False)
     api_token: str | None = field(default=None, repr=False)
+    webhook_secret: str | None = field(default=None, repr=False)
     allow_unauthenticated: bool = False
     github_api_url: str = DEFAULT_API_URL
     db_path: Path = Path("issuebridge.db")
@@ -43,6 +44,7 @@ class Settings:
     rate_limit: str = "120/minute"
     github_concurrency: int = 8
     extra_allowed_hosts: tuple[str, ...] = ()
+    refresh_seconds: float | None = None  # None: no background refresh
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +77,8 @@ class Settings:
             rate_limit=_rate(env),
             github_concurrency=_positive(env, "ISSUEBRIDGE_GITHUB_CONCURRENCY", int, 8),
             extra_allowed_hosts=hosts,
+            webhook_secret=env.get("ISSUEBRIDGE_WEBHOOK_SECRET", "").strip() or None,
+            refresh_seconds=_optional_interval(env, "ISSUEBRIDGE_REFRESH_SECONDS"),
         )
 
     @property
@@ -100,6 +104,20 @@ def _positive(env: Mapping[str, str], name: str, kind: type[Number], default: Nu
     if value <= 0:
         raise SettingsError(f"{name} must be greater than zero, got {raw!r}")
     return value
+
+
+def _optional_interval(env: Mapping[str, str], name: str) -> float | None:
+    """Seconds, or None for "off": unset, empty, ``0`` and ``off`` all mean off."""
+    raw = env.get(name, "").strip()
+    if raw.lower() in ("", "0", "off"):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, or 0 for off, got {raw!r}") from None
+    if not value >= 0 or value == float("inf"):  # also refuses nan
+        raise SettingsError(f"{name} must be a number of seconds, or 0 for off, got {raw!r}")
+    return value or None
 
 
 def _rate(env: Mapping[str, str]) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Annotated, Any, Generic, NamedTuple, TypeVar
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -16,34 +17,28 @@ from issuebridge import __version__
 from issuebridge.boards import (
     Entry,
     InvalidRepository,
-    IssuesBoard,
-    Kind,
     StateFilter,
     iso_utc,
-    issues_key,
     now,
     parse_repository,
     repository_name,
 )
 from issuebridge.curated import (
     PANEL_ID,
-    CommitsBoard,
     Metric,
     Panel,
     PanelItem,
-    PullsBoard,
-    commits_key,
     panel_id_from_title,
     panel_key,
     parse_since,
-    pulls_key,
 )
-from issuebridge.dashboard import Activity, Dashboard
-from issuebridge.freshness import Freshness
-from issuebridge.github import Fetched, GitHubError, GitHubSource, Progress, Unchanged, Validators
+from issuebridge.dashboard import Dashboard
+from issuebridge.github import GitHubError
 from issuebridge.readback import DashboardView, view_of
 from issuebridge.resources import ResourceNotifier, register_resources
 from issuebridge.settings import Settings
+from issuebridge.store import StoreError
+from issuebridge.sync import B, BoardQuery, BoardSync, Synced, commits_query, issues_query, pulls_query
 
 INSTRUCTIONS = """\
 issuebridge puts GitHub data and your own analysis on a live web dashboard that the user keeps
@@ -62,8 +57,6 @@ Workflow: fetch, curate, publish, read back.
 
 CHANGED = "False if GitHub had nothing new: the board was left as it was and the page only told so."
 READS_GITHUB = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
-T = TypeVar("T")
-B = TypeVar("B", IssuesBoard, PullsBoard, CommitsBoard)
 
 
 class IssuesSyncResult(BaseModel):
@@ -134,14 +127,14 @@ class ClearResult(BaseModel):
     removed_count: int
 
 
-def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Settings) -> MCPServer:
-    """One MCP server, served by the app over both SSE and Streamable HTTP."""
+def build_mcp_server(dashboard: Dashboard, boards: BoardSync, settings: Settings) -> MCPServer:
+    """One MCP server, served by the app over both SSE and Streamable HTTP; ``boards`` fetches
+    from GitHub (shared with the background refresher)."""
     bus = InMemorySubscriptionBus()
     mcp = MCPServer(
         name="issuebridge", title="issuebridge", version=__version__, instructions=INSTRUCTIONS, subscriptions=bus
     )
     register_resources(mcp, dashboard)
-    freshness = Freshness()
     dashboard.listeners.append(ResourceNotifier(mcp, bus).changed)
 
     def dashboard_url(ctx: Context) -> str:
@@ -151,56 +144,21 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
         host = (ctx.headers or {}).get("host")
         return f"http://{host}/" if host else "http://127.0.0.1:8000/"
 
-    async def fetch(ctx: Context, kind: Kind, repository: str, key: str, run: Callable[[Progress], Awaitable[T]]) -> T:
-        """Run a GitHub fetch, reporting each page to the client and to the page, and handing its
-        rows to the dashboard early.
+    async def sync(ctx: Context, query: BoardQuery[B]) -> Synced[B]:
+        """Sync ``query``'s board, reporting each page to the client as MCP progress.
 
         A failure is shown on the page, next to the board it leaves untouched, and comes back
         to the client as a tool error saying what happened and what to do.
         """
 
         async def progress(done: int, total: int | None, rows: list[Any]) -> None:
-            message = f"{repository}: page {done}" + (f" of {total}" if total else "")
+            message = f"{query.repository}: page {done}" + (f" of {total}" if total else "")
             await ctx.report_progress(done, total, message)
-            dashboard.report(Activity(key, kind, repository, done, total))
-            dashboard.prepare(key, rows)  # the page's rows render while later pages are in flight
 
         try:
-            return await run(progress)
-        except GitHubError as exc:
-            dashboard.report(Activity(key, kind, repository, error=str(exc)))
+            return await boards.sync(query, progress)
+        except (GitHubError, StoreError) as exc:
             raise ToolError(str(exc)) from None
-
-    async def sync_board(
-        ctx: Context,
-        board_type: type[B],
-        kind: Kind,
-        repository: str,
-        key: str,
-        query_matches: Callable[[B], bool],
-        fetch_list: Callable[[Progress, Validators | None], Awaitable[Fetched[Any] | Unchanged]],
-        build: Callable[[Fetched[Any]], B],
-    ) -> Synced[B]:
-        """Fetch a list into a board, or learn from GitHub that the board is current.
-
-        When nothing changed (GitHub answered 304, or the fetch found what the board shows),
-        nothing is written and the page gets a small "unchanged" event instead of the board.
-        """
-        current = await dashboard.store.get(key)
-        known = freshness.known(current) if isinstance(current, board_type) and query_matches(current) else None
-        fetched = await fetch(
-            ctx, kind, repository, key, lambda progress: fetch_list(progress, known.validators if known else None)
-        )
-        if isinstance(fetched, Unchanged):
-            assert isinstance(current, board_type) and known is not None
-            board, changed, skipped = current, False, known.skipped
-        else:
-            board, changed = await dashboard.refresh(build(fetched))
-            freshness.remember(board, fetched.validators, fetched.skipped)
-            skipped = fetched.skipped
-        if not changed:
-            dashboard.report(Activity(key, kind, repository, unchanged=True))
-        return Synced(board, changed, skipped)
 
     @mcp.tool(title="Send issues to the dashboard", annotations=READS_GITHUB)
     async def send_issues_to_dashboard(
@@ -217,23 +175,7 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
         owner="facebook", repo="react", state="open".
         """
         repository = _repository(owner, repo)
-        synced = await sync_board(
-            ctx,
-            IssuesBoard,
-            "issues",
-            repository,
-            issues_key(repository),
-            lambda board: board.state == state,
-            lambda progress, known: github.list_issues(owner.strip(), repo.strip(), state, progress, known),
-            lambda fetched: IssuesBoard(
-                repository=repository,
-                state=state,
-                source="mcp",
-                issues=fetched.items,
-                last_updated=now(),
-                truncated=fetched.truncated,
-            ),
-        )
+        synced = await sync(ctx, issues_query(repository, state))
         board = synced.board
         result = IssuesSyncResult(
             board_id=board.key,
@@ -270,23 +212,7 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
         Example: "which PRs in vercel/next.js need a reviewer?" -> owner="vercel", repo="next.js".
         """
         repository = _repository(owner, repo)
-        synced = await sync_board(
-            ctx,
-            PullsBoard,
-            "pulls",
-            repository,
-            pulls_key(repository),
-            lambda board: board.state == state,
-            lambda progress, known: github.list_pulls(owner.strip(), repo.strip(), state, progress, known),
-            lambda fetched: PullsBoard(
-                repository=repository,
-                state=state,
-                pulls=fetched.items,
-                source="mcp",
-                last_updated=now(),
-                truncated=fetched.truncated,
-            ),
-        )
+        synced = await sync(ctx, pulls_query(repository, state))
         stored = synced.board
         result = PullsSyncResult(
             board_id=stored.key,
@@ -334,27 +260,7 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
         if end is not None and end < start:
             raise ToolError("until must be later than since")
         chosen = branch.strip() if branch and branch.strip() else None
-        synced = await sync_board(
-            ctx,
-            CommitsBoard,
-            "commits",
-            repository,
-            commits_key(repository),
-            lambda board: False,  # the window moves with the clock: no validators to reuse
-            lambda progress, known: github.list_commits(
-                owner.strip(), repo.strip(), branch=chosen, since=start, until=end, progress=progress
-            ),
-            lambda fetched: CommitsBoard(
-                repository=repository,
-                branch=chosen,
-                since=start,
-                until=end,
-                commits=fetched.items,
-                source="mcp",
-                last_updated=now(),
-                truncated=fetched.truncated,
-            ),
-        )
+        synced = await sync(ctx, commits_query(repository, chosen, start, end))
         stored = synced.board
         result = CommitsSyncResult(
             board_id=stored.key,
@@ -443,7 +349,8 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
             )
         except ValidationError as exc:
             raise ToolError(_validation_message(exc)) from None
-        stored = await dashboard.put(panel)
+        with _store_errors():
+            stored = await dashboard.put(panel)
         created = previous is None
         result = PublishResult(
             panel_id=chosen,
@@ -495,7 +402,8 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
         key = board_or_panel_id.strip().lower()  # keys are lower-case, as GitHub names compare
         if ":" not in key:  # a bare panel id, as publish_to_dashboard returns it
             key = panel_key(key)
-        return RemoveResult(id=key, removed=await dashboard.remove(key))
+        with _store_errors():
+            return RemoveResult(id=key, removed=await dashboard.remove(key))
 
     @mcp.tool(
         title="Clear the dashboard",
@@ -508,15 +416,10 @@ def build_mcp_server(dashboard: Dashboard, github: GitHubSource, settings: Setti
 
         Example: "start my dashboard over" -> clear_dashboard(), then fetch what they ask for next.
         """
-        return ClearResult(removed_count=await dashboard.clear())
+        with _store_errors():
+            return ClearResult(removed_count=await dashboard.clear())
 
     return mcp
-
-
-class Synced(NamedTuple, Generic[B]):
-    board: B
-    changed: bool
-    skipped: int
 
 
 def unchanged_text(shown: str, board: Entry) -> str:
@@ -537,6 +440,15 @@ def _unused(base: str, taken: set[str]) -> str:
     while f"{base}-{n}"[:64] in taken:
         n += 1
     return f"{base[: 63 - len(str(n))]}-{n}"
+
+
+@contextlib.contextmanager
+def _store_errors() -> Iterator[None]:
+    """A store that cannot be written (Redis away) is a tool error the model can tell the user about."""
+    try:
+        yield
+    except StoreError as exc:
+        raise ToolError(str(exc)) from None
 
 
 def _count(n: int, noun: str) -> str:

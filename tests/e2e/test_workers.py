@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -108,9 +109,7 @@ async def test_a_worker_that_loses_redis_says_so_keeps_serving_and_recovers(
     env = {"GITHUB_API_URL": fake_github.url}
     healthy = start_server(tmp_path, {**env, "ISSUEBRIDGE_REDIS_URL": url})
     with TcpProxy(redis_server.port) as proxy:
-        cut_off = start_server(
-            tmp_path, {**env, "ISSUEBRIDGE_REDIS_URL": f"redis://127.0.0.1:{proxy.port}/{database}"}
-        )
+        cut_off = start_server(tmp_path, {**env, "ISSUEBRIDGE_REDIS_URL": f"redis://127.0.0.1:{proxy.port}/{database}"})
         try:
             await push(healthy.url, "octo/app", ["Before"])
             async with httpx.AsyncClient(base_url=cut_off.url) as http:
@@ -139,7 +138,7 @@ async def test_a_worker_that_loses_redis_says_so_keeps_serving_and_recovers(
             healthy.stop()
 
 
-async def wait_for_health(http: httpx.AsyncClient, status: int) -> dict[str, object]:
+async def wait_for_health(http: httpx.AsyncClient, status: int) -> dict[str, Any]:
     for _ in range(100):
         response = await http.get("/healthz")
         if response.status_code == status:

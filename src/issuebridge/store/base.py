@@ -12,6 +12,10 @@ class StoreError(RuntimeError):
     """The store cannot be opened or written; the message says what to fix."""
 
 
+class Conflict(StoreError):
+    """A conditional save found another revision under its key: someone else wrote it first."""
+
+
 class Saved(NamedTuple):
     """``entry`` (with its new revision) replaced ``previous``, or was new."""
 
@@ -75,8 +79,13 @@ class DashboardStore(Protocol):
 
     async def close(self) -> None: ...
 
-    async def save(self, entry: AnyEntry) -> AnyEntry:
-        """Store ``entry`` atomically (all or nothing) and return it with its new revision."""
+    async def save(self, entry: AnyEntry, *, if_revision: int | None = None) -> AnyEntry:
+        """Store ``entry`` atomically (all or nothing) and return it with its new revision.
+
+        With ``if_revision``, only if the entry stored under its key still has that revision (0:
+        if there is none); otherwise raise :class:`Conflict`, once this process has seen the
+        write that got in first.
+        """
         ...
 
     async def get(self, key: str) -> AnyEntry | None: ...
@@ -95,4 +104,16 @@ class DashboardStore(Protocol):
 
     def health(self) -> str | None:
         """None while the store works, else what is wrong (shown on ``/healthz``: no addresses)."""
+        ...
+
+    async def claim(self, name: str, ttl_seconds: float) -> bool:
+        """True the first time ``name`` is claimed within ``ttl_seconds``, False while that claim holds.
+
+        Shared by every worker using the store, and kept across restarts where the store is, so
+        that work named ``name`` (a webhook delivery, a board's refresh for one interval) runs once.
+        """
+        ...
+
+    async def release(self, name: str) -> None:
+        """Drop the claim on ``name`` (if any): its work failed, and the next claim may retry it."""
         ...

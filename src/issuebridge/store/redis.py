@@ -26,7 +26,16 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from issuebridge.entries import AnyEntry, entry_adapter
-from issuebridge.store.base import ChangeListener, Cleared, Reloaded, Removed, Saved, StoreChange, StoreError
+from issuebridge.store.base import (
+    ChangeListener,
+    Cleared,
+    Conflict,
+    Reloaded,
+    Removed,
+    Saved,
+    StoreChange,
+    StoreError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +46,9 @@ LOG = "issuebridge:log"  # stream: one record per revision, id "<revision>-0"
 CLAIMS = "issuebridge:claim:"  # prefix of keys that expire: SET NX PX
 
 _SAVE = """
+if ARGV[4] ~= '' and (redis.call('ZSCORE', KEYS[3], ARGV[1]) or '0') ~= ARGV[4] then
+  return -1 - tonumber(redis.call('GET', KEYS[1]) or '0')
+end
 local revision = redis.call('INCR', KEYS[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[3], revision, ARGV[1])
@@ -148,11 +160,16 @@ class RedisStore:
                 await client.aclose()
         self._redis = self._reader = None
 
-    async def save(self, entry: AnyEntry) -> AnyEntry:
+    async def save(self, entry: AnyEntry, *, if_revision: int | None = None) -> AnyEntry:
         body = entry.model_dump_json()  # read back with the revision the script gives it
-        revision = await self._run(_SAVE, entry.key, body, self._log_length)
+        expected = "" if if_revision is None else str(if_revision)
+        revision = await self._run(_SAVE, entry.key, body, self._log_length, expected)
+        if revision < 0:  # the script's answer to a conditional save that lost: -1 - the latest revision
+            await self._applied(-1 - revision)  # so that a retry builds on the write that got in first
+            raise Conflict(f"{entry.key} is at another revision than {if_revision}")
         stored = entry.model_copy(update={"revision": revision})
-        self._own[revision] = stored  # the follower applies this object instead of parsing the body again
+        if revision > self._revision:  # the follower applies this object instead of parsing the body again
+            self._own[revision] = stored
         await self._applied(revision)
         return stored
 
@@ -179,6 +196,12 @@ class RedisStore:
         redis = self._client()
         try:
             return bool(await redis.set(CLAIMS + name, 1, nx=True, px=max(1, int(ttl_seconds * 1000))))
+        except (RedisError, OSError) as exc:
+            raise self._unreachable(exc) from None
+
+    async def release(self, name: str) -> None:
+        try:
+            await self._client().delete(CLAIMS + name)
         except (RedisError, OSError) as exc:
             raise self._unreachable(exc) from None
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from issuebridge.entries import AnyEntry, entry_adapter
-from issuebridge.store.base import ChangeListener, Cleared, Removed, Saved, StoreChange, StoreError
+from issuebridge.store.base import ChangeListener, Cleared, Conflict, Removed, Saved, StoreChange, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,11 @@ CREATE TABLE IF NOT EXISTS counters (
     value INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO counters (name, value) VALUES ('revision', 0);
+CREATE TABLE IF NOT EXISTS claims (
+    name TEXT PRIMARY KEY,
+    expires REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS claims_by_expiry ON claims (expires);
 """
 
 
@@ -66,8 +72,11 @@ class SQLiteStore:
             connection, self._connection = self._connection, None
             await asyncio.to_thread(connection.close)
 
-    async def save(self, entry: AnyEntry) -> AnyEntry:
+    async def save(self, entry: AnyEntry, *, if_revision: int | None = None) -> AnyEntry:
         async with self._write_lock:
+            current = self._entries.get(entry.key)
+            if if_revision is not None and (current.revision if current else 0) != if_revision:
+                raise Conflict(f"{entry.key} is at another revision than {if_revision}")
             stored = entry.model_copy(update={"revision": self._revision + 1})
             body = stored.model_dump_json()  # what entry_adapter reads back; a third of its time to write
             await self._write(
@@ -107,6 +116,39 @@ class SQLiteStore:
             self._entries.clear()
             await self._report(Cleared(revision, removed))
             return revision
+
+    async def claim(self, name: str, ttl_seconds: float) -> bool:
+        """One row per live claim, expiring at a wall-clock time (so it holds across a restart);
+        each claim first prunes the expired ones."""
+        connection = self._open_connection()
+
+        def transaction() -> bool:
+            at = time.time()
+            with connection:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("DELETE FROM claims WHERE expires <= ?", (at,))
+                taken = connection.execute(
+                    "INSERT OR IGNORE INTO claims (name, expires) VALUES (?, ?)", (name, at + ttl_seconds)
+                )
+                return taken.rowcount == 1
+
+        async with self._write_lock:  # one transaction at a time on the shared connection
+            return await asyncio.to_thread(transaction)
+
+    async def release(self, name: str) -> None:
+        connection = self._open_connection()
+
+        def transaction() -> None:
+            with connection:
+                connection.execute("DELETE FROM claims WHERE name = ?", (name,))
+
+        async with self._write_lock:
+            await asyncio.to_thread(transaction)
+
+    def _open_connection(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise StoreError("the store is not open")
+        return self._connection
 
     async def _write(self, revision: int, change: Callable[[sqlite3.Connection], object]) -> None:
         """Apply ``change`` and move the revision counter in one transaction, off the event loop."""

@@ -6,6 +6,8 @@
   value derived from the token, never the token itself, and is HttpOnly and SameSite=Strict, so
   other sites can neither read it nor make the browser send it.
 - ``/healthz``, ``/static/`` and ``/login`` stay open.
+- ``/webhooks/github`` needs no bearer token: GitHub cannot send one, and the route checks its
+  own signature (``web/webhooks.py``) before anything else.
 
 Tokens are compared in constant time. Without a token configured, everything is open (the
 server binds to loopback by default).
@@ -29,6 +31,7 @@ from issuebridge.web.pages import PAGE_HEADERS
 
 COOKIE = "issuebridge_session"
 OPEN_PATHS = ("/healthz", "/static/", "/login")
+SIGNED_PATHS = ("/webhooks/github",)  # exact paths that authenticate themselves
 # What a cookie may reach: reading the dashboard, never writing or MCP.
 COOKIE_PATHS = ("/", "/api/dashboard/events", "/api/dashboard/issues")
 MAX_FORM_BYTES = 4096
@@ -81,7 +84,9 @@ class TokenAuth:
         path = request.url.path
         if path == "/login":
             response = await self._login(request)
-        elif path.startswith(OPEN_PATHS) or self._bearer_ok(request) or self._cookie_ok(request):
+        elif (
+            path.startswith(OPEN_PATHS) or path in SIGNED_PATHS or self._bearer_ok(request) or self._cookie_ok(request)
+        ):
             await self.app(scope, receive, send)
             return
         elif path == "/" and request.method == "GET" and self._matches(request.query_params.get("token", "")):

@@ -1,4 +1,4 @@
-"""Per-client rate limits on the requests that do work: MCP messages and writes.
+"""Per-client rate limits on the requests that do work: MCP messages, writes and webhooks.
 
 A client is its bearer token when it sends one (hashed, never kept), else its address. Reads,
 the page and the event stream are not limited: they cost little and a person reloading a page
@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-LIMITED = ("/mcp", "/messages/", "/api/dashboard/sync-issues")
+LIMITED = ("/mcp", "/messages/", "/api/dashboard/sync-issues", "/webhooks/")
 
 
 class RateLimit:

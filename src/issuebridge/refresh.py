@@ -1,0 +1,106 @@
+"""Optional background refresh: every board fetched from GitHub is synced again each interval, so
+the dashboard stays current without the assistant (``ISSUEBRIDGE_REFRESH_SECONDS``).
+
+A refresh is silent: an unchanged board (mostly two 304s, free against the rate limit) sends
+pages nothing at all, and a changed one is written like any sync, so pages get the usual update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from issuebridge.github import GitHubError, RateLimited
+from issuebridge.store import DashboardStore
+from issuebridge.sync import BoardSync, query_for
+
+logger = logging.getLogger(__name__)
+
+# A failing board is tried again after 2, 4, 8, ... intervals, but at least once an hour (or once
+# an interval, if that is longer).
+BACKOFF_CAP_SECONDS = 3600.0
+# A refresh's claim lasts a little less than an interval, so that timer jitter never lets a
+# worker find its own claim from the previous round still held.
+CLAIM_SHARE = 0.9
+
+
+class Refresher:
+    """Runs the rounds; one per ``interval`` seconds, each after the previous one has finished."""
+
+    def __init__(self, store: DashboardStore, boards: BoardSync, interval: float) -> None:
+        self.store = store
+        self.boards = boards
+        self.interval = interval
+        self._paused_until: datetime | None = None  # GitHub's rate limit resets then
+        self._failures: dict[str, int] = {}
+        self._retry_at: dict[str, float] = {}  # time.monotonic() before which a failing board waits
+
+    async def run(self) -> None:
+        """Refresh forever; nothing that goes wrong in a round ends the loop (cancel it to stop)."""
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.round()
+            except Exception:
+                logger.exception("Background refresh: a round failed; trying again in %g s", self.interval)
+
+    async def round(self) -> None:
+        """Refresh each board that has a GitHub query behind it, one at a time."""
+        if self._paused_until is not None:
+            if datetime.now(UTC) < self._paused_until:
+                return
+            self._paused_until = None
+            logger.info("Background refresh: GitHub's rate limit has reset; refreshing again")
+        keys = [entry.key for entry in await self.store.entries() if query_for(entry) is not None]
+        for gone in set(self._failures) - set(keys):
+            self._succeeded(gone)
+        for key in keys:
+            if self._retry_at.get(key, 0.0) > time.monotonic():
+                continue
+            # With several workers sharing a store, one of them refreshes each board per interval.
+            if not await self.store.claim(f"refresh:{key}", self.interval * CLAIM_SHARE):
+                continue
+            try:
+                await self.boards.refresh(key)
+            except RateLimited as exc:
+                # Every other board would fail the same way: wait for the reset, and say so once.
+                self._paused_until = exc.reset_at
+                logger.warning("Background refresh paused: %s", exc)
+                return
+            except GitHubError as exc:
+                self._failed(key, str(exc))
+            except Exception as exc:
+                logger.exception("Background refresh of %s failed unexpectedly", key)
+                self._failed(key, type(exc).__name__)
+            else:
+                self._succeeded(key)
+
+    def _failed(self, key: str, reason: str) -> None:
+        failures = self._failures[key] = self._failures.get(key, 0) + 1
+        delay = min(self.interval * 2 ** min(failures, 20), max(BACKOFF_CAP_SECONDS, self.interval))
+        self._retry_at[key] = time.monotonic() + delay
+        logger.warning("Background refresh of %s failed (%s); next try in %g s", key, reason, delay)
+
+    def _succeeded(self, key: str) -> None:
+        self._failures.pop(key, None)
+        self._retry_at.pop(key, None)
+
+
+@contextlib.asynccontextmanager
+async def background_refresh(refresher: Refresher | None) -> AsyncIterator[None]:
+    """Run ``refresher`` (if any) while the context is open; stop it promptly on the way out."""
+    if refresher is None:
+        yield
+        return
+    task = asyncio.create_task(refresher.run(), name="issuebridge-refresh")
+    logger.info("issuebridge: boards fetched from GitHub are refreshed every %g s", refresher.interval)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,227 @@
+"""Fetching a repository's list from GitHub into its board: one service for the MCP tools (which
+report every page) and the background refresher (which stays silent unless the board changed).
+
+A board fetched from GitHub records what is needed to fetch it again (repository and state;
+for commits the branch and the window), so :func:`query_for` rebuilds its query from the board.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, NamedTuple, TypeVar
+
+from issuebridge.boards import IssuesBoard, Kind, StateFilter, issues_key, now
+from issuebridge.curated import CommitsBoard, PullsBoard, commits_key, pulls_key
+from issuebridge.dashboard import Activity, Dashboard
+from issuebridge.entries import AnyEntry
+from issuebridge.freshness import Freshness
+from issuebridge.github import Fetched, GitHubError, GitHubSource, Progress, Unchanged, Validators
+
+B = TypeVar("B", IssuesBoard, PullsBoard, CommitsBoard)
+FetchList = Callable[[GitHubSource, Progress | None, Validators | None], Awaitable[Fetched[Any] | Unchanged]]
+
+
+@dataclass(frozen=True, slots=True)
+class BoardQuery(Generic[B]):
+    """One board's GitHub query: what to fetch, and how the board is built from what came back."""
+
+    kind: Kind
+    repository: str
+    key: str
+    board_type: type[B]
+    # Whether a stored board shows this very query, so that the validators of the fetch that
+    # wrote it may confirm it unchanged.
+    matches: Callable[[B], bool]
+    fetch: FetchList
+    build: Callable[[Fetched[Any]], B]
+
+
+def issues_query(repository: str, state: StateFilter) -> BoardQuery[IssuesBoard]:
+    owner, repo = repository.split("/")
+    return BoardQuery(
+        "issues",
+        repository,
+        issues_key(repository),
+        IssuesBoard,
+        lambda board: board.state == state,
+        lambda github, progress, known: github.list_issues(owner, repo, state, progress, known),
+        lambda fetched: IssuesBoard(
+            repository=repository,
+            state=state,
+            source="mcp",
+            issues=fetched.items,
+            last_updated=now(),
+            truncated=fetched.truncated,
+        ),
+    )
+
+
+def pulls_query(repository: str, state: StateFilter) -> BoardQuery[PullsBoard]:
+    owner, repo = repository.split("/")
+    return BoardQuery(
+        "pulls",
+        repository,
+        pulls_key(repository),
+        PullsBoard,
+        lambda board: board.state == state,
+        lambda github, progress, known: github.list_pulls(owner, repo, state, progress, known),
+        lambda fetched: PullsBoard(
+            repository=repository,
+            state=state,
+            pulls=fetched.items,
+            source="mcp",
+            last_updated=now(),
+            truncated=fetched.truncated,
+        ),
+    )
+
+
+def commits_query(
+    repository: str, branch: str | None, since: datetime, until: datetime | None
+) -> BoardQuery[CommitsBoard]:
+    """A fixed window: ``since`` is a time, not "30 days ago", so repeating the query (a
+    refresh) asks GitHub the same question and an unchanged history costs two 304s."""
+    owner, repo = repository.split("/")
+    return BoardQuery(
+        "commits",
+        repository,
+        commits_key(repository),
+        CommitsBoard,
+        lambda board: (board.branch, board.since, board.until) == (branch, since, until),
+        lambda github, progress, known: github.list_commits(
+            owner, repo, branch=branch, since=since, until=until, progress=progress, known=known
+        ),
+        lambda fetched: CommitsBoard(
+            repository=repository,
+            branch=branch,
+            since=since,
+            until=until,
+            commits=fetched.items,
+            source="mcp",
+            last_updated=now(),
+            truncated=fetched.truncated,
+        ),
+    )
+
+
+def query_for(entry: AnyEntry) -> BoardQuery[Any] | None:
+    """The query that fetched ``entry``, to repeat it; None for what has no GitHub query behind
+    it (panels, and boards pushed through the JSON API)."""
+    if entry.source != "mcp":
+        return None
+    if isinstance(entry, IssuesBoard):
+        return issues_query(entry.repository, entry.state)
+    if isinstance(entry, PullsBoard):
+        return pulls_query(entry.repository, entry.state)
+    if isinstance(entry, CommitsBoard) and entry.since is not None:
+        return commits_query(entry.repository, entry.branch, entry.since, entry.until)
+    return None
+
+
+class Synced(NamedTuple, Generic[B]):
+    board: B
+    changed: bool
+    skipped: int
+
+
+class BoardSync:
+    """Fetches boards from GitHub, asking "changed since?" whenever the stored board allows.
+
+    A fetch and the write it leads to hold a per-board lock: a tool call waits for a refresh of
+    the same board to finish, and a refresh skips a board that is being synced.
+    """
+
+    def __init__(self, dashboard: Dashboard, github: GitHubSource) -> None:
+        self.dashboard = dashboard
+        self.github = github
+        self.freshness = Freshness()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    async def sync(self, query: BoardQuery[B], progress: Progress | None = None) -> Synced[B]:
+        """Fetch ``query`` into its board, or learn from GitHub that the board is current.
+
+        Pages see each page's progress and any failure next to the board, and when nothing
+        changed (GitHub answered 304, or the fetch found what the board shows) nothing is
+        written and they get a small "unchanged" event instead. ``progress`` is told of each
+        page too (MCP progress). Raises :class:`GitHubError`, leaving the board as it was.
+        """
+        async with self._holding(query.key, wait=True):
+            return await self._sync(query, progress)
+
+    async def refresh(self, key: str) -> Synced[Any] | None:
+        """Fetch the board under ``key`` again with its own query, telling pages only of a change.
+
+        None if there was nothing to do: no such board, nothing fetched from GitHub, being
+        synced right now, or replaced while this fetch was under way (its successor wins).
+        Raises :class:`GitHubError`.
+        """
+        async with self._holding(key, wait=False) as held:
+            current = await self.dashboard.store.get(key) if held else None
+            query = query_for(current) if current is not None else None
+            if current is None or query is None:
+                return None
+            start = current.revision
+            known = self.freshness.known(current)
+            fetched = await query.fetch(self.github, None, known.validators if known else None)
+            if isinstance(fetched, Unchanged):
+                assert known is not None
+                return Synced(current, False, known.skipped)
+            built = query.build(fetched)
+            board, changed = await self.dashboard.update(
+                key, lambda stored: built if stored is not None and stored.revision == start else None
+            )
+            if board is None:
+                return None
+            self.freshness.remember(board, fetched.validators, fetched.skipped)
+            return Synced(board, changed, fetched.skipped)
+
+    async def _sync(self, query: BoardQuery[B], progress: Progress | None) -> Synced[B]:
+        dashboard = self.dashboard
+        key, kind, repository = query.key, query.kind, query.repository
+        current = await dashboard.store.get(key)
+        matching = isinstance(current, query.board_type) and query.matches(current)
+        known = self.freshness.known(current) if matching else None
+
+        async def on_page(done: int, total: int | None, rows: list[Any]) -> None:
+            if progress is not None:
+                await progress(done, total, rows)
+            dashboard.report(Activity(key, kind, repository, done, total))
+            dashboard.prepare(key, rows)  # the page's rows render while later pages are in flight
+
+        try:
+            fetched = await query.fetch(self.github, on_page, known.validators if known else None)
+        except GitHubError as exc:
+            dashboard.report(Activity(key, kind, repository, error=str(exc)))
+            raise
+        if isinstance(fetched, Unchanged):
+            assert isinstance(current, query.board_type) and known is not None
+            board, changed, skipped = current, False, known.skipped
+        else:
+            board, changed = await dashboard.refresh(query.build(fetched))
+            self.freshness.remember(board, fetched.validators, fetched.skipped)
+            skipped = fetched.skipped
+        if not changed:
+            dashboard.report(Activity(key, kind, repository, unchanged=True))
+        return Synced(board, changed, skipped)
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, key: str, *, wait: bool) -> AsyncIterator[bool]:
+        """Hold ``key``'s lock (waiting for it, or not at all if ``wait`` is false and it is
+        held); yields whether it is held. Locks exist only while someone uses them."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            if not wait and lock.locked():
+                yield False
+                return
+            async with lock:
+                yield True
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key], self._locks[key]

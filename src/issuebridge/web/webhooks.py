@@ -1,0 +1,166 @@
+"""``POST /webhooks/github``: GitHub tells the dashboard about issues and pull requests as they change.
+
+The signature (``X-Hub-Signature-256``, an HMAC-SHA256 of the raw body with
+``ISSUEBRIDGE_WEBHOOK_SECRET``) is this route's authentication, so the bearer token is not asked
+for (``web/auth.py``). Nothing is parsed before the signature checks out, and without a secret
+configured every delivery is refused: an unsigned webhook is never accepted.
+
+Each delivery (``X-GitHub-Delivery``) is applied once, redeliveries included and across
+restarts, through ``store.claim``. The claim is taken after the signature and the payload check
+out and released if applying fails, so that a redelivery can try again; a crash between the
+claim and the write loses that delivery (it expires with the claim), and the next event about
+the same issue, a re-sync or the background refresh brings the board up to date.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import re
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from issuebridge.boards import now
+from issuebridge.dashboard import Dashboard
+from issuebridge.entries import AnyEntry
+from issuebridge.store import StoreError
+from issuebridge.web.api import BodyTooLarge, error, read_body
+from issuebridge.webhooks import (
+    APPLIED_EVENTS,
+    BadPayload,
+    NotShown,
+    issues_board_after,
+    pulls_board_after,
+    read_event,
+)
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/github"
+# GitHub lets a delivery be redelivered for 3 days; a claim outlasts that.
+DELIVERY_CLAIM_SECONDS = 7 * 24 * 3600.0
+_DELIVERY_ID = re.compile(r"[A-Za-z0-9-]{1,100}")
+_SIGNATURE = re.compile(r"sha256=([0-9a-f]{64})")
+_BOARD_NAMES = {"issues": "issues board", "pulls": "pull-request board"}
+
+
+def signature_matches(secret: str, body: bytes, header: str) -> bool:
+    """Whether ``header`` is ``sha256=`` and the HMAC-SHA256 of ``body`` under ``secret``, in hex.
+
+    Compared in constant time; anything malformed simply does not match.
+    """
+    found = _SIGNATURE.fullmatch(header.strip().lower())
+    if found is None:
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(found[1], expected)
+
+
+def webhook_routes(dashboard: Dashboard, secret: str | None, max_body_bytes: int) -> list[Route]:
+    async def receive(request: Request) -> Response:
+        if secret is None:
+            return error(404, "webhooks are off: set ISSUEBRIDGE_WEBHOOK_SECRET and use it as the webhook's secret")
+        try:
+            body = await read_body(request, max_body_bytes)
+        except BodyTooLarge:
+            return error(413, f"the body is larger than the limit of {max_body_bytes} bytes")
+        if not signature_matches(secret, body, request.headers.get("x-hub-signature-256", "")):
+            logger.warning("Refused a webhook delivery: its X-Hub-Signature-256 is missing or wrong")
+            return error(
+                401,
+                "the X-Hub-Signature-256 signature is missing or does not match: "
+                "set the webhook's secret to ISSUEBRIDGE_WEBHOOK_SECRET",
+            )
+        event = request.headers.get("x-github-event", "")
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            return error(415, "set the webhook's content type to application/json")
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return error(400, f"the body is not valid JSON: {exc}")
+        if event == "ping":
+            return JSONResponse(
+                {"pong": True, "hook_id": payload.get("hook_id") if isinstance(payload, dict) else None}
+            )
+        if event not in APPLIED_EVENTS:
+            return JSONResponse(
+                {"ignored": True, "event": event, "message": f"issuebridge applies {', '.join(APPLIED_EVENTS)} events"},
+                status_code=202,
+            )
+        try:
+            change = read_event(event, payload)
+        except BadPayload as exc:
+            return error(422, f"the {event} payload does not have the expected shape: {exc}")
+        if isinstance(change, NotShown):
+            return _answer(202, event, change.action, change.repository, None, False, f"ignored: {change.reason}")
+        delivery = request.headers.get("x-github-delivery", "").strip()
+        if not _DELIVERY_ID.fullmatch(delivery):
+            return error(400, "the X-GitHub-Delivery header is missing or malformed")
+
+        claim = f"webhook:{delivery}"
+        try:
+            first = await dashboard.store.claim(claim, DELIVERY_CLAIM_SECONDS)
+        except StoreError as exc:
+            return error(503, f"the event was not applied: {exc}; GitHub may redeliver it later")
+        if not first:
+            logger.info("Webhook delivery %s was applied before; ignoring the redelivery", delivery)
+            return JSONResponse({"duplicate": True, "delivery": delivery, "message": "already applied"})
+        at = now()
+        stored: AnyEntry | None
+        try:
+            if change.kind == "issues":
+                stored, was_changed = await dashboard.update(
+                    change.key, lambda board: issues_board_after(board, change, at)
+                )
+            else:
+                stored, was_changed = await dashboard.update(
+                    change.key, lambda board: pulls_board_after(board, change, at)
+                )
+        except StoreError as exc:
+            with contextlib.suppress(StoreError):  # if the store is away, the claim stays: redeliver later
+                await dashboard.store.release(claim)
+            return error(503, f"the event was not applied: {exc}; redeliver it from GitHub to try again")
+        except Exception:
+            await dashboard.store.release(claim)  # a redelivery may try again
+            logger.exception("Webhook delivery %s could not be applied", delivery)
+            return error(500, "the event could not be applied; redeliver it from GitHub to try again")
+        except BaseException:  # cancelled mid-write: a redelivery finds the board as it is and fixes it
+            await dashboard.store.release(claim)
+            raise
+        name = _BOARD_NAMES[change.kind]
+        if stored is None:  # no board of that kind to change
+            message = f"no {name} on the dashboard shows {change.repository}; nothing changed"
+            return _answer(202, event, change.action, change.repository, None, False, message)
+        message = "the board was updated" if was_changed else "the board already showed this"
+        logger.info("Webhook %s %s.%s on %s: %s", delivery, event, change.action, change.key, message)
+        return _answer(200, event, change.action, change.repository, change.key, was_changed, message, stored)
+
+    return [Route(WEBHOOK_PATH, receive, methods=["POST"])]
+
+
+def _answer(
+    status: int,
+    event: str,
+    action: str,
+    repository: str,
+    board_id: str | None,
+    changed: bool,
+    message: str,
+    stored: AnyEntry | None = None,
+) -> JSONResponse:
+    body: dict[str, object] = {
+        "event": event,
+        "action": action,
+        "repository": repository,
+        "board_id": board_id,
+        "changed": changed,
+        "message": message,
+    }
+    if stored is not None:
+        body["revision"] = stored.revision
+    return JSONResponse(body, status_code=status)
