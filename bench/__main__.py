@@ -10,7 +10,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("bench.sync", "bench.page", "bench.fanout")
+BENCHMARKS = ("bench.sync", "bench.page", "bench.fanout", "bench.workers")
 
 
 async def main(smoke: bool) -> None:

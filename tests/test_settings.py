@@ -82,3 +82,14 @@ def test_background_refresh_is_off_unless_given_an_interval(value: str, seconds:
 def test_a_bad_refresh_interval_names_the_variable(value: str) -> None:
     with pytest.raises(SettingsError, match="ISSUEBRIDGE_REFRESH_SECONDS must be a number of seconds"):
         Settings.from_env({"ISSUEBRIDGE_REFRESH_SECONDS": value})
+
+
+def test_the_redis_url_never_appears_in_repr() -> None:
+    settings = Settings.from_env({"ISSUEBRIDGE_REDIS_URL": " redis://app:s3cret-pw@cache:6379/2 "})
+    assert settings.redis_url == "redis://app:s3cret-pw@cache:6379/2"
+    assert "s3cret-pw" not in repr(settings) and Settings.from_env({}).redis_url is None
+
+
+def test_a_redis_url_of_another_kind_is_refused_by_name() -> None:
+    with pytest.raises(SettingsError, match="ISSUEBRIDGE_REDIS_URL must start with redis://"):
+        Settings.from_env({"ISSUEBRIDGE_REDIS_URL": "localhost:6379"})

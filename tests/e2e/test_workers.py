@@ -16,14 +16,20 @@ import pytest
 
 from tests.conftest import RedisServer, ServerProcess, start_server
 from tests.e2e.mcp_clients import TRANSPORTS
-from tests.fake_github import FakeGitHub, make_issue
+from tests.fake_github import FakeGitHub, make_issue, make_webhook, webhook_request
 from tests.sse import open_event_stream
 from tests.tcp_proxy import TcpProxy
+
+SECRET = "whsec-shared-by-every-worker"
 
 
 @pytest.fixture
 def redis_env(fake_github: FakeGitHub, redis_server: RedisServer) -> dict[str, str]:
-    return {"GITHUB_API_URL": fake_github.url, "ISSUEBRIDGE_REDIS_URL": redis_server.fresh_url()}
+    return {
+        "GITHUB_API_URL": fake_github.url,
+        "ISSUEBRIDGE_REDIS_URL": redis_server.fresh_url(),
+        "ISSUEBRIDGE_WEBHOOK_SECRET": SECRET,
+    }
 
 
 @pytest.fixture
@@ -36,9 +42,11 @@ def two_workers(tmp_path: Path, redis_env: dict[str, str]) -> Iterator[tuple[Ser
 
 
 async def push(base_url: str, repository: str, titles: list[str]) -> int:
+    """An open-issues board with these titles, through the JSON API."""
     issues = [{"number": n, "title": title, "state": "open"} for n, title in enumerate(titles, start=1)]
+    body = {"repository": repository, "state": "open", "issues": issues}
     async with httpx.AsyncClient(base_url=base_url) as http:
-        response = await http.post("/api/dashboard/sync-issues", json={"repository": repository, "issues": issues})
+        response = await http.post("/api/dashboard/sync-issues", json=body)
     assert response.status_code == 200, response.text
     return int(response.json()["revision"])
 
@@ -82,6 +90,30 @@ async def test_a_reconnect_to_the_other_worker_replays_what_was_missed(
     assert [(e.event, e.id) for e in replayed] == [("issues_update", "2"), ("issues_update", "3")]
     assert replayed[0].json()["data"]["repository"] == "octo/two"
     assert replayed[1].json()["data"]["issues"][0]["title"] == "First, renamed"
+
+
+async def test_a_webhook_to_one_worker_changes_the_page_on_the_other_once(
+    two_workers: tuple[ServerProcess, ServerProcess],
+) -> None:
+    first, second = two_workers
+    await push(first.url, "octo/app", ["One", "Two"])
+    payload = make_webhook("issues", "closed", "octo/app", issue=make_issue("octo/app", 2, state="closed"))
+    body, headers = webhook_request(SECRET, "issues", payload, delivery="4c1e6b2e-0000-4000-8000-000000000001")
+    async with (
+        open_event_stream(f"{first.url}/api/dashboard/events?format=html&last_event_id=1") as page,
+        httpx.AsyncClient() as http,
+    ):
+        applied = await http.post(f"{second.url}/webhooks/github", content=body, headers=headers)
+        assert applied.status_code == 200 and applied.json()["changed"], applied.text
+        delta = await page.next()
+        # GitHub redelivers it, this time to the first worker: the claim is shared, nothing changes.
+        again = await http.post(f"{first.url}/webhooks/github", content=body, headers=headers)
+        assert again.status_code == 200 and again.json()["duplicate"]
+    assert delta.event == "board_delta" and delta.id == "2" and delta.json()["data"]["removed"] == [2]
+    async with httpx.AsyncClient() as http:
+        for worker in two_workers:
+            board = (await http.get(f"{worker.url}/api/dashboard/issues?repository=octo/app")).json()
+            assert [issue["number"] for issue in board["issues"]] == [1] and board["revision"] == 2
 
 
 async def test_pages_on_every_worker_get_every_delta_in_the_same_order(
