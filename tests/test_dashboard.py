@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
+
+import pytest
 
 from issuebridge.boards import IssuesBoard, issue_from_github, now
 from issuebridge.curated import CommitsBoard, Panel, PullsBoard, commit_from_github, pull_from_github
 from issuebridge.dashboard import Dashboard, JsonFormat, entry_json, entry_payload
 from issuebridge.entries import AnyEntry
 from issuebridge.events import EventHub
-from issuebridge.store import SQLiteStore
+from issuebridge.settings import Settings
+from issuebridge.store import store_for
 from tests.fake_github import make_commit, make_issue, make_pull
 
 REPO = "octo/app"
@@ -41,6 +46,15 @@ def entries() -> list[AnyEntry]:
     ]
 
 
+@pytest.fixture
+async def dashboard(store_settings: dict[str, Any]) -> AsyncIterator[Dashboard]:
+    """A dashboard on the test's store (each test runs on SQLite and on Redis)."""
+    store = store_for(Settings(**store_settings))
+    await store.open()
+    yield Dashboard(store, EventHub(), {"json": JsonFormat()})
+    await store.close()
+
+
 def test_entry_json_is_the_documented_payload_for_every_kind() -> None:
     for entry in entries():
         assert json.loads(entry_json(entry)) == entry_payload(entry), entry.kind
@@ -58,11 +72,8 @@ def test_json_events_are_one_data_line_with_the_payload() -> None:
     assert [len(data["data"][group]) for group in ("pull_boards", "commit_boards", "panels")] == [1, 1, 1]
 
 
-async def test_a_refresh_with_the_same_content_writes_and_sends_nothing() -> None:
-    store = SQLiteStore(":memory:")
-    await store.open()
-    hub = EventHub()
-    dashboard = Dashboard(store, hub, {"json": JsonFormat()})
+async def test_a_refresh_with_the_same_content_writes_and_sends_nothing(dashboard: Dashboard) -> None:
+    store, hub = dashboard.store, dashboard.hub
     board = entries()[0]
     assert isinstance(board, IssuesBoard)
     stored, changed = await dashboard.refresh(board)
@@ -77,14 +88,10 @@ async def test_a_refresh_with_the_same_content_writes_and_sends_nothing() -> Non
         assert changed and store.revision == 2
         events = aiter(subscription)
         assert (await asyncio.wait_for(anext(events), 1)).id == 2  # one event: the retitled board
-    await store.close()
 
 
-async def test_update_reads_and_writes_under_the_write_lock() -> None:
-    store = SQLiteStore(":memory:")
-    await store.open()
-    hub = EventHub()
-    dashboard = Dashboard(store, hub, {"json": JsonFormat()})
+async def test_update_reads_and_writes_under_the_write_lock(dashboard: Dashboard) -> None:
+    store = dashboard.store
     board = entries()[0]
     assert isinstance(board, IssuesBoard)
     assert await dashboard.update(board.key, lambda current: None) == (None, False)  # nothing to change
@@ -104,4 +111,3 @@ async def test_update_reads_and_writes_under_the_write_lock() -> None:
         board.key, lambda current: current if isinstance(current, IssuesBoard) else None
     )
     assert not changed and same == stored and store.revision == 6
-    await store.close()

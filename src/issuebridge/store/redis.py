@@ -27,15 +27,13 @@ from redis.exceptions import RedisError
 
 from issuebridge.entries import AnyEntry, entry_adapter
 from issuebridge.store.base import (
-    ChangeListener,
-    Cleared,
     Conflict,
     Reloaded,
     Removed,
-    Saved,
     StoreChange,
     StoreError,
 )
+from issuebridge.store.memory import EntriesInMemory
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +82,7 @@ def redacted(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-class RedisStore:
+class RedisStore(EntriesInMemory):
     """Entries in Redis (``ISSUEBRIDGE_REDIS_URL``), read from a copy in memory that follows the log.
 
     Writes are atomic Lua scripts and return once this worker has applied them, so a read
@@ -96,27 +94,18 @@ class RedisStore:
     name = "redis"
 
     def __init__(self, url: str, *, log_length: int = 512, poll_seconds: float = 10.0) -> None:
+        super().__init__()
         self.location = redacted(url)
         self._url = url
         self._log_length = log_length
         self._poll_milliseconds = int(poll_seconds * 1000)  # one XREAD's wait; then the counter is checked
         self._redis: Redis | None = None
         self._reader: Redis | None = None
-        self._entries: dict[str, AnyEntry] = {}
-        self._revision = 0
-        self._listener: ChangeListener | None = None
         self._follower: asyncio.Task[None] | None = None
         self._waiting: dict[int, asyncio.Future[None]] = {}
         self._own: dict[int, AnyEntry] = {}  # entries this worker wrote, not yet read back
         self._problem: str | None = None
         self._closing = False
-
-    @property
-    def revision(self) -> int:
-        return self._revision
-
-    def follow(self, listener: ChangeListener) -> None:
-        self._listener = listener
 
     def health(self) -> str | None:
         return self._problem
@@ -172,12 +161,6 @@ class RedisStore:
             self._own[revision] = stored
         await self._applied(revision)
         return stored
-
-    async def get(self, key: str) -> AnyEntry | None:
-        return self._entries.get(key)
-
-    async def entries(self) -> list[AnyEntry]:
-        return list(reversed(self._entries.values()))
 
     async def remove(self, key: str) -> int | None:
         revision = await self._run(_REMOVE, key, self._log_length)
@@ -301,15 +284,12 @@ class RedisStore:
         if op == b"save":
             entry = self._own.pop(revision, None) or self._parse(revision, fields[b"body"])
             if entry is not None:
-                previous = self._entries.pop(entry.key, None)
-                self._entries[entry.key] = entry
-                change = Saved(entry, previous)
+                change = self._keep(entry)
         elif op == b"remove":
             removed = self._entries.pop(fields[b"key"].decode(), None)
             change = None if removed is None else Removed(revision, removed)
         elif op == b"clear":
-            change = Cleared(revision, list(reversed(self._entries.values())))
-            self._entries.clear()
+            change = self._forget_all(revision)
         self._revision = revision
         if change is not None:
             await self._report(change)
@@ -338,10 +318,8 @@ class RedisStore:
                 waiter.set_result(None)
 
     async def _report(self, change: StoreChange) -> None:
-        if self._listener is None:
-            return
         try:
-            await self._listener(change)
+            await super()._report(change)
         except Exception:  # one failing announcement must not stop this worker following the log
             logger.exception("issuebridge: announcing revision %d failed", change.revision)
 

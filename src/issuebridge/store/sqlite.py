@@ -12,7 +12,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from issuebridge.entries import AnyEntry, entry_adapter
-from issuebridge.store.base import ChangeListener, Cleared, Conflict, Removed, Saved, StoreChange, StoreError
+from issuebridge.store.base import Conflict, Removed, StoreError
+from issuebridge.store.memory import EntriesInMemory
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ CREATE INDEX IF NOT EXISTS claims_by_expiry ON claims (expires);
 """
 
 
-class SQLiteStore:
+class SQLiteStore(EntriesInMemory):
     """One SQLite file (or ``:memory:``); each change is one transaction, so nothing is half-written.
 
     Reads are served from memory. Writes run in a worker thread, one at a time, so a large
@@ -45,20 +46,11 @@ class SQLiteStore:
     name = "sqlite"
 
     def __init__(self, path: Path | str) -> None:
+        super().__init__()
         self._path = str(path)
         self.location = self._path
         self._connection: sqlite3.Connection | None = None
-        self._entries: dict[str, AnyEntry] = {}
-        self._revision = 0
         self._write_lock = asyncio.Lock()
-        self._listener: ChangeListener | None = None
-
-    @property
-    def revision(self) -> int:
-        return self._revision
-
-    def follow(self, listener: ChangeListener) -> None:
-        self._listener = listener
 
     def health(self) -> str | None:
         return None
@@ -87,17 +79,8 @@ class SQLiteStore:
                     (stored.key, stored.revision, body),
                 ),
             )
-            # Re-inserting moves the entry to the end: the dict stays in save order.
-            previous = self._entries.pop(stored.key, None)
-            self._entries[stored.key] = stored
-            await self._report(Saved(stored, previous))
+            await self._report(self._keep(stored))
             return stored
-
-    async def get(self, key: str) -> AnyEntry | None:
-        return self._entries.get(key)
-
-    async def entries(self) -> list[AnyEntry]:
-        return list(reversed(self._entries.values()))
 
     async def remove(self, key: str) -> int | None:
         async with self._write_lock:
@@ -112,9 +95,7 @@ class SQLiteStore:
         async with self._write_lock:
             revision = self._revision + 1
             await self._write(revision, lambda c: c.execute("DELETE FROM entries"))
-            removed = list(reversed(self._entries.values()))
-            self._entries.clear()
-            await self._report(Cleared(revision, removed))
+            await self._report(self._forget_all(revision))
             return revision
 
     async def claim(self, name: str, ttl_seconds: float) -> bool:
@@ -164,10 +145,6 @@ class SQLiteStore:
 
         await asyncio.to_thread(transaction)
         self._revision = revision
-
-    async def _report(self, change: StoreChange) -> None:
-        if self._listener is not None:
-            await self._listener(change)
 
     def _connect(self) -> sqlite3.Connection:
         if self._path != ":memory:":
