@@ -201,3 +201,19 @@ async def test_a_failing_send_fails_its_own_stream_only() -> None:
             await asyncio.wait_for(failing, 1)
         hub.close()
         await asyncio.wait_for(healthy, 1)
+
+
+async def test_a_restart_ends_every_stream_and_forgets_the_history_but_keeps_serving() -> None:
+    """After a store reload (Redis): what was sent can no longer be built on, so every page reconnects."""
+    hub = EventHub()
+    async with hub.subscribe() as open_stream:
+        for n in (1, 2, 3):
+            hub.publish(event(n))
+        hub.restart()
+        assert open_stream.ended and [e.id async for e in open_stream] == []
+        assert hub.missed_since(2, 3) is None  # a reconnecting page gets a snapshot
+        assert hub.subscriber_count == 0
+    async with hub.subscribe() as reconnected:  # unlike close(), new streams are served
+        hub.publish(event(4))
+        assert (await asyncio.wait_for(reconnected.next(), 1)) == event(4)
+        assert [e.id for e in hub.missed_since(3, 4) or []] == [4]

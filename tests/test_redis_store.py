@@ -226,3 +226,20 @@ async def test_read_modify_writes_from_two_workers_lose_nothing(workers: Workers
     for worker in (a, b):
         board = await worker.store.get("issues:octo/app")
         assert isinstance(board, IssuesBoard) and sorted(i.number for i in board.issues) == list(range(1, 21))
+
+
+async def test_pages_on_a_worker_that_reloaded_reconnect_to_a_snapshot(workers: Workers) -> None:
+    writer = await workers.start()
+    with TcpProxy(workers.redis.port) as proxy:
+        away = await workers.start(proxy)
+        dashboard = Dashboard(away.store, EventHub(), {"json": JsonFormat()})
+        await writer.store.save(panel("one"))
+        async with dashboard.hub.subscribe() as page:
+            assert (await asyncio.wait_for(page.next(), 5)) is not None  # revision 1, live
+            proxy.cut()
+            await writer.store.save(panel("two"))
+            workers.command("XTRIM", LOG, "MAXLEN", "0")
+            proxy.restore()
+            assert (await asyncio.wait_for(page.next(), 5)) is None  # the stream ends: reconnect
+        revision, frames = await dashboard.catch_up("json", last_event_id=1)
+    assert revision == 2 and len(frames) == 1 and b"event: initial_data" in frames[0] and b"panel:two" in frames[0]

@@ -267,8 +267,7 @@ class RedisStore(EntriesInMemory):
         replies: Any = await self._reader.xread({LOG: f"{self._revision}-0"}, count=100, block=self._poll_milliseconds)
         records: list[tuple[bytes, dict[bytes, bytes]]] = [r for _, stream_records in replies for r in stream_records]
         if not records:
-            # Idle: make sure Redis did not lose its data (restarted empty, flushed) meanwhile.
-            if int(await self._client().get(REVISION) or 0) < self._revision:
+            if await self._log_misses_changes():
                 await self._reload()
             return
         for record_id, fields in records:
@@ -277,6 +276,18 @@ class RedisStore(EntriesInMemory):
                 await self._reload()
                 return
             await self._apply(revision, fields)
+
+    async def _log_misses_changes(self) -> bool:
+        """After an idle wait: whether Redis lost its data (restarted empty, flushed), or holds
+        changes this worker can no longer read from the log (trimmed while it was away)."""
+        redis = self._client()
+        latest = int(await redis.get(REVISION) or 0)
+        if latest == self._revision:
+            return False
+        if latest < self._revision:
+            return True
+        following = f"{self._revision + 1}-0"  # a write that landed just now is still in the log
+        return not await redis.xrange(LOG, following, following)
 
     async def _apply(self, revision: int, fields: dict[bytes, bytes]) -> None:
         op = fields[b"op"]
