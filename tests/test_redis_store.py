@@ -243,3 +243,16 @@ async def test_pages_on_a_worker_that_reloaded_reconnect_to_a_snapshot(workers: 
             assert (await asyncio.wait_for(page.next(), 5)) is None  # the stream ends: reconnect
         revision, frames = await dashboard.catch_up("json", last_event_id=1)
     assert revision == 2 and len(frames) == 1 and b"event: initial_data" in frames[0] and b"panel:two" in frames[0]
+
+
+async def test_a_read_modify_write_starts_from_what_another_worker_just_wrote(workers: Workers) -> None:
+    """A webhook reaching one worker right after a tool created the board on another finds the board."""
+    a, b = await workers.start(), await workers.start()
+    on_b = Dashboard(b.store, EventHub(), {"json": JsonFormat()})
+    for round_ in range(20):  # no waiting in between: b may not have read a's write from the log yet
+        key = f"panel:p{round_}"
+        await a.store.save(panel(f"p{round_}", "Created on a"))
+        changed, _ = await on_b.update(
+            key, lambda entry: entry.model_copy(update={"title": "Changed on b"}) if isinstance(entry, Panel) else None
+        )
+        assert isinstance(changed, Panel) and changed.title == "Changed on b", round_

@@ -177,6 +177,7 @@ class Dashboard:
         None and False). It may be called again, with the newer entry, if another process wrote
         ``key`` meanwhile.
         """
+        await self.store.catch_up()  # a board another process wrote a moment ago is there to change
         return await self._write(key, change, always=False)
 
     async def _write(

@@ -90,6 +90,11 @@ class DashboardStore(Protocol):
 
     async def get(self, key: str) -> AnyEntry | None: ...
 
+    async def catch_up(self) -> None:
+        """Return once this process has applied every change made anywhere before the call, so
+        that a read-modify-write starts from the latest entry (a no-op for a single process)."""
+        ...
+
     async def entries(self) -> list[AnyEntry]:
         """Every entry, most recently saved first."""
         ...

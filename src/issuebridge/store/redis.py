@@ -174,6 +174,13 @@ class RedisStore(EntriesInMemory):
         await self._applied(revision)
         return revision
 
+    async def catch_up(self) -> None:
+        try:
+            latest = int(await self._client().get(REVISION) or 0)
+        except (RedisError, OSError) as exc:
+            raise self._unreachable(exc) from None
+        await self._applied(latest)
+
     async def claim(self, name: str, ttl_seconds: float) -> bool:
         """True for the first caller (in any worker) to claim ``name`` within ``ttl_seconds``."""
         redis = self._client()

@@ -55,6 +55,9 @@ class SQLiteStore(EntriesInMemory):
     def health(self) -> str | None:
         return None
 
+    async def catch_up(self) -> None:
+        """Every change is made by this process, and applied before its write returns."""
+
     async def open(self) -> None:
         self._connection = await asyncio.to_thread(self._connect)
         self._revision, self._entries = await asyncio.to_thread(self._load, self._connection)
