@@ -216,3 +216,17 @@ async def test_a_conditional_save_refuses_to_replace_another_revision(open_store
     second = await store.save(board("octo/one", 4), if_revision=first.revision)
     assert second.revision == 2 and numbers(await store.get("issues:octo/one")) == [4]
     await store.close()
+
+
+async def test_notes_are_kept_replaced_dropped_and_survive_a_restart(open_store: OpenStore) -> None:
+    store = await open_store()
+    assert await store.read_note("validators:issues:octo/one") is None
+    await store.write_note("validators:issues:octo/one", '{"etag": "W/\\"1\\""}')
+    await store.write_note("validators:issues:octo/one", '{"etag": "W/\\"2\\""}')
+    await store.write_note("validators:issues:octo/two", "two")
+    await store.write_note("validators:issues:octo/two", None)
+    await store.close()
+    reopened = await open_store()
+    assert await reopened.read_note("validators:issues:octo/one") == '{"etag": "W/\\"2\\""}'
+    assert await reopened.read_note("validators:issues:octo/two") is None
+    await reopened.close()

@@ -1,18 +1,23 @@
 """Which boards are exactly what a GitHub fetch returned, with that fetch's validators.
 
 A re-sync may ask GitHub "changed since?" only while the board on the dashboard is still the
-one the validators describe: not replaced through the API, removed or cleared since. Store
-revisions only grow, so comparing the board's revision with the one recorded tells.
+one the validators describe: not replaced through the API, changed by a webhook, removed or
+cleared since. Store revisions only grow, so comparing the board's revision with the one recorded
+tells.
 
-Kept in memory: after a restart the first re-sync of each board is a full fetch.
+The records are notes in the store, beside the boards: every worker sharing a store can confirm a
+board another one fetched, and a restart keeps them.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+from pydantic import TypeAdapter, ValidationError
+
 from issuebridge.boards import Entry
 from issuebridge.github import Validators
+from issuebridge.store import DashboardStore
 
 
 class Known(NamedTuple):
@@ -23,18 +28,28 @@ class Known(NamedTuple):
     skipped: int
 
 
+_KNOWN = TypeAdapter(Known)
+
+
 class Freshness:
-    def __init__(self) -> None:
-        self._known: dict[str, Known] = {}
+    def __init__(self, store: DashboardStore) -> None:
+        self._store = store
 
-    def known(self, board: Entry | None) -> Known | None:
+    async def known(self, board: Entry | None) -> Known | None:
         """What the fetch that wrote ``board`` saw, if ``board`` is still what it wrote."""
-        known = None if board is None else self._known.get(board.key)
-        return known if board is not None and known is not None and known.revision == board.revision else None
+        if board is None or (raw := await self._store.read_note(_note(board))) is None:
+            return None
+        try:
+            known = _KNOWN.validate_json(raw)
+        except ValidationError:  # written by another version: a full fetch replaces it
+            return None
+        return known if known.revision == board.revision else None
 
-    def remember(self, board: Entry, validators: Validators | None, skipped: int) -> None:
+    async def remember(self, board: Entry, validators: Validators | None, skipped: int) -> None:
         """Record that ``board`` (as stored) is what a fetch with ``validators`` returned."""
-        if validators is None:
-            self._known.pop(board.key, None)
-        else:
-            self._known[board.key] = Known(board.revision, validators, skipped)
+        value = None if validators is None else _KNOWN.dump_json(Known(board.revision, validators, skipped)).decode()
+        await self._store.write_note(_note(board), value)
+
+
+def _note(board: Entry) -> str:
+    return f"validators:{board.key}"

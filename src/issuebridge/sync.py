@@ -138,7 +138,7 @@ class BoardSync:
     def __init__(self, dashboard: Dashboard, github: GitHubSource) -> None:
         self.dashboard = dashboard
         self.github = github
-        self.freshness = Freshness()
+        self.freshness = Freshness(dashboard.store)
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
 
@@ -166,7 +166,7 @@ class BoardSync:
             if current is None or query is None:
                 return None
             start = current.revision
-            known = self.freshness.known(current)
+            known = await self.freshness.known(current)
             fetched = await query.fetch(self.github, None, known.validators if known else None)
             if isinstance(fetched, Unchanged):
                 assert known is not None
@@ -177,7 +177,7 @@ class BoardSync:
             )
             if board is None:
                 return None
-            self.freshness.remember(board, fetched.validators, fetched.skipped)
+            await self.freshness.remember(board, fetched.validators, fetched.skipped)
             return Synced(board, changed, fetched.skipped)
 
     async def _sync(self, query: BoardQuery[B], progress: Progress | None) -> Synced[B]:
@@ -185,7 +185,7 @@ class BoardSync:
         key, kind, repository = query.key, query.kind, query.repository
         current = await dashboard.store.get(key)
         matching = isinstance(current, query.board_type) and query.matches(current)
-        known = self.freshness.known(current) if matching else None
+        known = await self.freshness.known(current) if matching else None
 
         async def on_page(done: int, total: int | None, rows: list[Any]) -> None:
             if progress is not None:
@@ -203,7 +203,7 @@ class BoardSync:
             board, changed, skipped = current, False, known.skipped
         else:
             board, changed = await dashboard.refresh(query.build(fetched))
-            self.freshness.remember(board, fetched.validators, fetched.skipped)
+            await self.freshness.remember(board, fetched.validators, fetched.skipped)
             skipped = fetched.skipped
         if not changed:
             dashboard.report(Activity(key, kind, repository, unchanged=True))

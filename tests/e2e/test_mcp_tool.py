@@ -342,3 +342,25 @@ async def test_a_refetch_that_finds_the_same_issues_writes_nothing(
         assert update.event == "sync_unchanged"
         with pytest.raises(TimeoutError):  # and no board follows
             await stream.next(wait=0.5)
+
+
+async def test_a_restart_keeps_what_confirms_a_board_unchanged(
+    tmp_path: Path, server_env: dict[str, str], fake_github: FakeGitHub
+) -> None:
+    seed(fake_github, count=250)
+    args = {"owner": "facebook", "repo": "react"}
+    server = start_server(tmp_path, server_env)
+    try:
+        async with TRANSPORTS["streamable-http"](server.url) as client:
+            assert (await client.call_tool("send_issues_to_dashboard", args)).structured_content["changed"]
+    finally:
+        server.stop()
+    fake_github.requests.clear()
+    restarted = start_server(tmp_path, server_env)
+    try:
+        async with TRANSPORTS["streamable-http"](restarted.url) as client:
+            again = await client.call_tool("send_issues_to_dashboard", args)
+        assert again.structured_content is not None and again.structured_content["changed"] is False
+        assert [r.status for r in fake_github.requests] == [304, 304]  # the validators were kept
+    finally:
+        restarted.stop()

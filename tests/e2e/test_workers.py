@@ -71,6 +71,21 @@ async def test_a_tool_run_on_one_worker_reaches_a_subscriber_on_the_other(
             assert (await http.get(f"{worker.url}/healthz")).json()["store"] == "redis"
 
 
+async def test_a_resync_on_the_other_worker_is_confirmed_with_304s(
+    two_workers: tuple[ServerProcess, ServerProcess], fake_github: FakeGitHub
+) -> None:
+    first, second = two_workers
+    fake_github.add_repo("facebook/react", [make_issue("facebook/react", n) for n in range(1, 251)])
+    args = {"owner": "facebook", "repo": "react"}
+    async with TRANSPORTS["streamable-http"](first.url) as client:
+        assert not (await client.call_tool("send_issues_to_dashboard", args)).is_error
+    fake_github.requests.clear()
+    async with TRANSPORTS["streamable-http"](second.url) as client:
+        again = await client.call_tool("send_issues_to_dashboard", args)
+    assert again.structured_content is not None and again.structured_content["changed"] is False
+    assert [r.status for r in fake_github.requests] == [304, 304]
+
+
 async def test_a_reconnect_to_the_other_worker_replays_what_was_missed(
     two_workers: tuple[ServerProcess, ServerProcess],
 ) -> None:

@@ -111,6 +111,14 @@ class DashboardStore(Protocol):
         """None while the store works, else what is wrong (shown on ``/healthz``: no addresses)."""
         ...
 
+    async def read_note(self, name: str) -> str | None:
+        """A small record kept beside the entries (a board's GitHub validators), or None."""
+        ...
+
+    async def write_note(self, name: str, value: str | None) -> None:
+        """Keep ``value`` under ``name`` (None drops it): for every process, across restarts."""
+        ...
+
     async def claim(self, name: str, ttl_seconds: float) -> bool:
         """True the first time ``name`` is claimed within ``ttl_seconds``, False while that claim holds.
 

@@ -42,6 +42,7 @@ ENTRIES = "issuebridge:entries"  # hash: key -> entry JSON
 ORDER = "issuebridge:order"  # sorted set: key -> revision of its last save
 LOG = "issuebridge:log"  # stream: one record per revision, id "<revision>-0"
 CLAIMS = "issuebridge:claim:"  # prefix of keys that expire: SET NX PX
+NOTES = "issuebridge:notes"  # hash: name -> small record (a board's validators)
 
 _SAVE = """
 if ARGV[4] ~= '' and (redis.call('ZSCORE', KEYS[3], ARGV[1]) or '0') ~= ARGV[4] then
@@ -180,6 +181,23 @@ class RedisStore(EntriesInMemory):
         except (RedisError, OSError) as exc:
             raise self._unreachable(exc) from None
         await self._applied(latest)
+
+    async def read_note(self, name: str) -> str | None:
+        try:
+            value = await self._client().hget(NOTES, name)
+        except (RedisError, OSError) as exc:
+            raise self._unreachable(exc) from None
+        return value.decode() if isinstance(value, bytes) else value
+
+    async def write_note(self, name: str, value: str | None) -> None:
+        redis = self._client()
+        try:
+            if value is None:
+                await redis.hdel(NOTES, name)
+            else:
+                await redis.hset(NOTES, name, value)
+        except (RedisError, OSError) as exc:
+            raise self._unreachable(exc) from None
 
     async def claim(self, name: str, ttl_seconds: float) -> bool:
         """True for the first caller (in any worker) to claim ``name`` within ``ttl_seconds``."""

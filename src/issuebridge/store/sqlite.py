@@ -33,6 +33,10 @@ CREATE TABLE IF NOT EXISTS claims (
     expires REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS claims_by_expiry ON claims (expires);
+CREATE TABLE IF NOT EXISTS notes (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 
@@ -51,6 +55,7 @@ class SQLiteStore(EntriesInMemory):
         self.location = self._path
         self._connection: sqlite3.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._notes: dict[str, str] = {}
 
     def health(self) -> str | None:
         return None
@@ -61,6 +66,7 @@ class SQLiteStore(EntriesInMemory):
     async def open(self) -> None:
         self._connection = await asyncio.to_thread(self._connect)
         self._revision, self._entries = await asyncio.to_thread(self._load, self._connection)
+        self._notes = await asyncio.to_thread(self._load_notes, self._connection)
 
     async def close(self) -> None:
         if self._connection is not None:
@@ -100,6 +106,30 @@ class SQLiteStore(EntriesInMemory):
             await self._write(revision, lambda c: c.execute("DELETE FROM entries"))
             await self._report(self._forget_all(revision))
             return revision
+
+    async def read_note(self, name: str) -> str | None:
+        return self._notes.get(name)
+
+    async def write_note(self, name: str, value: str | None) -> None:
+        connection = self._open_connection()
+
+        def transaction() -> None:
+            with connection:
+                if value is None:
+                    connection.execute("DELETE FROM notes WHERE name = ?", (name,))
+                else:
+                    connection.execute(
+                        "INSERT INTO notes (name, value) VALUES (?, ?) "
+                        "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                        (name, value),
+                    )
+
+        async with self._write_lock:
+            await asyncio.to_thread(transaction)
+            if value is None:
+                self._notes.pop(name, None)
+            else:
+                self._notes[name] = value
 
     async def claim(self, name: str, ttl_seconds: float) -> bool:
         """One row per live claim, expiring at a wall-clock time (so it holds across a restart);
@@ -168,6 +198,10 @@ class SQLiteStore(EntriesInMemory):
                 "point ISSUEBRIDGE_DB at a writable path"
             ) from exc
         return connection
+
+    @staticmethod
+    def _load_notes(connection: sqlite3.Connection) -> dict[str, str]:
+        return dict(connection.execute("SELECT name, value FROM notes"))
 
     @staticmethod
     def _load(connection: sqlite3.Connection) -> tuple[int, dict[str, AnyEntry]]:
