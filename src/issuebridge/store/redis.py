@@ -75,7 +75,7 @@ RECONNECT_DELAYS = (0.1, 0.2, 0.5, 1.0, 2.0)  # then every 2 s
 
 
 def redacted(url: str) -> str:
-    """``url`` without its user name and password, for logs and ``/healthz``."""
+    """``url`` without its user name and password, for logs and errors."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.port is not None:
