@@ -44,6 +44,11 @@ RATE_LIMITED = {
     "get a higher rate limit. Check out the documentation for more details.)",
     "documentation_url": DOCS_RATE_LIMIT,
 }
+REQUIRES_AUTHENTICATION = {
+    "message": "Requires authentication",
+    "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user",
+    "status": "401",
+}
 SECONDARY_RATE_LIMITED = {
     "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
     "documentation_url": DOCS_RATE_LIMIT,
@@ -582,6 +587,7 @@ class _Reply:
     body: Any = None
     headers: dict[str, str] | None = None
     quota_exhausted: bool = False
+    free: bool = False  # not counted against the quota (GET /rate_limit), besides 304s
     _encoded: tuple[bytes, str] | None = field(default=None, repr=False)
 
     def encoded(self) -> tuple[bytes, str]:
@@ -680,6 +686,9 @@ class FakeGitHub:
         self.latency = 0.0
         self.fail_next = 0
         self.rate_limit_reset = int(time.time()) + 3600
+        self.login = "mona"  # whom GET /user reports for any accepted token
+        # GET /user's X-OAuth-Scopes for a classic token; None: a fine-grained token, which sends none.
+        self.scopes: str | None = "repo, read:org"
         self.max_in_flight = 0  # the most requests it was answering at the same time
         self._in_flight = 0
         self._repos: dict[str, _RepoData] = {}
@@ -770,6 +779,10 @@ class FakeGitHub:
         accepted = (f"Bearer {self.token}", f"token {self.token}")  # githubkit sends "token"
         if self.token is not None and headers.get("authorization") not in accepted:
             return _Reply(401, BAD_CREDENTIALS)
+        if method == "GET" and path == "/rate_limit":  # answers even when the quota is spent
+            return self._rate_limit()
+        if method == "GET" and path == "/user":
+            return self._user(headers)
         if self.rate_limited or self._used >= RATE_LIMIT:  # a spent quota also locks you out
             return _Reply(403, RATE_LIMITED, quota_exhausted=True)
         if self.secondary_limit_retry_after is not None:
@@ -802,6 +815,22 @@ class FakeGitHub:
         with self._lock:
             self._routed[(self._version, path, tuple(pairs))] = reply
         return reply
+
+    def _rate_limit(self) -> _Reply:
+        """GET /rate_limit: the quota left, without using any of it."""
+        with self._lock:
+            used = RATE_LIMIT if self.rate_limited else self._used
+        core = {"limit": RATE_LIMIT, "used": used, "remaining": RATE_LIMIT - used, "reset": self.rate_limit_reset}
+        search = {"limit": 30, "used": 0, "remaining": 30, "reset": int(time.time()) + 60}
+        resources = {"core": {**core, "resource": "core"}, "search": {**search, "resource": "search"}}
+        return _Reply(200, {"resources": resources, "rate": {**core, "resource": "core"}}, free=True)
+
+    def _user(self, headers: dict[str, str]) -> _Reply:
+        """GET /user: the token's user; a classic token's scopes in X-OAuth-Scopes, as on GitHub."""
+        if "authorization" not in headers:
+            return _Reply(401, REQUIRES_AUTHENTICATION)
+        scopes = {} if self.scopes is None else {"X-OAuth-Scopes": self.scopes, "X-Accepted-OAuth-Scopes": ""}
+        return _Reply(200, {**make_user(self.login), "name": "Mona Lisa", "type": "User"}, headers=scopes)
 
     def _repository(self, repo: _RepoData) -> _Reply:
         full_name = repo.full_name
@@ -879,7 +908,7 @@ class FakeGitHub:
     def _rate_headers(self, reply: _Reply) -> dict[str, str]:
         """Count the request against the quota; 304s are free, as on GitHub."""
         with self._lock:
-            if reply.status != 304:
+            if reply.status != 304 and not reply.free:
                 self._used = min(self._used + 1, RATE_LIMIT)
             used = RATE_LIMIT if reply.quota_exhausted else self._used
         return {

@@ -49,13 +49,7 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
     env = environment(keep_rows=keep_rows)
     formats: dict[str, WireFormat] = {"json": JsonFormat(), "html": PageFormat(Fragments(env))}
     dashboard = Dashboard(store, hub, formats)
-    github = GitHubSource(
-        settings.github_api_url,
-        settings.github_token,
-        timeout=settings.github_timeout,
-        max_items=settings.max_items,
-        concurrency=settings.github_concurrency,
-    )
+    github = GitHubSource.from_settings(settings)
     boards = BoardSync(dashboard, github)
     mcp = build_mcp_server(dashboard, boards, settings)
     refresher = Refresher(store, boards, settings.refresh_seconds) if settings.refresh_seconds else None

@@ -31,6 +31,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from issuebridge.boards import Issue, StateFilter, is_pull_request, issue_fields
 from issuebridge.curated import Commit, PullRequest, commit_fields, pull_fields
+from issuebridge.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +156,17 @@ class GitHubSource:
             user_agent="issuebridge",
             # Built once: githubkit would otherwise load the CA bundle for every client (~35 ms).
             ssl_verify=httpx.create_ssl_context(),
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GitHubSource:
+        """The source the server uses; ``issuebridge push --direct`` builds the very same one."""
+        return cls(
+            settings.github_api_url,
+            settings.github_token,
+            timeout=settings.github_timeout,
+            max_items=settings.max_items,
+            concurrency=settings.github_concurrency,
         )
 
     @overload

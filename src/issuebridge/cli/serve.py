@@ -1,0 +1,45 @@
+"""``issuebridge serve``: uvicorn on ``issuebridge.app:app``, as ``make run`` starts it."""
+
+from __future__ import annotations
+
+from importlib.util import find_spec
+
+import uvicorn
+
+from issuebridge.cli import error
+from issuebridge.exposure import is_loopback
+from issuebridge.settings import Settings, SettingsError
+
+
+def serve(host: str, port: int, workers: int, reload: bool) -> int:
+    """Validate the settings here, where a mistake is one clean line, rather than in each worker's traceback."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        error(str(exc))
+        return 2
+    if workers > 1 and not settings.redis_url:
+        error(
+            f"--workers {workers} needs ISSUEBRIDGE_REDIS_URL: with SQLite every worker keeps its own copy "
+            "of the boards, so pages would show different dashboards. Set ISSUEBRIDGE_REDIS_URL "
+            "(README: Several workers) or run one worker."
+        )
+        return 2
+    if not is_loopback(host) and not settings.api_token and not settings.allow_unauthenticated:
+        error(
+            f"will not listen on {host} without ISSUEBRIDGE_TOKEN: anyone who can reach it could drive the "
+            "MCP tools and write the dashboard. Set ISSUEBRIDGE_TOKEN, listen on 127.0.0.1, or set "
+            "ISSUEBRIDGE_ALLOW_UNAUTHENTICATED=1 if something in front already checks who calls."
+        )
+        return 2
+    uvicorn.run(
+        "issuebridge.app:app",
+        host=host,
+        port=port,
+        workers=workers if workers > 1 else None,
+        reload=reload,
+        loop="uvloop" if find_spec("uvloop") else "auto",
+        http="httptools" if find_spec("httptools") else "auto",
+        timeout_graceful_shutdown=5,  # a stream that never reads must not hold up Ctrl+C
+    )
+    return 0
