@@ -174,7 +174,7 @@ def test_unknown_repo_and_route_are_404(fake: FakeGitHub) -> None:
         gh.rest.issues.list_for_repo("octo", "nope")
     assert err.value.response.status_code == 404
     assert err.value.response.json()["message"] == "Not Found"
-    assert get(fake, "/user").status_code == 404
+    assert get(fake, "/gists").status_code == 404
     assert httpx.post(f"{fake.url}/repos/{REPO}/issues", json={"title": "x"}).status_code == 404
 
 
