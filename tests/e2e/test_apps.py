@@ -21,7 +21,7 @@ from issuebridge.apps import BOARD_URI, VIEW_URI, board_uri
 from tests.conftest import ServerProcess
 from tests.e2e.mcp_clients import TRANSPORTS
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
-from tests.fake_github import FakeGitHub, make_pull
+from tests.fake_github import FakeGitHub, make_commit, make_pull
 
 BOARD_TOOLS = {
     "send_issues_to_dashboard",
@@ -103,6 +103,10 @@ async def test_a_synced_board_reads_as_the_page_shows_it(
     server: ServerProcess, fake_github: FakeGitHub, transport: str
 ) -> None:
     items = seed(fake_github, count=40)
+    fake_github.add_commits(
+        REPO,
+        [make_commit(REPO, n, message=f"<script>alert({n})</script> fix {n}" if n == 3 else None) for n in range(1, 5)],
+    )
     fake_github.add_pulls(
         REPO, [make_pull(REPO, n, title="<script>alert('pr')</script>" if n == 2 else None) for n in (1, 2, 3)]
     )
@@ -118,6 +122,13 @@ async def test_a_synced_board_reads_as_the_page_shows_it(
         pulls_uri = board_uri(pulls.structured_content["board_id"])
         pulls_html, _ = html_of(await client.read_resource(pulls_uri), pulls_uri)
 
+        commits = await client.call_tool(
+            "send_commit_summary_to_dashboard", {"owner": "facebook", "repo": "react", "since": "2024-01-01"}
+        )
+        assert not commits.is_error and commits.structured_content is not None
+        commits_uri = board_uri(commits.structured_content["board_id"])
+        commits_html, _ = html_of(await client.read_resource(commits_uri), commits_uri)
+
     assert key == "issues:facebook/react"
     assert meta["ui"]["csp"] == EMPTY_CSP
     numbers = [int(n) for n in re.findall(r'<tr class="issue" data-number="(\d+)"', html)]
@@ -131,6 +142,10 @@ async def test_a_synced_board_reads_as_the_page_shows_it(
     assert "&lt;script&gt;alert(&#39;pr&#39;)&lt;/script&gt;" in pulls_html
     assert "<script" not in pulls_html
     assert len(re.findall(r'data-number="\d+"', pulls_html)) == 3
+
+    assert commits_uri == board_uri("commits:facebook/react")
+    assert len(re.findall(r'<tr class="commit" data-sha="[0-9a-f]{40}"', commits_html)) == 4
+    assert "&lt;script&gt;alert(3)&lt;/script&gt; fix 3" in commits_html and "<script" not in commits_html
 
 
 @pytest.mark.parametrize("transport", ["sse", "streamable-http"])
