@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
     dashboard = Dashboard(store, hub, formats)
     github = GitHubSource.from_settings(settings)
     boards = BoardSync(dashboard, github)
-    mcp = build_mcp_server(dashboard, boards, settings)
+    mcp = build_mcp_server(dashboard, boards, settings, env)
     refresher = Refresher(store, boards, settings.refresh_seconds) if settings.refresh_seconds else None
     redact_access_log()
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Annotated, Any
 
+from jinja2 import Environment
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.subscriptions import InMemorySubscriptionBus
@@ -14,6 +15,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 
 from issuebridge import __version__
+from issuebridge.apps import VIEW_URI, board_apps, register_board_views
 from issuebridge.boards import (
     Entry,
     InvalidRepository,
@@ -39,6 +41,7 @@ from issuebridge.resources import ResourceNotifier, register_resources
 from issuebridge.settings import Settings
 from issuebridge.store import StoreError
 from issuebridge.sync import B, BoardQuery, BoardSync, Synced, commits_query, issues_query, pulls_query
+from issuebridge.web.templating import environment
 
 INSTRUCTIONS = """\
 issuebridge puts GitHub data and your own analysis on a live web dashboard that the user keeps
@@ -127,15 +130,17 @@ class ClearResult(BaseModel):
     removed_count: int
 
 
-def build_mcp_server(dashboard: Dashboard, boards: BoardSync, settings: Settings) -> MCPServer:
+def build_mcp_server(
+    dashboard: Dashboard, boards: BoardSync, settings: Settings, env: Environment | None = None
+) -> MCPServer:
     """One MCP server, served by the app over both SSE and Streamable HTTP; ``boards`` fetches
-    from GitHub (shared with the background refresher)."""
+    from GitHub (shared with the background refresher); ``env`` renders the MCP Apps views (the
+    page's templates; a fresh environment if not given)."""
     bus = InMemorySubscriptionBus()
-    mcp = MCPServer(
-        name="issuebridge", title="issuebridge", version=__version__, instructions=INSTRUCTIONS, subscriptions=bus
-    )
-    register_resources(mcp, dashboard)
-    dashboard.listeners.append(ResourceNotifier(mcp, bus).changed)
+    # MCP Apps: the board tools bind to a ui:// view of the board they update (apps.py); the
+    # extension is handed to the server below, once they are declared.
+    env = env or environment()
+    apps = board_apps(env)
 
     def dashboard_url(ctx: Context) -> str:
         """ISSUEBRIDGE_PUBLIC_URL if set, else the host the client reached us on."""
@@ -160,7 +165,7 @@ def build_mcp_server(dashboard: Dashboard, boards: BoardSync, settings: Settings
         except (GitHubError, StoreError) as exc:
             raise ToolError(str(exc)) from None
 
-    @mcp.tool(title="Send issues to the dashboard", annotations=READS_GITHUB)
+    @apps.tool(resource_uri=VIEW_URI, title="Send issues to the dashboard", annotations=READS_GITHUB)
     async def send_issues_to_dashboard(
         owner: Annotated[str, Field(description="Repository owner (user or organisation), e.g. 'facebook'.")],
         repo: Annotated[str, Field(description="Repository name, e.g. 'react'.")],
@@ -196,7 +201,7 @@ def build_mcp_server(dashboard: Dashboard, boards: BoardSync, settings: Settings
             text += " (stopped at the server's limit; there are more)"
         return _result(text, result)
 
-    @mcp.tool(title="Send pull requests to the dashboard", annotations=READS_GITHUB)
+    @apps.tool(resource_uri=VIEW_URI, title="Send pull requests to the dashboard", annotations=READS_GITHUB)
     async def send_pull_requests_to_dashboard(
         owner: Annotated[str, Field(description="Repository owner, e.g. 'facebook'.")],
         repo: Annotated[str, Field(description="Repository name, e.g. 'react'.")],
@@ -233,7 +238,7 @@ def build_mcp_server(dashboard: Dashboard, boards: BoardSync, settings: Settings
         text += result.dashboard_url
         return _result(text, result)
 
-    @mcp.tool(title="Send a commit timeline to the dashboard", annotations=READS_GITHUB)
+    @apps.tool(resource_uri=VIEW_URI, title="Send a commit timeline to the dashboard", annotations=READS_GITHUB)
     async def send_commit_summary_to_dashboard(
         owner: Annotated[str, Field(description="Repository owner, e.g. 'facebook'.")],
         repo: Annotated[str, Field(description="Repository name, e.g. 'react'.")],
@@ -282,7 +287,8 @@ def build_mcp_server(dashboard: Dashboard, boards: BoardSync, settings: Settings
         text += result.dashboard_url
         return _result(text, result)
 
-    @mcp.tool(
+    @apps.tool(
+        resource_uri=VIEW_URI,
         title="Publish a panel to the dashboard",
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
@@ -360,6 +366,18 @@ def build_mcp_server(dashboard: Dashboard, boards: BoardSync, settings: Settings
         )
         verb = "Published" if created else "Updated"
         return _result(f"{verb} panel {chosen!r} on the dashboard: {result.dashboard_url}", result)
+
+    mcp = MCPServer(
+        name="issuebridge",
+        title="issuebridge",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        subscriptions=bus,
+        extensions=[apps],
+    )
+    register_resources(mcp, dashboard)
+    register_board_views(mcp, dashboard, env)
+    dashboard.listeners.append(ResourceNotifier(mcp, bus).changed)
 
     @mcp.tool(
         title="Read the dashboard",
