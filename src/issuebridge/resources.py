@@ -17,7 +17,16 @@ import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
-from mcp_types import EmptyResult, SubscribeRequestParams, UnsubscribeRequestParams
+from mcp_types import (
+    Completion,
+    CompletionArgument,
+    CompletionContext,
+    EmptyResult,
+    PromptReference,
+    ResourceTemplateReference,
+    SubscribeRequestParams,
+    UnsubscribeRequestParams,
+)
 
 from issuebridge.boards import InvalidRepository, repository_name
 from issuebridge.curated import Panel, panel_key
@@ -27,6 +36,9 @@ from issuebridge.readback import view_of
 logger = logging.getLogger(__name__)
 
 BOARDS = "dashboard://boards"
+REPOSITORY_TEMPLATE = f"{BOARDS}/{{owner}}/{{repo}}"
+PANEL_TEMPLATE = "dashboard://panels/{panel_id}"
+MAX_COMPLETIONS = 100  # the spec's limit per answer
 NOTIFY_TIMEOUT_SECONDS = 2.0
 
 
@@ -46,9 +58,7 @@ def register_resources(mcp: MCPServer, dashboard: Dashboard) -> None:
         """Every board and panel, newest activity first, with rows in the page's order (compact)."""
         return view_of(await dashboard.store.entries()).model_dump_json()
 
-    @mcp.resource(
-        f"{BOARDS}/{{owner}}/{{repo}}", name="repository", title="One repository's boards", mime_type="application/json"
-    )
+    @mcp.resource(REPOSITORY_TEMPLATE, name="repository", title="One repository's boards", mime_type="application/json")
     async def repository_boards(owner: str, repo: str) -> str:
         """A repository's issues, pull-request and commit boards and the panels about it, whole."""
         try:
@@ -58,13 +68,41 @@ def register_resources(mcp: MCPServer, dashboard: Dashboard) -> None:
         entries = [e for e in await dashboard.store.entries() if (e.related_repository or "").lower() == wanted]
         return _json([entry_payload(entry) for entry in entries])
 
-    @mcp.resource("dashboard://panels/{panel_id}", name="panel", title="One panel", mime_type="application/json")
+    @mcp.resource(PANEL_TEMPLATE, name="panel", title="One panel", mime_type="application/json")
     async def panel(panel_id: str) -> str:
         """A panel the assistant published: markdown, metrics and items."""
         entry = await dashboard.store.get(panel_key(panel_id))
         if not isinstance(entry, Panel):
             raise ResourceNotFoundError(f"no panel {panel_id!r} is on the dashboard")
         return _json(entry_payload(entry))
+
+    @mcp.completion()
+    async def complete(
+        ref: ResourceTemplateReference | PromptReference,
+        argument: CompletionArgument,
+        context: CompletionContext | None,
+    ) -> Completion | None:
+        """The templates' arguments from what is on the dashboard: owners, their repositories, panel ids.
+
+        Matching is by case-insensitive prefix; anything else (there are no prompts) completes to nothing.
+        """
+        if not isinstance(ref, ResourceTemplateReference):
+            return None
+        entries = await dashboard.store.entries()
+        repositories = sorted({e.related_repository.lower() for e in entries if e.related_repository})
+        if ref.uri == REPOSITORY_TEMPLATE and argument.name == "owner":
+            candidates = sorted({name.partition("/")[0] for name in repositories})
+        elif ref.uri == REPOSITORY_TEMPLATE and argument.name == "repo":
+            owner = ((context.arguments if context else None) or {}).get("owner", "").strip().lower()
+            candidates = [r for o, _, r in (n.partition("/") for n in repositories) if not owner or o == owner]
+            candidates = sorted(set(candidates))
+        elif ref.uri == PANEL_TEMPLATE and argument.name == "panel_id":
+            candidates = sorted(e.panel_id for e in entries if isinstance(e, Panel))
+        else:
+            return None
+        prefix = argument.value.strip().lower()
+        matches = [c for c in candidates if c.lower().startswith(prefix)]
+        return Completion(values=matches[:MAX_COMPLETIONS], total=len(matches), has_more=len(matches) > MAX_COMPLETIONS)
 
 
 def _json(data: Any) -> str:
