@@ -18,11 +18,10 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
 from mcp_types import (
+    CompleteRequestParams,
+    CompleteResult,
     Completion,
-    CompletionArgument,
-    CompletionContext,
     EmptyResult,
-    PromptReference,
     ResourceTemplateReference,
     SubscribeRequestParams,
     UnsubscribeRequestParams,
@@ -76,33 +75,34 @@ def register_resources(mcp: MCPServer, dashboard: Dashboard) -> None:
             raise ResourceNotFoundError(f"no panel {panel_id!r} is on the dashboard")
         return _json(entry_payload(entry))
 
-    @mcp.completion()
-    async def complete(
-        ref: ResourceTemplateReference | PromptReference,
-        argument: CompletionArgument,
-        context: CompletionContext | None,
-    ) -> Completion | None:
+    async def complete(ctx: Any, params: CompleteRequestParams) -> CompleteResult:
         """The templates' arguments from what is on the dashboard: owners, their repositories, panel ids.
 
         Matching is by case-insensitive prefix; anything else (there are no prompts) completes to nothing.
         """
+        ref, argument = params.ref, params.argument
         if not isinstance(ref, ResourceTemplateReference):
-            return None
+            return CompleteResult(completion=Completion(values=[]))
         entries = await dashboard.store.entries()
         repositories = sorted({e.related_repository.lower() for e in entries if e.related_repository})
         if ref.uri == REPOSITORY_TEMPLATE and argument.name == "owner":
             candidates = sorted({name.partition("/")[0] for name in repositories})
         elif ref.uri == REPOSITORY_TEMPLATE and argument.name == "repo":
-            owner = ((context.arguments if context else None) or {}).get("owner", "").strip().lower()
-            candidates = [r for o, _, r in (n.partition("/") for n in repositories) if not owner or o == owner]
-            candidates = sorted(set(candidates))
+            owner = ((params.context.arguments if params.context else None) or {}).get("owner", "").strip().lower()
+            candidates = sorted({r for o, _, r in (n.partition("/") for n in repositories) if not owner or o == owner})
         elif ref.uri == PANEL_TEMPLATE and argument.name == "panel_id":
             candidates = sorted(e.panel_id for e in entries if isinstance(e, Panel))
         else:
-            return None
+            candidates = []
         prefix = argument.value.strip().lower()
         matches = [c for c in candidates if c.lower().startswith(prefix)]
-        return Completion(values=matches[:MAX_COMPLETIONS], total=len(matches), has_more=len(matches) > MAX_COMPLETIONS)
+        completion = Completion(
+            values=matches[:MAX_COMPLETIONS], total=len(matches), has_more=len(matches) > MAX_COMPLETIONS
+        )
+        return CompleteResult(completion=completion)
+
+    # MCPServer's own completion() decorator is untyped; the low-level server's registration is not.
+    mcp._lowlevel_server.add_request_handler("completion/complete", CompleteRequestParams, complete)
 
 
 def _json(data: Any) -> str:
