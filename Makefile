@@ -24,7 +24,14 @@ install: $(VENV)/.deps
 run: install
 	$(BIN)/uvicorn issuebridge.app:app --host $(HOST) --port $(PORT) --loop uvloop --http httptools --timeout-graceful-shutdown 5
 
-test: install
+# MCP clients we did not write (conformance suite, TypeScript SDK, Inspector), run by tests/e2e
+# with the venv's Node 24; reinstalled when tests/node/package-lock.json changes.
+NODE_DIR := tests/node
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package-lock.json | $(VENV)/.deps
+	$(BIN)/npm ci --prefix $(NODE_DIR) --no-audit --no-fund
+	touch $@
+
+test: install $(NODE_DIR)/node_modules/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
@@ -33,7 +40,7 @@ lint: install
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache $(NODE_DIR)/node_modules
 
 bench: install
 	$(BIN)/python -m bench

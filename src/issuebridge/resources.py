@@ -17,7 +17,15 @@ import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
-from mcp_types import EmptyResult, SubscribeRequestParams, UnsubscribeRequestParams
+from mcp_types import (
+    CompleteRequestParams,
+    CompleteResult,
+    Completion,
+    EmptyResult,
+    ResourceTemplateReference,
+    SubscribeRequestParams,
+    UnsubscribeRequestParams,
+)
 
 from issuebridge.boards import InvalidRepository, repository_name
 from issuebridge.curated import Panel, panel_key
@@ -27,6 +35,9 @@ from issuebridge.readback import view_of
 logger = logging.getLogger(__name__)
 
 BOARDS = "dashboard://boards"
+REPOSITORY_TEMPLATE = f"{BOARDS}/{{owner}}/{{repo}}"
+PANEL_TEMPLATE = "dashboard://panels/{panel_id}"
+MAX_COMPLETIONS = 100  # the spec's limit per answer
 NOTIFY_TIMEOUT_SECONDS = 2.0
 
 
@@ -46,9 +57,7 @@ def register_resources(mcp: MCPServer, dashboard: Dashboard) -> None:
         """Every board and panel, newest activity first, with rows in the page's order (compact)."""
         return view_of(await dashboard.store.entries()).model_dump_json()
 
-    @mcp.resource(
-        f"{BOARDS}/{{owner}}/{{repo}}", name="repository", title="One repository's boards", mime_type="application/json"
-    )
+    @mcp.resource(REPOSITORY_TEMPLATE, name="repository", title="One repository's boards", mime_type="application/json")
     async def repository_boards(owner: str, repo: str) -> str:
         """A repository's issues, pull-request and commit boards and the panels about it, whole."""
         try:
@@ -58,13 +67,42 @@ def register_resources(mcp: MCPServer, dashboard: Dashboard) -> None:
         entries = [e for e in await dashboard.store.entries() if (e.related_repository or "").lower() == wanted]
         return _json([entry_payload(entry) for entry in entries])
 
-    @mcp.resource("dashboard://panels/{panel_id}", name="panel", title="One panel", mime_type="application/json")
+    @mcp.resource(PANEL_TEMPLATE, name="panel", title="One panel", mime_type="application/json")
     async def panel(panel_id: str) -> str:
         """A panel the assistant published: markdown, metrics and items."""
         entry = await dashboard.store.get(panel_key(panel_id))
         if not isinstance(entry, Panel):
             raise ResourceNotFoundError(f"no panel {panel_id!r} is on the dashboard")
         return _json(entry_payload(entry))
+
+    async def complete(ctx: Any, params: CompleteRequestParams) -> CompleteResult:
+        """The templates' arguments from what is on the dashboard: owners, their repositories, panel ids.
+
+        Matching is by case-insensitive prefix; anything else (there are no prompts) completes to nothing.
+        """
+        ref, argument = params.ref, params.argument
+        if not isinstance(ref, ResourceTemplateReference):
+            return CompleteResult(completion=Completion(values=[]))
+        entries = await dashboard.store.entries()
+        repositories = sorted({e.related_repository.lower() for e in entries if e.related_repository})
+        if ref.uri == REPOSITORY_TEMPLATE and argument.name == "owner":
+            candidates = sorted({name.partition("/")[0] for name in repositories})
+        elif ref.uri == REPOSITORY_TEMPLATE and argument.name == "repo":
+            owner = ((params.context.arguments if params.context else None) or {}).get("owner", "").strip().lower()
+            candidates = sorted({r for o, _, r in (n.partition("/") for n in repositories) if not owner or o == owner})
+        elif ref.uri == PANEL_TEMPLATE and argument.name == "panel_id":
+            candidates = sorted(e.panel_id for e in entries if isinstance(e, Panel))
+        else:
+            candidates = []
+        prefix = argument.value.strip().lower()
+        matches = [c for c in candidates if c.lower().startswith(prefix)]
+        completion = Completion(
+            values=matches[:MAX_COMPLETIONS], total=len(matches), has_more=len(matches) > MAX_COMPLETIONS
+        )
+        return CompleteResult(completion=completion)
+
+    # MCPServer's own completion() decorator is untyped; the low-level server's registration is not.
+    mcp._lowlevel_server.add_request_handler("completion/complete", CompleteRequestParams, complete)
 
 
 def _json(data: Any) -> str:
