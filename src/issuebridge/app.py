@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
     dashboard = Dashboard(store, hub, formats)
     github = GitHubSource.from_settings(settings)
     boards = BoardSync(dashboard, github)
+    plain_log_lines()
     mcp = build_mcp_server(dashboard, boards, settings, env)
     refresher = Refresher(store, boards, settings.refresh_seconds) if settings.refresh_seconds else None
     redact_access_log()
@@ -100,6 +101,17 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
         Middleware(Compression),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+
+
+def plain_log_lines() -> None:
+    """One plain line per log record, on stderr, as before the CLI brought ``rich`` in.
+
+    Building the MCP server calls ``logging.basicConfig`` with rich's handler whenever ``rich``
+    is installed, and that handler wraps and cuts lines at 80 columns when stderr is not a
+    terminal (a service's log). Configured first, ours stays: ``basicConfig`` only acts on a root
+    logger without handlers.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
 
 
 app = create_app()
