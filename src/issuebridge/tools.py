@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from jinja2 import Environment
 from mcp.server.mcpserver import Context, MCPServer
@@ -166,6 +167,7 @@ def build_mcp_server(
             raise ToolError(str(exc)) from None
 
     @apps.tool(resource_uri=VIEW_URI, title="Send issues to the dashboard", annotations=READS_GITHUB)
+    @described
     async def send_issues_to_dashboard(
         owner: Annotated[str, Field(description="Repository owner (user or organisation), e.g. 'facebook'.")],
         repo: Annotated[str, Field(description="Repository name, e.g. 'react'.")],
@@ -202,6 +204,7 @@ def build_mcp_server(
         return _result(text, result)
 
     @apps.tool(resource_uri=VIEW_URI, title="Send pull requests to the dashboard", annotations=READS_GITHUB)
+    @described
     async def send_pull_requests_to_dashboard(
         owner: Annotated[str, Field(description="Repository owner, e.g. 'facebook'.")],
         repo: Annotated[str, Field(description="Repository name, e.g. 'react'.")],
@@ -239,6 +242,7 @@ def build_mcp_server(
         return _result(text, result)
 
     @apps.tool(resource_uri=VIEW_URI, title="Send a commit timeline to the dashboard", annotations=READS_GITHUB)
+    @described
     async def send_commit_summary_to_dashboard(
         owner: Annotated[str, Field(description="Repository owner, e.g. 'facebook'.")],
         repo: Annotated[str, Field(description="Repository name, e.g. 'react'.")],
@@ -294,6 +298,7 @@ def build_mcp_server(
             read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
         ),
     )
+    @described
     async def publish_to_dashboard(
         title: Annotated[str, Field(description="The panel's heading, e.g. 'Triage: what to fix first'.")],
         summary_markdown: Annotated[
@@ -383,6 +388,7 @@ def build_mcp_server(
         title="Read the dashboard",
         annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
     )
+    @described
     async def get_dashboard(
         repository: Annotated[
             str | None, Field(description="owner/repo: only that repository's boards and panels.")
@@ -406,6 +412,7 @@ def build_mcp_server(
             read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
         ),
     )
+    @described
     async def remove_from_dashboard(
         board_or_panel_id: Annotated[
             str,
@@ -429,6 +436,7 @@ def build_mcp_server(
             read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
         ),
     )
+    @described
     async def clear_dashboard() -> ClearResult:
         """Remove every board and panel from the dashboard. Ask the user before doing this.
 
@@ -467,6 +475,16 @@ def _store_errors() -> Iterator[None]:
         yield
     except StoreError as exc:
         raise ToolError(str(exc)) from None
+
+
+ToolFunction = TypeVar("ToolFunction", bound=Callable[..., Any])
+
+
+def described(tool: ToolFunction) -> ToolFunction:
+    """Dedent the docstring the SDK sends as the tool's description: Python 3.11 keeps the source's
+    indentation, and a model reading the description should not get eight spaces a line."""
+    tool.__doc__ = inspect.cleandoc(tool.__doc__ or "")
+    return tool
 
 
 def _count(n: int, noun: str) -> str:

@@ -364,3 +364,13 @@ async def test_a_restart_keeps_what_confirms_a_board_unchanged(
         assert [r.status for r in fake_github.requests] == [304, 304]  # the validators were kept
     finally:
         restarted.stop()
+
+
+async def test_tool_descriptions_reach_the_model_without_source_indentation(server: ServerProcess) -> None:
+    async with TRANSPORTS["streamable-http"](server.url) as client:
+        tools = (await client.list_tools()).tools
+    assert len(tools) == 7
+    for tool in tools:
+        assert tool.description, tool.name
+        lines = tool.description.splitlines()
+        assert lines[0] == lines[0].strip() and not any(line.startswith("    ") for line in lines), tool.name
