@@ -80,32 +80,30 @@ async def test_idle_streams_get_heartbeats(tmp_path: Path, server_env: dict[str,
         server.stop()
 
 
-def test_a_bad_database_path_stops_start_up_with_a_clear_message(tmp_path: Path) -> None:
-    env = {"ISSUEBRIDGE_DB": str(tmp_path / "missing-dir" / "boards.db"), "PATH": "/usr/bin:/bin"}
+def failed_start(workdir: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``uvicorn issuebridge.app:app`` with ``env`` alone, which must refuse to start."""
     result = subprocess.run(
         [sys.executable, "-m", "uvicorn", "issuebridge.app:app", "--port", "0"],
-        cwd=tmp_path,
+        cwd=workdir,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode != 0
+    return result
+
+
+def test_a_bad_database_path_stops_start_up_with_a_clear_message(tmp_path: Path) -> None:
+    env = {"ISSUEBRIDGE_DB": str(tmp_path / "missing-dir" / "boards.db"), "PATH": "/usr/bin:/bin"}
+    result = failed_start(tmp_path, env)
     assert "does not exist; create it or point ISSUEBRIDGE_DB at a writable path" in result.stderr
 
 
 def test_an_unreachable_redis_stops_start_up_with_a_clear_message_and_no_password(tmp_path: Path) -> None:
     url = f"redis://issuebridge:pa55-w0rd@127.0.0.1:{free_port()}/0"
     env = {"ISSUEBRIDGE_REDIS_URL": url, "PATH": "/usr/bin:/bin"}
-    result = subprocess.run(
-        [sys.executable, "-m", "uvicorn", "issuebridge.app:app", "--port", "0"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode != 0
+    result = failed_start(tmp_path, env)
     assert "cannot use Redis" in result.stderr and "point ISSUEBRIDGE_REDIS_URL at a running server" in result.stderr
     assert "pa55-w0rd" not in result.stderr + result.stdout
 
