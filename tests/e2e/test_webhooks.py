@@ -13,6 +13,7 @@ from tests.conftest import ServerProcess, start_server
 from tests.e2e.mcp_clients import TRANSPORTS
 from tests.fake_github import (
     FakeGitHub,
+    github_now,
     make_comment,
     make_issue,
     make_pull,
@@ -164,7 +165,8 @@ async def test_each_event_changes_the_right_board_live(hooked: ServerProcess, fa
     start = await revision(hooked.url)
 
     async with open_event_stream(f"{hooked.url}/api/dashboard/events?format=html&last_event_id={start}") as page:
-        opened = await deliver(hooked.url, "issues", make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 3)))
+        new_issue = make_issue(REPO, 3, updated_at=github_now())  # opened after the sync, as GitHub dates it
+        opened = await deliver(hooked.url, "issues", make_webhook("issues", "opened", REPO, issue=new_issue))
         assert opened.status_code == 200 and opened.json()["board_id"] == f"issues:{REPO}"
         delta = (await next_board(page)).json()["data"]
         assert delta["id"] == f"issues:{REPO}" and [row["number"] for row in delta["added"]] == [3]

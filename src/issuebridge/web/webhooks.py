@@ -20,18 +20,21 @@ import hmac
 import json
 import logging
 import re
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from issuebridge.boards import now
+from issuebridge.boards import IssuesBoard, now
+from issuebridge.curated import PullsBoard
 from issuebridge.dashboard import Dashboard
 from issuebridge.entries import AnyEntry
 from issuebridge.store import StoreError
 from issuebridge.web.api import BodyTooLarge, error, read_body
 from issuebridge.webhooks import (
     APPLIED_EVENTS,
+    After,
     BadPayload,
     NotShown,
     issues_board_after,
@@ -40,6 +43,7 @@ from issuebridge.webhooks import (
 )
 
 logger = logging.getLogger(__name__)
+Board = TypeVar("Board", IssuesBoard, PullsBoard)
 
 WEBHOOK_PATH = "/webhooks/github"
 # GitHub lets a delivery be redelivered for 3 days; a claim outlasts that.
@@ -111,16 +115,18 @@ def webhook_routes(dashboard: Dashboard, secret: str | None, max_body_bytes: int
             logger.info("Webhook delivery %s was applied before; ignoring the redelivery", delivery)
             return JSONResponse({"duplicate": True, "delivery": delivery, "message": "already applied"})
         at = now()
+        outcome: list[After[Any]] = []  # what the last application of the change (the one written) did
+
+        def remember(after: After[Board] | None) -> Board | None:
+            outcome[:] = [] if after is None else [after]
+            return None if after is None else after.board
+
         stored: AnyEntry | None
         try:
             if change.kind == "issues":
-                stored, was_changed = await dashboard.update(
-                    change.key, lambda board: issues_board_after(board, change, at)
-                )
+                stored, _ = await dashboard.update(change.key, lambda b: remember(issues_board_after(b, change, at)))
             else:
-                stored, was_changed = await dashboard.update(
-                    change.key, lambda board: pulls_board_after(board, change, at)
-                )
+                stored, _ = await dashboard.update(change.key, lambda b: remember(pulls_board_after(b, change, at)))
         except StoreError as exc:
             with contextlib.suppress(StoreError):  # if the store is away, the claim stays: redeliver later
                 await dashboard.store.release(claim)
@@ -133,12 +139,12 @@ def webhook_routes(dashboard: Dashboard, secret: str | None, max_body_bytes: int
             await dashboard.store.release(claim)
             raise
         name = _BOARD_NAMES[change.kind]
-        if stored is None:  # no board of that kind to change
+        if stored is None or not outcome:  # no board of that kind to change
             message = f"no {name} on the dashboard shows {change.repository}; nothing changed"
             return _answer(202, event, change.action, change.repository, None, False, message)
-        message = "the board was updated" if was_changed else "the board already showed this"
-        logger.info("Webhook %s %s.%s on %s: %s", delivery, event, change.action, change.key, message)
-        return _answer(200, event, change.action, change.repository, change.key, was_changed, message, stored)
+        done = outcome[0]
+        logger.info("Webhook %s %s.%s on %s: %s", delivery, event, change.action, change.key, done.message)
+        return _answer(200, event, change.action, change.repository, change.key, done.shown, done.message, stored)
 
     return [Route(WEBHOOK_PATH, receive, methods=["POST"])]
 
