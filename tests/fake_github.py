@@ -558,10 +558,11 @@ def sign_webhook(secret: str, body: bytes) -> str:
 
 
 def webhook_request(
-    secret: str | None, event: str, payload: Any, *, delivery: str | None = None
+    secret: str | None, event: str, payload: Any, *, delivery: str | None = None, body: bytes | None = None
 ) -> tuple[bytes, dict[str, str]]:
-    """The body and headers of one delivery, as GitHub POSTs it (signed unless ``secret`` is None)."""
-    body = json.dumps(payload).encode()
+    """The body and headers of one delivery, as GitHub POSTs it (signed unless ``secret`` is None):
+    ``payload`` as JSON, or ``body`` as given (a recorded delivery)."""
+    body = json.dumps(payload).encode() if body is None else body
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "GitHub-Hookshot/0f3d1b2",
