@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +224,40 @@ async def test_each_event_changes_the_right_board_live(hooked: ServerProcess, fa
     assert [p["number"] for p in snapshot["pull_boards"][0]["pulls"]] == [5]
     assert snapshot["pull_boards"][0]["pulls"][0]["requested_reviewers"] == ["ana"]
     assert "other" not in str(snapshot)
+
+
+def github_time(seconds_from_now: int) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=seconds_from_now)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def test_captured_deliveries_sent_again_cannot_move_a_board_backwards(
+    hooked: ServerProcess, fake_github: FakeGitHub
+) -> None:
+    """The review's two replays: a signed "reopened" re-sent with a fresh delivery id after the issue
+    was closed again, and a signed comment deletion re-sent as an ``issues`` event."""
+    fake_github.add_repo(REPO, [make_issue(REPO, 2), make_issue(REPO, 1)])
+    async with TRANSPORTS["streamable-http"](hooked.url) as client:
+        assert not (await client.call_tool("send_issues_to_dashboard", {"owner": "octo", "repo": "app"})).is_error
+    closed, reopened, closed_again = (
+        make_webhook("issues", action, REPO, issue=make_issue(REPO, 2, state=state, updated_at=github_time(n)))
+        for n, (action, state) in enumerate([("closed", "closed"), ("reopened", "open"), ("closed", "closed")], 1)
+    )
+    for delivered, shown in ((closed, [1]), (reopened, [2, 1]), (closed_again, [1])):
+        assert (await deliver(hooked.url, "issues", delivered)).json()["changed"] is True
+        assert await board_numbers(hooked.url) == shown
+    before = await revision(hooked.url)
+    replay = await deliver(hooked.url, "issues", reopened)  # the captured body, a fresh X-GitHub-Delivery
+    assert replay.status_code == 200 and replay.json()["changed"] is False, replay.text
+    assert await board_numbers(hooked.url) == [1] and await revision(hooked.url) == before
+
+    comment_deleted = make_webhook(
+        "issue_comment", "deleted", REPO, issue=make_issue(REPO, 1), comment=make_comment(REPO, 1, 5)
+    )
+    body, headers = webhook_request(SECRET, "issue_comment", comment_deleted)
+    assert (await post(hooked.url, body, headers)).status_code == 200
+    relabelled = await post(hooked.url, body, {**headers, "X-GitHub-Event": "issues", "X-GitHub-Delivery": "d-2"})
+    assert relabelled.status_code == 422 and "carries 'comment'" in relabelled.json()["error"]
+    assert await board_numbers(hooked.url) == [1] and await revision(hooked.url) == before
 
 
 async def test_a_redelivered_event_is_applied_once_even_after_a_restart(
