@@ -121,15 +121,16 @@ def test_a_payload_of_another_event_is_refused_and_changes_nothing(tmp_path: Pat
         comment_deleted = make_webhook(
             "issue_comment", "deleted", REPO, issue=make_issue(REPO, 1), comment=make_comment(REPO, 1, 7)
         )
-        relabelled = deliver(client, "issues", comment_deleted)
+        relabelled = deliver(client, "issues", comment_deleted, delivery="delivery-1")
         assert relabelled.status_code == 422 and "carries 'comment'" in relabelled.json()["error"]
         issue_deleted = make_webhook("issues", "deleted", REPO, issue=make_issue(REPO, 1))
         as_comment = deliver(client, "issue_comment", issue_deleted)
         assert as_comment.status_code == 422 and "no comment object" in as_comment.json()["error"]
         board = client.get("/api/dashboard/issues").json()
         assert [i["number"] for i in board["issues"]] == [1] and board["revision"] == 1
-        # The comment event as GitHub labels it updates the issue and never deletes it.
-        assert deliver(client, "issue_comment", comment_deleted).json()["changed"] is True
+        # The comment event as GitHub labels it (the refusal claimed no delivery id) updates the issue
+        # and never deletes it.
+        assert deliver(client, "issue_comment", comment_deleted, delivery="delivery-1").json()["changed"] is True
         assert [i["number"] for i in client.get("/api/dashboard/issues").json()["issues"]] == [1]
 
 
