@@ -3,7 +3,9 @@
 The signature (``X-Hub-Signature-256``, an HMAC-SHA256 of the raw body with
 ``ISSUEBRIDGE_WEBHOOK_SECRET``) is this route's authentication, so the bearer token is not asked
 for (``web/auth.py``). Nothing is parsed before the signature checks out, and without a secret
-configured every delivery is refused: an unsigned webhook is never accepted.
+configured every delivery is refused: an unsigned webhook is never accepted. Only the body is
+signed, not the headers, so ``webhooks.py`` reads a body as the event ``X-GitHub-Event`` names only
+if its shape agrees, and applies it only if it is not older than what the board knows.
 
 Each delivery (``X-GitHub-Delivery``) is applied once, redeliveries included and across
 restarts, through ``store.claim``. The claim is taken after the signature and the payload check
@@ -117,16 +119,20 @@ def webhook_routes(dashboard: Dashboard, secret: str | None, max_body_bytes: int
         at = now()
         outcome: list[After[Any]] = []  # what the last application of the change (the one written) did
 
-        def remember(after: After[Board] | None) -> Board | None:
+        def record_outcome(after: After[Board] | None) -> Board | None:
             outcome[:] = [] if after is None else [after]
             return None if after is None else after.board
 
         stored: AnyEntry | None
         try:
             if change.kind == "issues":
-                stored, _ = await dashboard.update(change.key, lambda b: remember(issues_board_after(b, change, at)))
+                stored, _ = await dashboard.update(
+                    change.key, lambda b: record_outcome(issues_board_after(b, change, at))
+                )
             else:
-                stored, _ = await dashboard.update(change.key, lambda b: remember(pulls_board_after(b, change, at)))
+                stored, _ = await dashboard.update(
+                    change.key, lambda b: record_outcome(pulls_board_after(b, change, at))
+                )
         except StoreError as exc:
             with contextlib.suppress(StoreError):  # if the store is away, the claim stays: redeliver later
                 await dashboard.store.release(claim)
