@@ -50,7 +50,8 @@ def guarded(tmp_path: Path) -> Iterator[TestClient]:
 
 
 def opened(number: int) -> dict[str, Any]:
-    return make_webhook("issues", "opened", REPO, issue=make_issue(REPO, number))
+    """A new issue, opened after the board was pushed (as GitHub dates it)."""
+    return make_webhook("issues", "opened", REPO, issue=make_issue(REPO, number, updated_at=github_now()))
 
 
 def deliver(client: TestClient, event: str, payload: Any, delivery: str | None = None) -> Any:
@@ -250,7 +251,20 @@ async def test_a_replay_older_than_the_fetch_cannot_add_what_the_fetch_left_out(
         assert await hooks.numbers(issues_key(REPO)) == [1]
         replay = make_webhook("issues", "reopened", REPO, issue=make_issue(REPO, 2, updated_at="2024-02-01T00:00:00Z"))
         answer = (await hooks.deliver("issues", replay)).json()
-        assert answer["changed"] is False and "older than the fetch" in answer["message"]
+        assert answer["changed"] is False and "older than the list the board shows" in answer["message"]
+        reopened_now = make_webhook("issues", "reopened", REPO, issue=make_issue(REPO, 2, updated_at=github_now()))
+        assert (await hooks.deliver("issues", reopened_now)).json()["changed"] is True
+        assert await hooks.numbers(issues_key(REPO)) == [2, 1]
+
+
+async def test_a_replay_older_than_a_push_cannot_add_what_the_push_left_out(tmp_path: Path) -> None:
+    async with worker(Settings(db_path=tmp_path / "b.db")) as hooks:
+        await hooks.dashboard.sync_issues(
+            REPO, [Issue(number=1, title="One", state="open")], state="open", source="api"
+        )
+        replay = make_webhook("issues", "reopened", REPO, issue=make_issue(REPO, 2, updated_at="2024-02-01T00:00:00Z"))
+        answer = (await hooks.deliver("issues", replay)).json()
+        assert answer["changed"] is False and "older than the list the board shows" in answer["message"]
         reopened_now = make_webhook("issues", "reopened", REPO, issue=make_issue(REPO, 2, updated_at=github_now()))
         assert (await hooks.deliver("issues", reopened_now)).json()["changed"] is True
         assert await hooks.numbers(issues_key(REPO)) == [2, 1]

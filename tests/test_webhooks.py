@@ -36,14 +36,14 @@ REPO = "octo/app"
 AT = datetime(2030, 1, 1, tzinfo=UTC)
 
 
-def issues_board(state: StateFilter, *issues: dict[str, Any], fetched_at: datetime | None = None) -> IssuesBoard:
+def issues_board(state: StateFilter, *issues: dict[str, Any], as_of: datetime | None = None) -> IssuesBoard:
     return IssuesBoard(
         repository=REPO,
         state=state,
         source="mcp",
         issues=[issue_from_github(item) for item in issues],
         last_updated=now(),
-        fetched_at=fetched_at,
+        as_of=as_of,
     )
 
 
@@ -355,12 +355,12 @@ def test_nothing_about_an_issue_that_left_the_repository_brings_it_back() -> Non
 
 def test_an_event_older_than_the_fetch_that_wrote_the_board_cannot_add_an_item() -> None:
     fetched = datetime(2030, 1, 2, tzinfo=UTC)
-    board = issues_board("open", make_issue(REPO, 1, updated_at=at(1)), fetched_at=fetched)
+    board = issues_board("open", make_issue(REPO, 1, updated_at=at(1)), as_of=fetched)
     # The fetch did not show #5 (closed by then); an older "reopened" changes nothing, a newer one applies.
     assert after(board, issue_change("reopened", make_issue(REPO, 5, updated_at=at(1, 12)))) is board
     assert numbers(after(board, issue_change("reopened", make_issue(REPO, 5, updated_at=at(2))))) == [5, 1]
     # GitHub's times are whole seconds: a change in the second the fetch began may be after it.
-    mid_second = issues_board("open", fetched_at=datetime(2030, 1, 2, 0, 0, 0, 600_000, tzinfo=UTC))
+    mid_second = issues_board("open", as_of=datetime(2030, 1, 2, 0, 0, 0, 600_000, tzinfo=UTC))
     assert numbers(after(mid_second, issue_change("reopened", make_issue(REPO, 5, updated_at=at(2))))) == [5]
     # Rows the board shows are ordered against their own time, as before.
     assert after(board, issue_change("edited", make_issue(REPO, 1, title="x", updated_at=at(1, 12)))) != board

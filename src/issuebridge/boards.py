@@ -159,7 +159,7 @@ class RepositoryBoard(Entry):
 # How many items that left it one board remembers (see ``tombstones.py``): a few dozen kilobytes.
 TOMBSTONES_PER_BOARD = 1000
 # What the store keeps of a board but nobody is shown: the API, the events and the tools leave it out.
-BOOKKEEPING_FIELDS = frozenset({"tombstones", "fetched_at"})
+BOOKKEEPING_FIELDS = frozenset({"tombstones", "as_of"})
 
 
 @pydantic_dataclass(frozen=True, slots=True, config=ROW)
@@ -177,9 +177,9 @@ class TrackedBoard(RepositoryBoard):
     needs to apply them in order and never move backwards (``tombstones.py`` says how)."""
 
     tombstones: Annotated[list[Tombstone], Field(max_length=TOMBSTONES_PER_BOARD)] = []
-    # When the fetch that wrote the board began (None: pushed, not fetched): every item the board
-    # does not show was, as of then, not one it shows.
-    fetched_at: UtcDatetime | None = None
+    # When its list was taken: the start of the fetch that wrote it, or the push. Every item the
+    # board does not show was, as of then, not one it shows.
+    as_of: UtcDatetime | None = None
 
     @property
     def rows(self) -> Sequence[_Dated]:

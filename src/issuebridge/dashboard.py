@@ -225,13 +225,15 @@ class Dashboard:
         truncated: bool = False,
     ) -> IssuesBoard:
         """Replace ``repository``'s issues board with ``issues``."""
+        at = now()
         board = IssuesBoard(
             repository=repository,
             state=state,
             source=source,
             issues=issues,
-            last_updated=now(),
+            last_updated=at,
             truncated=truncated,
+            as_of=at,  # the pushed list is the board as of now: older webhook events cannot add to it
         )
         return await self.put(board)
 
@@ -310,7 +312,7 @@ class Dashboard:
 
 def _same_content(previous: AnyEntry, entry: AnyEntry) -> bool:
     """Whether ``entry`` shows what ``previous`` shows, whenever each was written (or fetched: a
-    board keeps the older ``fetched_at`` of the same content, which is just as true)."""
+    board keeps the older ``as_of`` of the same content, which is just as true)."""
     if isinstance(previous, IssuesBoard) and isinstance(entry, IssuesBoard):
         diff = diff_issues(previous.issues, entry.issues)
         if diff.added or diff.changed or diff.removed:
@@ -319,5 +321,5 @@ def _same_content(previous: AnyEntry, entry: AnyEntry) -> bool:
         entry = entry.model_copy(update={"issues": []})
     written: dict[str, Any] = {"last_updated": entry.last_updated, "revision": entry.revision}
     if isinstance(entry, TrackedBoard):
-        written["fetched_at"] = entry.fetched_at
+        written["as_of"] = entry.as_of
     return previous.model_copy(update=written) == entry

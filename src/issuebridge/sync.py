@@ -57,7 +57,7 @@ def issues_query(repository: str, state: StateFilter) -> BoardQuery[IssuesBoard]
             issues=fetched.items,
             last_updated=now(),
             truncated=fetched.truncated,
-            fetched_at=started,
+            as_of=started,
         ),
     )
 
@@ -78,7 +78,7 @@ def pulls_query(repository: str, state: StateFilter) -> BoardQuery[PullsBoard]:
             source="mcp",
             last_updated=now(),
             truncated=fetched.truncated,
-            fetched_at=started,
+            as_of=started,
         ),
     )
 

@@ -2,18 +2,22 @@
 
 A webhook event is applied only if it is not older (by the item's ``updated_at``) than what the
 board knows of that item: the row it shows, or else its tombstone (the event that took it off:
-closed on an ``open`` board, deleted, transferred), or else the start of the fetch that wrote
-the board (``fetched_at``: the fetch saw every item as of then). So a captured "reopened" sent
-again after the close, a late "edited" after a deletion, or a redelivery from before the last
-sync changes nothing.
+closed on an ``open`` board, deleted, transferred), or else the time the board's list was taken
+(``as_of``: the start of the fetch that wrote it, or the push; every item it does not show was not
+one it shows as of then). So a captured "reopened" sent again after the close, a late "edited"
+after a deletion, or a redelivery from before the last sync or push changes nothing.
 
-Tombstones live on the board record itself (``TrackedBoard.tombstones``), not beside it:
+Tombstones live on the board record itself (``TrackedBoard.tombstones``), not in a note beside
+it (``store.write_note``, which has no conditional write and is a second write to lose):
 
 - they are written in the same atomic, conditional save as the row change they go with, so
   there is no moment, on any worker sharing Redis, at which an issue has left the board and its
   tombstone is not yet there, and two workers applying events to one board at once cannot lose
   each other's tombstones (the loser of the save builds again on the winner's board);
 - they are kept wherever and as long as the board is: across restarts, on every worker.
+
+The price: an event about an item the board does not show, newer than what it knows, is a write
+of the whole board (a new revision) that shows nothing new.
 
 The API, the events and the tools leave them out (``BOOKKEEPING_FIELDS``). A board that replaces
 another (a sync, a refresh, a push) keeps the tombstones of the one it replaces (:func:`carry`),
@@ -46,7 +50,7 @@ def carry(previous: AnyEntry | None, entry: E) -> E:
     """``entry``, about to replace ``previous`` under the same key, with the tombstones of both.
 
     A tombstone is dropped once ``entry`` shows that item with a row at least as new (or at all,
-    for an item that left the repository: only a fetch can show it again, and a fetch is newer).
+    for an item that left the repository: only a fetch or a push can show it again, and that is newer).
     """
     if not isinstance(entry, TrackedBoard) or type(previous) is not type(entry):
         return entry

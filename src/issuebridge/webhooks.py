@@ -19,7 +19,7 @@ does not document for the event changes nothing, and is acknowledged (GitHub add
 then, and a refused delivery shows as failed in its webhook settings).
 
 An event is applied only if it is not older, by the item's ``updated_at``, than what the board
-knows of the item (its row, its tombstone, or the fetch that wrote the board; see
+knows of the item (its row, its tombstone, or when the board's list was taken; see
 ``tombstones.py``): GitHub does not promise to deliver in order, and a redelivered or replayed
 old event must not undo a newer one.
 """
@@ -309,9 +309,9 @@ def _older_than_known(board: TrackedBoard, current: Issue | PullRequest | None, 
         return f"older than the row the board shows (updated {current.updated_at.isoformat()})"
     if stone is not None and when < stone.updated_at:
         return f"older than the event that took #{number} off the board (updated {stone.updated_at.isoformat()})"
-    # To the second, as GitHub's times are: a change in the second the fetch began may be after it.
-    if current is None and board.fetched_at is not None and when < board.fetched_at.replace(microsecond=0):
-        return "older than the fetch that wrote the board, which saw it already"
+    # To the second, as GitHub's times are: a change in the second the list was taken may be after it.
+    if current is None and board.as_of is not None and when < board.as_of.replace(microsecond=0):
+        return "older than the list the board shows (its fetch or push), which accounted for it"
     return None
 
 

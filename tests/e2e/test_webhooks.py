@@ -76,7 +76,7 @@ def rest_issue(number: int, **fields: Any) -> dict[str, Any]:
 
 async def test_only_a_correctly_signed_body_is_applied(hooked: ServerProcess) -> None:
     await push(hooked.url, [rest_issue(1)])
-    payload = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 2))
+    payload = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 2, updated_at=github_now()))
     body, headers = webhook_request(SECRET, "issues", payload)
     unsigned = {k: v for k, v in headers.items() if k != "X-Hub-Signature-256"}
     attempts = {
@@ -103,7 +103,7 @@ async def test_only_a_correctly_signed_body_is_applied(hooked: ServerProcess) ->
 
 async def test_without_a_secret_webhooks_are_refused_with_how_to_switch_them_on(server: ServerProcess) -> None:
     await push(server.url, [rest_issue(1)])
-    payload = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 2))
+    payload = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 2, updated_at=github_now()))
     for secret in (None, "any-secret"):
         response = await deliver(server.url, "issues", payload, secret=secret)
         assert response.status_code == 404 and "ISSUEBRIDGE_WEBHOOK_SECRET" in response.json()["error"]
@@ -265,9 +265,9 @@ async def test_a_redelivered_event_is_applied_once_even_after_a_restart(
 ) -> None:
     env = {**server_env, "ISSUEBRIDGE_WEBHOOK_SECRET": SECRET}
     first = start_server(tmp_path, env)
-    payload = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 2))
     try:
         await push(first.url, [rest_issue(1)])
+        payload = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 2, updated_at=github_now()))
         assert (await deliver(first.url, "issues", payload, delivery="delivery-1")).json()["changed"] is True
         await push(first.url, [rest_issue(1)])  # the board is pushed again without issue 2
         again = await deliver(first.url, "issues", payload, delivery="delivery-1")
@@ -279,8 +279,9 @@ async def test_a_redelivered_event_is_applied_once_even_after_a_restart(
     try:
         after_restart = await deliver(second.url, "issues", payload, delivery="delivery-1")
         assert after_restart.json()["duplicate"] is True and await board_numbers(second.url) == [1]
-        fresh = await deliver(second.url, "issues", payload, delivery="delivery-2")  # another delivery: applied
-        assert fresh.json()["changed"] is True and await board_numbers(second.url) == [2, 1]
+        newer = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 3, updated_at=github_now()))
+        fresh = await deliver(second.url, "issues", newer, delivery="delivery-2")  # another delivery: applied
+        assert fresh.json()["changed"] is True and await board_numbers(second.url) == [3, 1]
     finally:
         second.stop()
 
@@ -289,7 +290,9 @@ async def test_hostile_html_in_a_webhook_title_is_escaped_on_the_page(hooked: Se
     hostile = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
     await push(hooked.url, [rest_issue(1)])
     async with open_event_stream(f"{hooked.url}/api/dashboard/events?format=html&last_event_id=1") as page:
-        item = make_issue(REPO, 2, title=hostile, labels=[("<b>label</b>", "00ff00")], user="x")
+        item = make_issue(
+            REPO, 2, title=hostile, labels=[("<b>label</b>", "00ff00")], user="x", updated_at=github_now()
+        )
         opened = await deliver(hooked.url, "issues", make_webhook("issues", "opened", REPO, issue=item))
         assert opened.status_code == 200
         fragment = (await next_board(page)).json()["data"]["added"][0]["html"]
