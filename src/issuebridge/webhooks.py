@@ -267,7 +267,7 @@ def _after(board: B, rows: list[Row], name: str, change: RowChange, at: datetime
     if change.leaves_repository:
         row = None
     elif current is not None:
-        row = _merged(current, change.fields)  # all of it, unless the payload carries only part
+        row = _merged(current, change.fields)
     elif change.row is not None:
         row = cast(Row, change.row)  # the change's kind is the board's
     else:
@@ -316,7 +316,7 @@ def _older_than_known(board: TrackedBoard, current: Issue | PullRequest | None, 
 
 
 def _merged(current: Row, fields: Mapping[str, Any]) -> Row:
-    """``current`` with the fields a partial payload carries."""
+    """``current`` with the fields the payload carries: all of them, unless it is a partial one."""
     if isinstance(current, PullRequest):
         return current.model_copy(update=fields)
     return dataclasses.replace(current, **fields)
