@@ -92,6 +92,11 @@ def _timestamp(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def github_now() -> str:
+    """The present as GitHub writes times (whole seconds, UTC): for items changed during a test."""
+    return _timestamp(datetime.now(UTC))
+
+
 def _parse_time(value: str) -> datetime:
     """ISO 8601 as GitHub accepts it ("Z" or an offset); a missing zone means UTC."""
     when = datetime.fromisoformat(value)
@@ -511,11 +516,15 @@ def make_webhook(event: str, action: str, repo: str, **objects: Any) -> dict[str
 
     The ``issue`` of ``issues`` and ``issue_comment`` events and the ``pull_request`` of
     ``pull_request`` events have the shape of the REST API's (see :func:`make_issue`,
-    :func:`make_pull_request`, :func:`make_pull`).
+    :func:`make_pull_request`, :func:`make_pull`); a ``pull_request`` event also carries the pull
+    request's ``number`` beside it, as GitHub's do.
     """
     _check_repo_name(repo)
+    pull = objects.get("pull_request") if event == "pull_request" else None
+    number = {"number": pull["number"]} if isinstance(pull, dict) else {}
     return {
         "action": action,
+        **number,
         **copy.deepcopy(objects),
         "repository": make_repository(repo),
         "sender": make_user("octocat"),
@@ -549,10 +558,11 @@ def sign_webhook(secret: str, body: bytes) -> str:
 
 
 def webhook_request(
-    secret: str | None, event: str, payload: Any, *, delivery: str | None = None
+    secret: str | None, event: str, payload: Any, *, delivery: str | None = None, body: bytes | None = None
 ) -> tuple[bytes, dict[str, str]]:
-    """The body and headers of one delivery, as GitHub POSTs it (signed unless ``secret`` is None)."""
-    body = json.dumps(payload).encode()
+    """The body and headers of one delivery, as GitHub POSTs it (signed unless ``secret`` is None):
+    ``payload`` as JSON, or ``body`` as given (a recorded delivery)."""
+    body = json.dumps(payload).encode() if body is None else body
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "GitHub-Hookshot/0f3d1b2",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -155,7 +156,37 @@ class RepositoryBoard(Entry):
         return self.repository
 
 
-class IssuesBoard(RepositoryBoard):
+# How many items that left it one board remembers (see ``tombstones.py``): a few dozen kilobytes.
+TOMBSTONES_PER_BOARD = 1000
+# What the store keeps of a board but nobody is shown: the API, the events and the tools leave it out.
+BOOKKEEPING_FIELDS = frozenset({"tombstones", "as_of"})
+
+
+@pydantic_dataclass(frozen=True, slots=True, config=ROW)
+class Tombstone:
+    """An item a board no longer shows (closed on an ``open`` board, deleted, transferred), as of
+    the ``updated_at`` of the event that said so; ``left_repository`` if it can never come back."""
+
+    number: Annotated[int, Field(ge=1)]
+    updated_at: UtcDatetime
+    left_repository: bool = False
+
+
+class TrackedBoard(RepositoryBoard):
+    """A board of items GitHub sends webhook events about (issues, pull requests), with what it
+    needs to apply them in order and never move backwards (``tombstones.py`` says how)."""
+
+    tombstones: Annotated[list[Tombstone], Field(max_length=TOMBSTONES_PER_BOARD)] = []
+    # When its list was taken: the start of the fetch that wrote it, or the push. Every item the
+    # board does not show was, as of then, not one it shows.
+    as_of: UtcDatetime | None = None
+
+    @property
+    def rows(self) -> Sequence[_Dated]:
+        raise NotImplementedError
+
+
+class IssuesBoard(TrackedBoard):
     """One repository's issues as last synced."""
 
     kind: Literal["issues"] = "issues"
@@ -165,6 +196,10 @@ class IssuesBoard(RepositoryBoard):
     @property
     def key(self) -> str:
         return issues_key(self.repository)
+
+    @property
+    def rows(self) -> Sequence[Issue]:
+        return self.issues
 
 
 def issues_key(repository: str) -> str:

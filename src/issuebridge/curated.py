@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -20,6 +21,7 @@ from issuebridge.boards import (
     RepositoryName,
     ShortText,
     StateFilter,
+    TrackedBoard,
     UtcDatetime,
     WebUrl,
     label_from_github,
@@ -47,7 +49,7 @@ class PullRequest(Record):
     html_url: WebUrl | None = None
 
 
-class PullsBoard(RepositoryBoard):
+class PullsBoard(TrackedBoard):
     """One repository's pull requests, with what needs a person's attention."""
 
     kind: Literal["pulls"] = "pulls"
@@ -57,6 +59,10 @@ class PullsBoard(RepositoryBoard):
     @property
     def key(self) -> str:
         return pulls_key(self.repository)
+
+    @property
+    def rows(self) -> Sequence[PullRequest]:
+        return self.pulls
 
     @property
     def drafts(self) -> list[PullRequest]:

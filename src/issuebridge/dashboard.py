@@ -9,7 +9,19 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 import orjson
 
-from issuebridge.boards import Issue, IssuesBoard, IssuesDiff, Kind, Source, StateFilter, diff_issues, now
+from issuebridge import tombstones
+from issuebridge.boards import (
+    BOOKKEEPING_FIELDS,
+    Issue,
+    IssuesBoard,
+    IssuesDiff,
+    Kind,
+    Source,
+    StateFilter,
+    TrackedBoard,
+    diff_issues,
+    now,
+)
 from issuebridge.curated import CommitsBoard, Panel, PullsBoard
 from issuebridge.entries import AnyEntry
 from issuebridge.events import Event, EventHub, encode_event, encode_json_event
@@ -17,6 +29,7 @@ from issuebridge.store import DashboardStore
 from issuebridge.store.base import Cleared, Conflict, Removed, Saved, StoreChange, StoreError
 
 E = TypeVar("E", IssuesBoard, PullsBoard, CommitsBoard, Panel)
+_NOT_SHOWN = set(BOOKKEEPING_FIELDS)  # what the store keeps and no reader is shown
 WRITE_ATTEMPTS = 20  # a key written this often by other processes during one write is a fight to report
 
 
@@ -67,7 +80,7 @@ class WireFormat(Protocol):
 
 def entry_payload(entry: AnyEntry) -> dict[str, Any]:
     """An entry as the JSON API and the JSON event stream show it, with what is derived from it."""
-    return {"id": entry.key, **entry.model_dump(mode="json"), **_derived(entry)}
+    return {"id": entry.key, **entry.model_dump(mode="json", exclude=_NOT_SHOWN), **_derived(entry)}
 
 
 def entry_json(entry: AnyEntry) -> bytes:
@@ -77,7 +90,7 @@ def entry_json(entry: AnyEntry) -> bytes:
     running ``json.dumps`` over it, and every event and API answer carries whole boards.
     """
     # The entry's own serializer: through the union adapter the same bytes take three times as long.
-    fields = entry.model_dump_json().encode()  # '{"source":...}': never empty, an entry has fields
+    fields = entry.model_dump_json(exclude=_NOT_SHOWN).encode()  # '{"source":...}': never empty
     derived = _derived(entry)
     extra = b"," + orjson.dumps(derived)[1:-1] if derived else b""
     return b'{"id":' + orjson.dumps(entry.key) + b"," + fields[1:-1] + extra + b"}"
@@ -189,6 +202,7 @@ class Dashboard:
                 entry = make(previous)
                 if entry is None:
                     return None, False
+                entry = tombstones.carry(previous, entry)  # a board that replaces another remembers what it knew
                 assert entry.key == key, "an entry is written under its own key"
                 if not always and isinstance(previous, type(entry)) and _same_content(previous, entry):
                     return previous, False
@@ -211,13 +225,15 @@ class Dashboard:
         truncated: bool = False,
     ) -> IssuesBoard:
         """Replace ``repository``'s issues board with ``issues``."""
+        at = now()
         board = IssuesBoard(
             repository=repository,
             state=state,
             source=source,
             issues=issues,
-            last_updated=now(),
+            last_updated=at,
             truncated=truncated,
+            as_of=at,  # the pushed list is the board as of now: older webhook events cannot add to it
         )
         return await self.put(board)
 
@@ -295,11 +311,15 @@ class Dashboard:
 
 
 def _same_content(previous: AnyEntry, entry: AnyEntry) -> bool:
-    """Whether ``entry`` shows what ``previous`` shows, whenever each was written."""
+    """Whether ``entry`` shows what ``previous`` shows, whenever each was written (or fetched: a
+    board keeps the older ``as_of`` of the same content, which is just as true)."""
     if isinstance(previous, IssuesBoard) and isinstance(entry, IssuesBoard):
         diff = diff_issues(previous.issues, entry.issues)
         if diff.added or diff.changed or diff.removed:
             return False
         previous = previous.model_copy(update={"issues": []})
         entry = entry.model_copy(update={"issues": []})
-    return previous.model_copy(update={"last_updated": entry.last_updated, "revision": entry.revision}) == entry
+    written: dict[str, Any] = {"last_updated": entry.last_updated, "revision": entry.revision}
+    if isinstance(entry, TrackedBoard):
+        written["as_of"] = entry.as_of
+    return previous.model_copy(update=written) == entry

@@ -37,7 +37,8 @@ class BoardQuery(Generic[B]):
     # wrote it may confirm it unchanged.
     matches: Callable[[B], bool]
     fetch: FetchList
-    build: Callable[[Fetched[Any]], B]
+    # The board from what came back, and when the fetch began (what webhook events are ordered against).
+    build: Callable[[Fetched[Any], datetime], B]
 
 
 def issues_query(repository: str, state: StateFilter) -> BoardQuery[IssuesBoard]:
@@ -49,13 +50,14 @@ def issues_query(repository: str, state: StateFilter) -> BoardQuery[IssuesBoard]
         IssuesBoard,
         lambda board: board.state == state,
         lambda github, progress, known: github.list_issues(owner, repo, state, progress, known),
-        lambda fetched: IssuesBoard(
+        lambda fetched, started: IssuesBoard(
             repository=repository,
             state=state,
             source="mcp",
             issues=fetched.items,
             last_updated=now(),
             truncated=fetched.truncated,
+            as_of=started,
         ),
     )
 
@@ -69,13 +71,14 @@ def pulls_query(repository: str, state: StateFilter) -> BoardQuery[PullsBoard]:
         PullsBoard,
         lambda board: board.state == state,
         lambda github, progress, known: github.list_pulls(owner, repo, state, progress, known),
-        lambda fetched: PullsBoard(
+        lambda fetched, started: PullsBoard(
             repository=repository,
             state=state,
             pulls=fetched.items,
             source="mcp",
             last_updated=now(),
             truncated=fetched.truncated,
+            as_of=started,
         ),
     )
 
@@ -95,7 +98,7 @@ def commits_query(
         lambda github, progress, known: github.list_commits(
             owner, repo, branch=branch, since=since, until=until, progress=progress, known=known
         ),
-        lambda fetched: CommitsBoard(
+        lambda fetched, _: CommitsBoard(
             repository=repository,
             branch=branch,
             since=since,
@@ -167,11 +170,12 @@ class BoardSync:
                 return None
             start = current.revision
             known = await self.freshness.known(current)
+            started = now()
             fetched = await query.fetch(self.github, None, known.validators if known else None)
             if isinstance(fetched, Unchanged):
                 assert known is not None
                 return Synced(current, False, known.skipped)
-            built = query.build(fetched)
+            built = query.build(fetched, started)
             board, changed = await self.dashboard.update(
                 key, lambda stored: built if stored is not None and stored.revision == start else None
             )
@@ -193,6 +197,7 @@ class BoardSync:
             dashboard.report(Activity(key, kind, repository, done, total))
             dashboard.prepare(key, rows)  # the page's rows render while later pages are in flight
 
+        started = now()
         try:
             fetched = await query.fetch(self.github, on_page, known.validators if known else None)
         except GitHubError as exc:
@@ -202,7 +207,7 @@ class BoardSync:
             assert isinstance(current, query.board_type) and known is not None
             board, changed, skipped = current, False, known.skipped
         else:
-            board, changed = await dashboard.refresh(query.build(fetched))
+            board, changed = await dashboard.refresh(query.build(fetched, started))
             await self.freshness.remember(board, fetched.validators, fetched.skipped)
             skipped = fetched.skipped
         if not changed:

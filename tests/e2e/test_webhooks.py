@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from tests.conftest import ServerProcess, start_server
 from tests.e2e.mcp_clients import TRANSPORTS
 from tests.fake_github import (
     FakeGitHub,
+    github_now,
     make_comment,
     make_issue,
     make_pull,
@@ -74,7 +76,7 @@ def rest_issue(number: int, **fields: Any) -> dict[str, Any]:
 
 async def test_only_a_correctly_signed_body_is_applied(hooked: ServerProcess) -> None:
     await push(hooked.url, [rest_issue(1)])
-    payload = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 2))
+    payload = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 2, updated_at=github_now()))
     body, headers = webhook_request(SECRET, "issues", payload)
     unsigned = {k: v for k, v in headers.items() if k != "X-Hub-Signature-256"}
     attempts = {
@@ -101,7 +103,7 @@ async def test_only_a_correctly_signed_body_is_applied(hooked: ServerProcess) ->
 
 async def test_without_a_secret_webhooks_are_refused_with_how_to_switch_them_on(server: ServerProcess) -> None:
     await push(server.url, [rest_issue(1)])
-    payload = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 2))
+    payload = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 2, updated_at=github_now()))
     for secret in (None, "any-secret"):
         response = await deliver(server.url, "issues", payload, secret=secret)
         assert response.status_code == 404 and "ISSUEBRIDGE_WEBHOOK_SECRET" in response.json()["error"]
@@ -164,7 +166,8 @@ async def test_each_event_changes_the_right_board_live(hooked: ServerProcess, fa
     start = await revision(hooked.url)
 
     async with open_event_stream(f"{hooked.url}/api/dashboard/events?format=html&last_event_id={start}") as page:
-        opened = await deliver(hooked.url, "issues", make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 3)))
+        new_issue = make_issue(REPO, 3, updated_at=github_now())  # opened after the sync, as GitHub dates it
+        opened = await deliver(hooked.url, "issues", make_webhook("issues", "opened", REPO, issue=new_issue))
         assert opened.status_code == 200 and opened.json()["board_id"] == f"issues:{REPO}"
         delta = (await next_board(page)).json()["data"]
         assert delta["id"] == f"issues:{REPO}" and [row["number"] for row in delta["added"]] == [3]
@@ -223,14 +226,48 @@ async def test_each_event_changes_the_right_board_live(hooked: ServerProcess, fa
     assert "other" not in str(snapshot)
 
 
+def github_time(seconds_from_now: int) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=seconds_from_now)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def test_captured_deliveries_sent_again_cannot_move_a_board_backwards(
+    hooked: ServerProcess, fake_github: FakeGitHub
+) -> None:
+    """The review's two replays: a signed "reopened" re-sent with a fresh delivery id after the issue
+    was closed again, and a signed comment deletion re-sent as an ``issues`` event."""
+    fake_github.add_repo(REPO, [make_issue(REPO, 2), make_issue(REPO, 1)])
+    async with TRANSPORTS["streamable-http"](hooked.url) as client:
+        assert not (await client.call_tool("send_issues_to_dashboard", {"owner": "octo", "repo": "app"})).is_error
+    closed, reopened, closed_again = (
+        make_webhook("issues", action, REPO, issue=make_issue(REPO, 2, state=state, updated_at=github_time(n)))
+        for n, (action, state) in enumerate([("closed", "closed"), ("reopened", "open"), ("closed", "closed")], 1)
+    )
+    for delivered, shown in ((closed, [1]), (reopened, [2, 1]), (closed_again, [1])):
+        assert (await deliver(hooked.url, "issues", delivered)).json()["changed"] is True
+        assert await board_numbers(hooked.url) == shown
+    before = await revision(hooked.url)
+    replay = await deliver(hooked.url, "issues", reopened)  # the captured body, a fresh X-GitHub-Delivery
+    assert replay.status_code == 200 and replay.json()["changed"] is False, replay.text
+    assert await board_numbers(hooked.url) == [1] and await revision(hooked.url) == before
+
+    comment_deleted = make_webhook(
+        "issue_comment", "deleted", REPO, issue=make_issue(REPO, 1), comment=make_comment(REPO, 1, 5)
+    )
+    body, headers = webhook_request(SECRET, "issue_comment", comment_deleted)
+    assert (await post(hooked.url, body, headers)).status_code == 200
+    relabelled = await post(hooked.url, body, {**headers, "X-GitHub-Event": "issues", "X-GitHub-Delivery": "d-2"})
+    assert relabelled.status_code == 422 and "carries 'comment'" in relabelled.json()["error"]
+    assert await board_numbers(hooked.url) == [1] and await revision(hooked.url) == before
+
+
 async def test_a_redelivered_event_is_applied_once_even_after_a_restart(
     tmp_path: Path, server_env: dict[str, str]
 ) -> None:
     env = {**server_env, "ISSUEBRIDGE_WEBHOOK_SECRET": SECRET}
     first = start_server(tmp_path, env)
-    payload = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 2))
     try:
         await push(first.url, [rest_issue(1)])
+        payload = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 2, updated_at=github_now()))
         assert (await deliver(first.url, "issues", payload, delivery="delivery-1")).json()["changed"] is True
         await push(first.url, [rest_issue(1)])  # the board is pushed again without issue 2
         again = await deliver(first.url, "issues", payload, delivery="delivery-1")
@@ -242,8 +279,9 @@ async def test_a_redelivered_event_is_applied_once_even_after_a_restart(
     try:
         after_restart = await deliver(second.url, "issues", payload, delivery="delivery-1")
         assert after_restart.json()["duplicate"] is True and await board_numbers(second.url) == [1]
-        fresh = await deliver(second.url, "issues", payload, delivery="delivery-2")  # another delivery: applied
-        assert fresh.json()["changed"] is True and await board_numbers(second.url) == [2, 1]
+        newer = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 3, updated_at=github_now()))
+        fresh = await deliver(second.url, "issues", newer, delivery="delivery-2")  # another delivery: applied
+        assert fresh.json()["changed"] is True and await board_numbers(second.url) == [3, 1]
     finally:
         second.stop()
 
@@ -252,7 +290,9 @@ async def test_hostile_html_in_a_webhook_title_is_escaped_on_the_page(hooked: Se
     hostile = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
     await push(hooked.url, [rest_issue(1)])
     async with open_event_stream(f"{hooked.url}/api/dashboard/events?format=html&last_event_id=1") as page:
-        item = make_issue(REPO, 2, title=hostile, labels=[("<b>label</b>", "00ff00")], user="x")
+        item = make_issue(
+            REPO, 2, title=hostile, labels=[("<b>label</b>", "00ff00")], user="x", updated_at=github_now()
+        )
         opened = await deliver(hooked.url, "issues", make_webhook("issues", "opened", REPO, issue=item))
         assert opened.status_code == 200
         fragment = (await next_board(page)).json()["data"]["added"][0]["html"]

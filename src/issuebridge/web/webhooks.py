@@ -3,7 +3,9 @@
 The signature (``X-Hub-Signature-256``, an HMAC-SHA256 of the raw body with
 ``ISSUEBRIDGE_WEBHOOK_SECRET``) is this route's authentication, so the bearer token is not asked
 for (``web/auth.py``). Nothing is parsed before the signature checks out, and without a secret
-configured every delivery is refused: an unsigned webhook is never accepted.
+configured every delivery is refused: an unsigned webhook is never accepted. Only the body is
+signed, not the headers, so ``webhooks.py`` reads a body as the event ``X-GitHub-Event`` names only
+if its shape agrees, and applies it only if it is not older than what the board knows.
 
 Each delivery (``X-GitHub-Delivery``) is applied once, redeliveries included and across
 restarts, through ``store.claim``. The claim is taken after the signature and the payload check
@@ -20,18 +22,21 @@ import hmac
 import json
 import logging
 import re
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from issuebridge.boards import now
+from issuebridge.boards import IssuesBoard, now
+from issuebridge.curated import PullsBoard
 from issuebridge.dashboard import Dashboard
 from issuebridge.entries import AnyEntry
 from issuebridge.store import StoreError
 from issuebridge.web.api import BodyTooLarge, error, read_body
 from issuebridge.webhooks import (
     APPLIED_EVENTS,
+    After,
     BadPayload,
     NotShown,
     issues_board_after,
@@ -40,6 +45,7 @@ from issuebridge.webhooks import (
 )
 
 logger = logging.getLogger(__name__)
+Board = TypeVar("Board", IssuesBoard, PullsBoard)
 
 WEBHOOK_PATH = "/webhooks/github"
 # GitHub lets a delivery be redelivered for 3 days; a claim outlasts that.
@@ -111,15 +117,21 @@ def webhook_routes(dashboard: Dashboard, secret: str | None, max_body_bytes: int
             logger.info("Webhook delivery %s was applied before; ignoring the redelivery", delivery)
             return JSONResponse({"duplicate": True, "delivery": delivery, "message": "already applied"})
         at = now()
+        outcome: list[After[Any]] = []  # what the last application of the change (the one written) did
+
+        def record_outcome(after: After[Board] | None) -> Board | None:
+            outcome[:] = [] if after is None else [after]
+            return None if after is None else after.board
+
         stored: AnyEntry | None
         try:
             if change.kind == "issues":
-                stored, was_changed = await dashboard.update(
-                    change.key, lambda board: issues_board_after(board, change, at)
+                stored, _ = await dashboard.update(
+                    change.key, lambda b: record_outcome(issues_board_after(b, change, at))
                 )
             else:
-                stored, was_changed = await dashboard.update(
-                    change.key, lambda board: pulls_board_after(board, change, at)
+                stored, _ = await dashboard.update(
+                    change.key, lambda b: record_outcome(pulls_board_after(b, change, at))
                 )
         except StoreError as exc:
             with contextlib.suppress(StoreError):  # if the store is away, the claim stays: redeliver later
@@ -133,12 +145,12 @@ def webhook_routes(dashboard: Dashboard, secret: str | None, max_body_bytes: int
             await dashboard.store.release(claim)
             raise
         name = _BOARD_NAMES[change.kind]
-        if stored is None:  # no board of that kind to change
+        if stored is None or not outcome:  # no board of that kind to change
             message = f"no {name} on the dashboard shows {change.repository}; nothing changed"
             return _answer(202, event, change.action, change.repository, None, False, message)
-        message = "the board was updated" if was_changed else "the board already showed this"
-        logger.info("Webhook %s %s.%s on %s: %s", delivery, event, change.action, change.key, message)
-        return _answer(200, event, change.action, change.repository, change.key, was_changed, message, stored)
+        done = outcome[0]
+        logger.info("Webhook %s %s.%s on %s: %s", delivery, event, change.action, change.key, done.message)
+        return _answer(200, event, change.action, change.repository, change.key, done.shown, done.message, stored)
 
     return [Route(WEBHOOK_PATH, receive, methods=["POST"])]
 
