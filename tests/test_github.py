@@ -58,7 +58,7 @@ async def test_fetches_every_page_and_leaves_pull_requests_out(fake_github: Fake
     )
     assert not fetched.truncated
     listed = sum(1 for item in items if state == "all" or item["state"] == state)
-    pages = [r for r in fake_github.requests if r.path == "/repos/octo/app/issues"]
+    pages = fake_github.requests_for("octo/app", "issues")
     assert len(pages) == -(-listed // 100)
     assert all(r.query["per_page"] == "100" and r.query["state"] == state for r in pages)
 
@@ -159,7 +159,7 @@ async def test_concurrent_requests_to_github_are_capped(fake_github: FakeGitHub,
 
 async def test_a_secondary_rate_limit_fails_at_once_with_the_wait(fake_github: FakeGitHub) -> None:
     fake_github.add_repo("octo/app", mixed_items("octo/app", 3))
-    fake_github.secondary_limit_retry_after = 120
+    fake_github.secondary_limit, fake_github.secondary_retry_after = 429, 120
     started = time.monotonic()
     with pytest.raises(RateLimited, match=r"secondary rate limit is exhausted; .* \(in about 2 min\)") as info:
         await source(fake_github).list_issues("octo", "app", "open")
