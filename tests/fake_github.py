@@ -600,12 +600,15 @@ class Misbehaviour:
     """
 
     link_to: str | None = None  # Link headers point at this base URL (another host) instead of the fake
+    redirect_to: str | None = None  # lists answer 302 to the same path and query at this base URL
+    as_given: bool = False  # the issues list is served as stored: unfiltered, unsorted, any JSON values
     endless: bool = False  # every page links to a next one and none is the last; pages past the data repeat it
     last_page: int | None = None  # Link rel="last" claims this many pages; pages past the data are empty
     trickle: float | None = None  # seconds between the bytes of each body
     body_bytes: int | None = None  # a body this large (a JSON list padded with spaces), made as it is sent
     declare_length: bool = True  # send Content-Length with body_bytes (else the body is chunked)
     gzip_bomb: bool = False  # send body_bytes gzip-compressed: a small download that inflates to body_bytes
+    encoding: str | None = None  # a Content-Encoding header on plain bodies, whatever the client accepts
 
 
 @dataclass
@@ -789,7 +792,7 @@ class FakeGitHub:
     # they were (empty lists for a new repository). Lookups ignore case like GitHub; the spelling of
     # the latest call is the one the repository endpoint reports.
 
-    def add_repo(self, full_name: str, items: list[dict[str, Any]]) -> None:
+    def add_repo(self, full_name: str, items: list[Any]) -> None:
         """Serve ``items`` (issues and pull requests, as the issues list shows them) for ``full_name``."""
         issues = copy.deepcopy(items)
         self._update(full_name, lambda _: {"issues": issues})
@@ -902,12 +905,15 @@ class FakeGitHub:
         if repo is None:
             docs = {"pulls": DOCS_LIST_PULLS, "commits": DOCS_LIST_COMMITS}.get(resource or "")
             return _error(404, "Not Found", docs) if docs else _Reply(404, NOT_FOUND)
+        if repo.misbehaviour.redirect_to is not None and resource:
+            location = f"{repo.misbehaviour.redirect_to}{path}" + (f"?{urlencode(pairs)}" if pairs else "")
+            return _Reply(302, {"message": "Found", "url": location}, headers={"Location": location})
         query = dict(pairs)
         try:
             if resource == "issues":
                 if not repo.has_issues:
                     return _error(410, ISSUES_DISABLED, DOCS_LIST_ISSUES)
-                items = self._issues(query, repo.issues)
+                items = repo.issues if repo.misbehaviour.as_given else self._issues(query, repo.issues)
             elif resource == "pulls":
                 items = self._pulls(query, repo.pulls)
             elif resource == "commits":
@@ -1112,6 +1118,8 @@ class _Handler(BaseHTTPRequestHandler):
             chunks, size = [packed], len(packed)
             out["Content-Encoding"] = "gzip"
             out["Vary"] = out.get("Vary", "Accept") + ", Accept-Encoding"
+        if wrong is not None and wrong.encoding is not None:
+            out["Content-Encoding"] = wrong.encoding
         if declared:
             out["Content-Length"] = str(size)
         elif reply.status != 304:

@@ -783,6 +783,13 @@ def test_links_can_point_at_another_host(fake: FakeGitHub) -> None:
     assert links["next"]["url"].startswith(f"http://127.0.0.1:9/repositories/{fake.repo_id(REPO)}/issues?")
 
 
+def test_lists_can_redirect_to_another_host(fake: FakeGitHub) -> None:
+    fake.misbehave(REPO, redirect_to="http://127.0.0.1:9")
+    answer = get(fake, f"/repos/{REPO}/issues", params={"state": "all"})
+    assert answer.status_code == 302
+    assert answer.headers["location"] == f"http://127.0.0.1:9/repos/{REPO}/issues?state=all"
+
+
 def test_a_trickled_body_arrives_a_byte_at_a_time(fake: FakeGitHub) -> None:
     fake.add_repo(REPO, [])
     fake.misbehave(REPO, trickle=0.1)
