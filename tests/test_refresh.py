@@ -3,6 +3,7 @@ answering fails and backs off without holding up the others, and a rate limit pa
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -73,7 +74,8 @@ async def test_a_board_that_never_finishes_answering_backs_off_and_the_others_ar
 
     assert next(entry.key for entry in await store.entries()) == "issues:octo/trickle"  # it goes first
     seen = len(fake_github.requests)
-    await refresh.round()
+    async with asyncio.timeout(30):  # a safety net: without a deadline, the trickle takes minutes
+        await refresh.round()
     assert numbers(await store.get("issues:octo/normal")) == [1, 2]  # refreshed after it all the same
     assert len(fake_github.requests_for("octo/trickle", "issues", seen)) == 1
     assert len(fake_github.requests_for("octo/endless", "issues", seen)) == 3  # bounded: 250 items' pages

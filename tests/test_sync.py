@@ -130,7 +130,7 @@ async def test_the_deadline_covers_waiting_for_a_refresh_of_the_same_board(fake_
     github = GitHubSource(fake_github.url, None, timeout=10, max_items=1000, call_timeout=0.3)
     boards = BoardSync(Dashboard(store, EventHub(), {"json": JsonFormat()}), github)
     try:
-        async with boards._holding(f"issues:{REPO}", wait=True):  # as a refresh outlasting the deadline would
+        async with asyncio.timeout(10), boards._holding(f"issues:{REPO}", wait=True):  # as a long refresh would
             with pytest.raises(GitHubUnavailable, match=r"within 0\.3 s"):
                 await boards.sync(issues_query(REPO, "open"))
         assert fake_github.requests == []  # it never got as far as asking GitHub
