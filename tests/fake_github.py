@@ -722,7 +722,7 @@ class FakeGitHub:
         # 403 or 429: refuse every request with GitHub's secondary rate limit answer, with
         # Retry-After (seconds) when ``secondary_retry_after`` is set; GitHub leaves it out at times.
         self.secondary_limit: int | None = None
-        self.secondary_retry_after: int | None = None
+        self.secondary_retry_after: int | str | None = None
         self.latency = 0.0
         self.fail_next = 0
         self.rate_limit_reset = int(time.time()) + 3600

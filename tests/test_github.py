@@ -621,3 +621,25 @@ async def test_validators_from_before_a_rename_lead_to_the_new_name(fake_github:
     after = await github.list_issues("octo", "app", "open", None, before.validators)
     # 304s through the redirect would hide the rename: the list is read, under its new name.
     assert isinstance(after, Fetched) and after.renamed_to == "octo/renamed"
+
+
+@pytest.mark.parametrize("retry_after", ["soon", "9" * 30])
+async def test_a_refusal_with_headers_that_cannot_be_read_is_a_clear_error(
+    fake_github: FakeGitHub, retry_after: str
+) -> None:
+    fake_github.secondary_limit, fake_github.secondary_retry_after = 429, retry_after
+    with pytest.raises(GitHubUnavailable, match="Retry-After or X-RateLimit-Reset header that cannot be read"):
+        await source(fake_github).list_issues("octo", "app", "open")
+
+
+async def test_a_rate_limit_reset_years_ahead_is_taken_as_a_day_at_most(fake_github: FakeGitHub) -> None:
+    fake_github.rate_limited, fake_github.rate_limit_reset = True, int(time.time()) + 10**9
+    with pytest.raises(RateLimited, match=r"in about 1440 min") as info:
+        await source(fake_github).list_issues("octo", "app", "open")
+    assert info.value.wait == timedelta(days=1)
+
+
+async def test_a_redirect_loop_ends_with_a_clear_error(fake_github: FakeGitHub) -> None:
+    fake_github.misbehave("octo/app", redirect_to=fake_github.url)  # the same URL, again and again
+    with pytest.raises(GitHubUnavailable, match="redirected the request for octo/app more than 20 times"):
+        await source(fake_github).list_issues("octo", "app", "open")

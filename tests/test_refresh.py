@@ -4,6 +4,7 @@ answering fails and backs off without holding up the others, and a rate limit pa
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -113,3 +114,19 @@ async def test_a_secondary_rate_limit_without_retry_after_pauses_every_board_for
     await refresh.round()
     assert fake_github.requests_for("octo/one", "issues", seen + 1)
     assert fake_github.requests_for("octo/two", "issues", seen + 1)  # not backed off: paused, then resumed
+
+
+async def test_a_reset_far_ahead_pauses_the_refresh_for_an_hour_at_most(
+    fake_github: FakeGitHub, store: OneWorker
+) -> None:
+    clock = Clock()
+    refresh = refresher(fake_github, store, clock)
+    fake_github.add_repo("octo/one", [make_issue("octo/one", 1)])
+    await refresh.boards.sync(issues_query("octo/one", "open"))
+    fake_github.rate_limited, fake_github.rate_limit_reset = True, int(time.time()) + 10 * 3600
+    await refresh.round()
+    fake_github.rate_limited = False
+    seen = len(fake_github.requests)
+    clock.now += 3600 + 1
+    await refresh.round()
+    assert fake_github.requests_for("octo/one", "issues", seen)

@@ -52,6 +52,8 @@ API_VERSION = "2022-11-28"  # the REST API version these requests are written fo
 # wait at least a minute.
 SECONDARY_LIMIT_WAIT = timedelta(minutes=1)
 ERROR_DETAILS = 3  # how many of a refusal's ``errors`` its message keeps
+# GitHub's limits reset within the hour; a longer wait is a broken answer, taken as at most a day.
+MAX_RATE_LIMIT_WAIT = timedelta(days=1)
 
 
 class GitHubError(Exception):
@@ -435,11 +437,19 @@ class GitHubSource:
                 return await github.arequest("GET", url, headers=headers)
         except GitHubException as exc:
             raise self._explain(exc, listing) from None
+        except (ValueError, OverflowError, OSError):
+            # githubkit reads Retry-After and X-RateLimit-Reset as given: "soon", or a time past
+            # the year 9999, fails inside it rather than as a refusal.
+            raise GitHubUnavailable(
+                "GitHub refused the request with a Retry-After or X-RateLimit-Reset header that cannot be read."
+            ) from None
 
     def _explain(self, exc: GitHubException, listing: _List) -> GitHubError:
         repository = listing.repository
         if isinstance(exc, RequestError) and isinstance(exc.exc, Refused):
             return GitHubUnavailable(str(exc.exc))
+        if isinstance(exc, RequestError) and isinstance(exc.exc, httpx.TooManyRedirects):
+            return GitHubUnavailable(f"GitHub redirected the request for {repository} more than 20 times in a row.")
         if isinstance(exc, RateLimitExceeded):
             return _rate_limited(primary=isinstance(exc, PrimaryRateLimitExceeded), wait=exc.retry_after)
         if isinstance(exc, RequestFailed):
@@ -495,6 +505,7 @@ class GitHubSource:
 
 
 def _rate_limited(*, primary: bool, wait: timedelta) -> RateLimited:
+    wait = min(max(wait, timedelta()), MAX_RATE_LIMIT_WAIT)
     reset_at = datetime.now(UTC) + wait
     when = reset_at.strftime("%Y-%m-%d %H:%M:%S UTC")
     minutes = max(1, round(wait.total_seconds() / 60))

@@ -83,8 +83,10 @@ class Refresher:
                 await self.boards.refresh(key)
             except RateLimited as exc:
                 # Every other board would fail the same way (a secondary limit too: it is per
-                # token): wait as long as GitHub said, or a minute, and say so once.
-                self._paused_until = self._clock() + exc.wait.total_seconds()
+                # token): wait as long as GitHub said (a minute if it did not), and say so once;
+                # at most as long as a back-off, should a broken GitHub name a reset years ahead.
+                pause = min(exc.wait.total_seconds(), max(BACKOFF_CAP_SECONDS, self.interval))
+                self._paused_until = self._clock() + pause
                 logger.warning("Background refresh paused: %s", exc)
                 return
             except GitHubError as exc:
