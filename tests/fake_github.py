@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import gzip
 import hashlib
 import hmac
@@ -1146,18 +1147,23 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _padding(size: int, *, compressed: bool) -> tuple[Iterator[bytes], int]:
     """A JSON list of ``size`` bytes ("[", spaces, "]") made 64 KiB at a time, and its length as
-    sent; gzip-compressed (to a few KiB per MiB) if asked."""
+    sent; gzip-compressed (to about 1 KiB per MiB) if asked."""
+    if compressed:
+        packed = _gzip_bomb(size)
+        return iter([packed]), len(packed)
+    return _spaces(size), size
 
-    def spaces() -> Iterator[bytes]:
-        yield b"["
-        left = size - 2
-        while left > 0:
-            yield b" " * min(left, 65536)
-            left -= 65536
-        yield b"]"
 
-    if not compressed:
-        return spaces(), size
-    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    packed = b"".join(packer.compress(chunk) for chunk in spaces()) + packer.flush()
-    return iter([packed]), len(packed)
+def _spaces(size: int) -> Iterator[bytes]:
+    yield b"["
+    left = size - 2
+    while left > 0:
+        yield b" " * min(left, 65536)
+        left -= 65536
+    yield b"]"
+
+
+@functools.lru_cache(maxsize=4)
+def _gzip_bomb(size: int) -> bytes:
+    packer = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # spaces compress well even at level 1
+    return b"".join(packer.compress(chunk) for chunk in _spaces(size)) + packer.flush()

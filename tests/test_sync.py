@@ -142,12 +142,12 @@ async def test_the_deadline_never_cuts_a_write_short(fake_github: FakeGitHub, mo
     fake_github.add_repo(REPO, [make_issue(REPO, 1), make_issue(REPO, 2)])
     store = SQLiteStore(":memory:")
     await store.open()
-    github = GitHubSource(fake_github.url, None, timeout=10, max_items=1000, call_timeout=0.3)
+    github = GitHubSource(fake_github.url, None, timeout=10, max_items=1000, call_timeout=1.0)
     boards = BoardSync(Dashboard(store, EventHub(), {"json": JsonFormat()}), github)
     save = store.save
 
     async def slow_save(entry: Any, **kwargs: Any) -> Any:
-        await asyncio.sleep(0.5)  # past the deadline, which no longer applies once the fetch is done
+        await asyncio.sleep(1.5)  # past the deadline, which no longer applies once the fetch is done
         return await save(entry, **kwargs)
 
     monkeypatch.setattr(store, "save", slow_save)

@@ -182,7 +182,7 @@ async def tools(
     fake: FakeGitHub, *, progress_every: float = 5.0, **settings: Any
 ) -> AsyncIterator[tuple[Client, Dashboard]]:
     """The server's MCP tools over its real GitHub source, store and dashboard, in this process."""
-    config = Settings(github_api_url=fake.url, **{"github_timeout": 5.0, "call_timeout": 1.0, **settings})
+    config = Settings(github_api_url=fake.url, **{"github_timeout": 5.0, "call_timeout": 10.0, **settings})
     store = SQLiteStore(str(config.db_path) if "db_path" in settings else ":memory:")
     await store.open()
     dashboard = Dashboard(store, EventHub(), {"json": JsonFormat()})
@@ -210,7 +210,7 @@ ISSUES = {"owner": "octo", "repo": "app"}
         ({"redirect_to": "THIEF"}, r"outside GITHUB_API_URL"),
         ({"trickle": 0.05}, r"did not finish answering within 1 s \(ISSUEBRIDGE_CALL_TIMEOUT, retries included\)"),
         ({"body_bytes": 300 * 2**20, "declare_length": False}, r"larger than 16 MiB"),
-        ({"body_bytes": 64 * 2**20, "gzip_bomb": True}, r"larger than 16 MiB"),
+        ({"body_bytes": 17 * 2**20, "gzip_bomb": True}, r"larger than 16 MiB"),
     ],
     ids=["link-elsewhere", "redirect-elsewhere", "trickle", "huge-body", "gzip-bomb"],
 )
@@ -219,7 +219,9 @@ async def test_a_hostile_github_ends_the_tool_call_with_a_clear_error_and_keeps_
 ) -> None:
     with FakeGitHub(token=TOKEN) as fake, FakeGitHub() as thief:
         fake.add_repo("octo/app", [make_issue("octo/app", n) for n in range(1, 151)])
-        async with tools(fake, github_token=TOKEN) as (client, dashboard):
+        # Each failure must come from its own defence, well before the deadline; the trickle's from the deadline.
+        call_timeout = 1.0 if "trickle" in misbehaviour else 10.0
+        async with tools(fake, github_token=TOKEN, call_timeout=call_timeout) as (client, dashboard):
             assert not (await client.call_tool("send_issues_to_dashboard", ISSUES)).is_error
             fake.add_repo("octo/app", [make_issue("octo/app", n) for n in range(1, 152)])  # changed: read again
             fake.misbehave("octo/app", **{k: thief.url if v == "THIEF" else v for k, v in misbehaviour.items()})
