@@ -508,10 +508,14 @@ async def test_a_proxy_from_the_environment_is_used_and_guarded(
     for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", fake_github.url)
-    github = GitHubSource("http://github.example.invalid", None, timeout=5, max_items=100)
+    github = GitHubSource("http://github.example.invalid", None, timeout=5, max_items=1000)
     fetched = await github.list_issues("octo", "app", "open")
     assert len(fetched.items) == 3
     assert fake_github.requests[-1].headers["host"] == "github.example.invalid"
+    # Through the proxy too, nothing but the API is asked for: the fake's Links name its own address.
+    fake_github.add_repo("octo/app", many_issues("octo/app", 150))
+    with pytest.raises(GitHubUnavailable, match=r"pointed at http://127\.0\.0\.1:\d+, outside GITHUB_API_URL"):
+        await github.list_issues("octo", "app", "open")
 
 
 # ---------------------------------------------------------------------------------------------
