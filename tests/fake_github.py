@@ -9,6 +9,7 @@ so it works the same from sync and async tests.
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import functools
 import gzip
@@ -1062,6 +1063,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: test output should show the app's logs, not ours."""
+
+    def handle(self) -> None:
+        """A client that hangs up (at its deadline, or on a body over its limit) is no error here."""
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            super().handle()
 
     def _handle(self) -> None:
         fake = self.server.fake
