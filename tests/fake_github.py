@@ -728,7 +728,9 @@ class FakeGitHub:
         self.latency = 0.0
         self.fail_next = 0
         self.rate_limit_reset = int(time.time()) + 3600
-        self.strong_etags = False  # lists with strong ETags too (github.com sends weak ones)
+        # Lists with strong ETags too: github.com's usual answers carry weak ones (W/"..."), but the
+        # uncompressed recordings in octokit/fixtures (paginate-issues) have strong ones.
+        self.strong_etags = False
         self.compress = False  # gzip bodies for clients that accept it, as GitHub does
         self.login = "mona"  # whom GET /user reports for any accepted token
         # GET /user's X-OAuth-Scopes for a classic token; None: a fine-grained token, which sends none.

@@ -647,3 +647,21 @@ async def test_a_redirect_loop_ends_with_a_clear_error(fake_github: FakeGitHub) 
     fake_github.misbehave("octo/app", redirect_to=fake_github.url)  # the same URL, again and again
     with pytest.raises(GitHubUnavailable, match="redirected the request for octo/app more than 20 times"):
         await source(fake_github).list_issues("octo", "app", "open")
+
+
+async def test_strong_etags_confirm_an_unchanged_list_too(fake_github: FakeGitHub) -> None:
+    fake_github.strong_etags = True
+    fake_github.add_repo("octo/app", many_issues("octo/app", 150))
+    github = source(fake_github)
+    first = await github.list_issues("octo", "app", "open")
+    assert first.validators is not None and not first.validators.first_etag.startswith("W/")
+    assert isinstance(await github.list_issues("octo", "app", "open", None, first.validators), Unchanged)
+
+
+async def test_an_item_by_a_deleted_user_has_no_author(fake_github: FakeGitHub) -> None:
+    fake_github.add_repo("octo/app", [make_issue("octo/app", 1, user=None)])
+    fake_github.add_pulls("octo/app", [make_pull("octo/app", 2, user=None)])
+    issues = await source(fake_github).list_issues("octo", "app", "open")
+    pulls = await source(fake_github).list_pulls("octo", "app", "open")
+    assert [(i.number, i.author) for i in issues.items] == [(1, None)] and issues.unreadable == 0
+    assert [(p.number, p.author) for p in pulls.items] == [(2, None)]
