@@ -417,7 +417,7 @@ class GitHubSource:
 
     async def _current_name(self, github: GitHub[Any], listing: _List) -> str | None:
         """The name GitHub gives the repository now (its old name answered 301), if it is another."""
-        answer = await self._get(github, listing, _List(listing.owner, listing.repo, "", {}).url(self.api_url))
+        answer = await self._get(github, listing, listing.repository_url(self.api_url))
         try:
             name = orjson.loads(answer.content).get("full_name")
             current = parse_repository(name) if isinstance(name, str) else None
@@ -588,8 +588,7 @@ COMMITS = _Shape(commit_fields, Commit)
 
 
 class _List(NamedTuple):
-    """One of a repository's lists (``issues``, ``pulls``, ``commits``) and its query; an empty
-    ``name`` is the repository itself."""
+    """One of a repository's lists (``issues``, ``pulls``, ``commits``) and its query."""
 
     owner: str
     repo: str
@@ -600,11 +599,12 @@ class _List(NamedTuple):
     def repository(self) -> str:
         return f"{self.owner}/{self.repo}"
 
+    def repository_url(self, api_url: str) -> str:
+        return f"{api_url}/repos/{quote(self.owner, safe='')}/{quote(self.repo, safe='')}"
+
     def url(self, api_url: str) -> str:
-        path = f"/repos/{quote(self.owner, safe='')}/{quote(self.repo, safe='')}"
-        if not self.name:
-            return api_url + path
-        return str(httpx.URL(api_url + path + f"/{self.name}", params={**self.query, "per_page": PER_PAGE}))
+        url = f"{self.repository_url(api_url)}/{self.name}"
+        return str(httpx.URL(url, params={**self.query, "per_page": PER_PAGE}))
 
 
 class _Collector(Generic[Item]):
