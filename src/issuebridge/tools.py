@@ -477,7 +477,7 @@ def notes(synced: Synced[Any], max_items: int) -> str:
     if synced.renamed_from:
         said.append(f"{synced.renamed_from} is now {board.repository} on GitHub; the board moved with it")
     if board.truncated:
-        said.append(f"stopped after {max_items:,} items from GitHub, ISSUEBRIDGE_MAX_ITEMS; there are more")
+        said.append(f"stopped at the server's limit, ISSUEBRIDGE_MAX_ITEMS={max_items}; GitHub lists more")
     if synced.unreadable:
         were = "was" if synced.unreadable == 1 else "were"
         said.append(f"{_count(synced.unreadable, 'item')} GitHub sent could not be read and {were} left out")

@@ -234,15 +234,23 @@ async def test_a_hostile_github_ends_the_tool_call_with_a_clear_error_and_keeps_
         assert thief.requests == []
 
 
-async def test_endless_pages_end_truncated_and_the_result_says_so(fake_github: FakeGitHub) -> None:
-    fake_github.add_repo("octo/app", [make_issue("octo/app", n) for n in range(1, 151)])
-    fake_github.misbehave("octo/app", endless=True)
+@pytest.mark.parametrize(
+    ("issues", "misbehaviour", "kept"),
+    [(150, {"endless": True}, 150), (0, {"last_page": 1_000_000_000}, 0)],
+    ids=["endless-next", "empty-pages-to-a-huge-last"],
+)
+async def test_endless_pages_end_truncated_and_the_result_says_so(
+    fake_github: FakeGitHub, issues: int, misbehaviour: dict[str, Any], kept: int
+) -> None:
+    fake_github.add_repo("octo/app", [make_issue("octo/app", n) for n in range(1, issues + 1)])
+    fake_github.misbehave("octo/app", **misbehaviour)
     async with tools(fake_github, max_items=250) as (client, _):
         async with asyncio.timeout(30):
             result = await client.call_tool("send_issues_to_dashboard", ISSUES)
     assert not result.is_error and result.structured_content is not None
-    assert result.structured_content["truncated"] is True and result.structured_content["issue_count"] == 150
-    assert "stopped after 250 items from GitHub, ISSUEBRIDGE_MAX_ITEMS; there are more" in text_of(result)
+    assert result.structured_content["truncated"] is True and result.structured_content["issue_count"] == kept
+    assert "stopped at the server's limit, ISSUEBRIDGE_MAX_ITEMS=250; GitHub lists more" in text_of(result)
+    assert len(fake_github.requests_for("octo/app", "issues")) == 3
 
 
 async def test_a_slow_github_keeps_the_client_waiting_with_progress(fake_github: FakeGitHub) -> None:
