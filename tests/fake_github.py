@@ -9,7 +9,10 @@ so it works the same from sync and async tests.
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
+import functools
+import gzip
 import hashlib
 import hmac
 import json
@@ -17,7 +20,8 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,9 +54,12 @@ REQUIRES_AUTHENTICATION = {
     "status": "401",
 }
 SECONDARY_RATE_LIMITED = {
-    "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
-    "documentation_url": DOCS_RATE_LIMIT,
+    "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
+    "If you reach out to GitHub Support for help, please include the request ID 0400:1D2E:3F4A:5B6C:7D8E9F00.",
+    "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
 }
+ISSUES_DISABLED = "Issues are disabled for this repo"
+DOCS_REDIRECTS = "https://docs.github.com/v3/#http-redirects"
 # Labels GitHub creates in every new repository; they carry "default": true.
 DEFAULT_LABELS = frozenset(("bug", "documentation", "duplicate", "enhancement", "good first issue"))
 DEFAULT_LABELS |= {"help wanted", "invalid", "question", "wontfix"}
@@ -122,8 +129,13 @@ def _check_state(state: str) -> None:
         raise ValueError(f"state must be 'open' or 'closed', not {state!r}")
 
 
-def _author_association(user: str, repo: str) -> str:
-    return "OWNER" if user.lower() == repo.split("/")[0].lower() else "NONE"
+def _author_association(user: str | None, repo: str) -> str:
+    return "OWNER" if user is not None and user.lower() == repo.split("/")[0].lower() else "NONE"
+
+
+def repository_id(repo: str) -> int:
+    """The id GitHub would give ``repo`` (case-insensitive): it stays the same through a rename."""
+    return _stable_int("repo", repo.lower())
 
 
 def make_user(login: str) -> dict[str, Any]:
@@ -173,7 +185,7 @@ def make_issue(
     title: str | None = None,
     state: str = "open",
     labels: list[tuple[str, str]] | None = None,
-    user: str = "octocat",
+    user: str | None = "octocat",
     assignees: list[str] | None = None,
     comments: int = 0,
     body: str | None = None,
@@ -183,7 +195,8 @@ def make_issue(
     """One item exactly as ``GET /repos/{owner}/{repo}/issues`` returns it for an issue.
 
     Unset timestamps derive from ``number`` (created 2024-01-01 + number hours, updated
-    30 minutes later) so pages are identical from run to run.
+    30 minutes later) so pages are identical from run to run. ``user=None`` gives the ``null``
+    user GitHub sends for some deleted accounts.
     """
     _check_state(state)
     _check_repo_name(repo)
@@ -202,7 +215,7 @@ def make_issue(
         "node_id": _node_id("I", repo.lower(), number),
         "number": number,
         "title": title if title is not None else f"Issue #{number}",
-        "user": make_user(user),
+        "user": make_user(user) if user is not None else None,
         "labels": [make_label(repo, name, color) for name, color in labels or []],
         "state": state,
         "locked": False,
@@ -303,7 +316,7 @@ def make_repository(repo: str) -> dict[str, Any]:
     owner, name = repo.split("/")
     url = f"{API}/repos/{repo}"
     return {
-        "id": _stable_int("repo", repo.lower()),
+        "id": repository_id(repo),
         "node_id": _node_id("R", repo.lower()),
         "name": name,
         "full_name": repo,
@@ -357,7 +370,7 @@ def make_pull(
     title: str | None = None,
     state: str = "open",
     draft: bool = False,
-    user: str = "octocat",
+    user: str | None = "octocat",
     labels: list[tuple[str, str]] | None = None,
     requested_reviewers: list[str] | None = None,
     head: str | None = None,
@@ -412,7 +425,7 @@ def make_pull(
         "state": state,
         "locked": False,
         "title": title if title is not None else f"Pull request #{number}",
-        "user": make_user(user),
+        "user": make_user(user) if user is not None else None,
         "body": body,
         "created_at": created,
         "updated_at": updated,
@@ -591,6 +604,25 @@ class RecordedRequest:
     status: int
 
 
+@dataclass(frozen=True)
+class Misbehaviour:
+    """How a broken or hostile GitHub answers one repository's lists (see :meth:`FakeGitHub.misbehave`).
+
+    Each switch is one way a client can be made to hang, leak its token or fill its memory.
+    """
+
+    link_to: str | None = None  # Link headers point at this base URL (another host) instead of the fake
+    redirect_to: str | None = None  # lists answer 302 to the same path and query at this base URL
+    as_given: bool = False  # the issues list is served as stored: unfiltered, unsorted, any JSON values
+    endless: bool = False  # every page links to a next one and none is the last; pages past the data repeat it
+    last_page: int | None = None  # Link rel="last" claims this many pages; pages past the data are empty
+    trickle: float | None = None  # seconds between the bytes of each body
+    body_bytes: int | None = None  # a body this large (a JSON list padded with spaces), made as it is sent
+    declare_length: bool = True  # send Content-Length with body_bytes (else the body is chunked)
+    gzip_bomb: bool = False  # send body_bytes gzip-compressed: a small download that inflates to body_bytes
+    encoding: str | None = None  # a Content-Encoding header on plain bodies, whatever the client accepts
+
+
 @dataclass
 class _Reply:
     status: int
@@ -598,14 +630,16 @@ class _Reply:
     headers: dict[str, str] | None = None
     quota_exhausted: bool = False
     free: bool = False  # not counted against the quota (GET /rate_limit), besides 304s
+    weak_etag: bool = True  # lists come back with weak ETags (W/"..."), single resources with strong ones
+    misbehaviour: Misbehaviour | None = None
     _encoded: tuple[bytes, str] | None = field(default=None, repr=False)
 
     def encoded(self) -> tuple[bytes, str]:
-        """The body as JSON bytes and its ETag, computed once: a page asked for again (by many
-        concurrent syncs, or a benchmark) costs the fake nothing, as it would cost GitHub."""
+        """The body as JSON bytes and its digest (the ETag's value), computed once: a page asked for
+        again (by many concurrent syncs, or a benchmark) costs the fake nothing, as it would cost GitHub."""
         if self._encoded is None:
             body = b"" if self.body is None else json.dumps(self.body).encode()
-            self._encoded = (body, f'W/"{hashlib.sha256(body).hexdigest()}"')
+            self._encoded = (body, hashlib.sha256(body).hexdigest())
         return self._encoded
 
 
@@ -622,12 +656,17 @@ class _RepoData:
     """Everything served for one repository; replaced as a whole, so readers never see half an update."""
 
     full_name: str
+    id: int
     issues: list[dict[str, Any]] = field(default_factory=list)
     pulls: list[dict[str, Any]] = field(default_factory=list)
     branches: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    has_issues: bool = True
+    misbehaviour: Misbehaviour = Misbehaviour()
 
 
 _ROUTE = re.compile(r"/repos/([^/]+)/([^/]+?)(?:/(issues|pulls|commits))?/?")
+# GitHub's Link headers, and its redirects for renamed repositories, use the repository's id.
+_BY_ID = re.compile(r"/repositories/(\d+)(?:/(issues|pulls|commits))?/?")
 
 
 def _int_param(query: dict[str, str], name: str, default: int) -> int:
@@ -692,16 +731,26 @@ class FakeGitHub:
         self.url = ""
         self.requests: list[RecordedRequest] = []
         self.rate_limited = False
-        self.secondary_limit_retry_after: int | None = None  # seconds; set to answer 429 + Retry-After
+        # 403 or 429: refuse every request with GitHub's secondary rate limit answer, with
+        # Retry-After (seconds) when ``secondary_retry_after`` is set; GitHub leaves it out at times.
+        self.secondary_limit: int | None = None
+        self.secondary_retry_after: int | str | None = None
         self.latency = 0.0
         self.fail_next = 0
         self.rate_limit_reset = int(time.time()) + 3600
+        # Lists with strong ETags too: github.com's usual answers carry weak ones (W/"..."), but the
+        # uncompressed recordings in octokit/fixtures (paginate-issues) have strong ones.
+        self.strong_etags = False
+        self.compress = False  # gzip bodies for clients that accept it, as GitHub does
         self.login = "mona"  # whom GET /user reports for any accepted token
         # GET /user's X-OAuth-Scopes for a classic token; None: a fine-grained token, which sends none.
         self.scopes: str | None = "repo, read:org"
         self.max_in_flight = 0  # the most requests it was answering at the same time
         self._in_flight = 0
+        self._answering = threading.Event()  # cleared by hold(): requests wait until release()
+        self._answering.set()
         self._repos: dict[str, _RepoData] = {}
+        self._moved: dict[str, int] = {}  # the old full name (lower case) of a renamed repository: its id
         # Pages already answered, by (data version, path, query): sorting and slicing thousands
         # of items per request would make the fake, not the app, the slow part of a benchmark.
         self._routed: dict[tuple[int, str, tuple[tuple[str, str], ...]], _Reply] = {}
@@ -729,6 +778,7 @@ class FakeGitHub:
     def stop(self) -> None:
         if self._server is None:
             return
+        self._answering.set()  # requests held back end now
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -744,12 +794,19 @@ class FakeGitHub:
     ) -> None:
         self.stop()
 
+    def hold(self) -> None:
+        """Stall: requests arrive but get no answer until :meth:`release` (or 60 s pass)."""
+        self._answering.clear()
+
+    def release(self) -> None:
+        self._answering.set()
+
     # -- data -------------------------------------------------------------------------------
     # Each add_* replaces one kind of data and makes the repository exist; the other kinds stay as
     # they were (empty lists for a new repository). Lookups ignore case like GitHub; the spelling of
     # the latest call is the one the repository endpoint reports.
 
-    def add_repo(self, full_name: str, items: list[dict[str, Any]]) -> None:
+    def add_repo(self, full_name: str, items: list[Any]) -> None:
         """Serve ``items`` (issues and pull requests, as the issues list shows them) for ``full_name``."""
         issues = copy.deepcopy(items)
         self._update(full_name, lambda _: {"issues": issues})
@@ -769,11 +826,54 @@ class FakeGitHub:
         history = copy.deepcopy(commits)
         self._update(full_name, lambda known: {"branches": {**known.branches, branch: history}})
 
+    def disable_issues(self, full_name: str) -> None:
+        """Switch the repository's issues off: its issues list answers 410, as GitHub does."""
+        self._update(full_name, lambda _: {"has_issues": False})
+
+    def misbehave(self, full_name: str, **switches: Any) -> None:
+        """Answer the repository's lists as a broken or hostile GitHub would (see :class:`Misbehaviour`);
+        no switches: behave again."""
+        misbehaviour = Misbehaviour(**switches)
+        self._update(full_name, lambda _: {"misbehaviour": misbehaviour})
+
+    def rename_repo(self, old: str, new: str) -> None:
+        """Rename ``old`` to ``new`` as GitHub does: the repository keeps its id and data, and every
+        request under the old name is answered 301 with its ``/repositories/{id}`` URL."""
+        _check_repo_name(new)
+        with self._lock:
+            known = self._repos.pop(old.lower())
+            self._repos[new.lower()] = replace(known, full_name=new)
+            self._moved[old.lower()] = known.id
+            self._moved.pop(new.lower(), None)
+            self._version += 1
+            self._routed.clear()
+
+    def repo_id(self, full_name: str) -> int:
+        """The id of ``full_name``, under its current or a former name."""
+        with self._lock:
+            known = self._repos.get(full_name.lower())
+            return known.id if known else self._moved.get(full_name.lower(), repository_id(full_name))
+
+    def requests_for(self, full_name: str, resource: str, since: int = 0) -> list[RecordedRequest]:
+        """The requests (from ``requests[since]`` on) for one of the repository's lists: under its
+        name, a former name, or its ``/repositories/{id}`` URL."""
+        repo_id = self.repo_id(full_name)
+        with self._lock:
+            names = {full_name.lower()} | {old for old, moved in self._moved.items() if moved == repo_id}
+        paths = {f"/repos/{name}/{resource}" for name in names} | {f"/repositories/{repo_id}/{resource}"}
+        return [r for r in self.requests[since:] if r.path.lower() in paths]
+
     def _update(self, full_name: str, changes: Callable[[_RepoData], dict[str, Any]]) -> None:
         """Swap in a changed copy of the repository's data (a new, empty one if it is unknown)."""
         _check_repo_name(full_name)
         with self._lock:
-            known = self._repos.get(full_name.lower(), _RepoData(full_name))
+            known = self._repos.get(full_name.lower())
+            if known is None:
+                taken = {repo.id for repo in self._repos.values()} | set(self._moved.values())
+                new_id = repository_id(full_name)
+                while new_id in taken:  # a new repository under a renamed one's old name
+                    new_id += 1
+                known = _RepoData(full_name, new_id)
             self._repos[full_name.lower()] = replace(known, full_name=full_name, **changes(known))
             self._version += 1
             self._routed.clear()
@@ -795,36 +895,58 @@ class FakeGitHub:
             return self._user(headers)
         if self.rate_limited or self._used >= RATE_LIMIT:  # a spent quota also locks you out
             return _Reply(403, RATE_LIMITED, quota_exhausted=True)
-        if self.secondary_limit_retry_after is not None:
-            retry = {"Retry-After": str(self.secondary_limit_retry_after)}
-            return _Reply(429, SECONDARY_RATE_LIMITED, headers=retry)
-        match = _ROUTE.fullmatch(path)
-        if method != "GET" or match is None:
+        if self.secondary_limit is not None:
+            wait = {} if self.secondary_retry_after is None else {"Retry-After": str(self.secondary_retry_after)}
+            return _Reply(self.secondary_limit, SECONDARY_RATE_LIMITED, headers=wait)
+        by_name, by_id = _ROUTE.fullmatch(path), _BY_ID.fullmatch(path)
+        if method != "GET" or (by_name is None and by_id is None):
             return _Reply(404, NOT_FOUND)
+        moved = None
         with self._lock:
-            repo = self._repos.get(f"{unquote(match[1])}/{unquote(match[2])}".lower())
+            if by_name is not None:
+                name, resource = f"{unquote(by_name[1])}/{unquote(by_name[2])}".lower(), by_name[3]
+                repo = self._repos.get(name)
+                moved = self._moved.get(name) if repo is None else None
+            else:
+                assert by_id is not None
+                resource = by_id[2]
+                repo = next((known for known in self._repos.values() if known.id == int(by_id[1])), None)
             routed = self._routed.get((self._version, path, tuple(pairs)))
         if routed is not None:
             return routed
+        if moved is not None:
+            return self._moved_permanently(moved, resource, pairs)
         if repo is None:
-            docs = {"pulls": DOCS_LIST_PULLS, "commits": DOCS_LIST_COMMITS}.get(match[3] or "")
+            docs = {"pulls": DOCS_LIST_PULLS, "commits": DOCS_LIST_COMMITS}.get(resource or "")
             return _error(404, "Not Found", docs) if docs else _Reply(404, NOT_FOUND)
+        if repo.misbehaviour.redirect_to is not None and resource:
+            location = f"{repo.misbehaviour.redirect_to}{path}" + (f"?{urlencode(pairs)}" if pairs else "")
+            return _Reply(302, {"message": "Found", "url": location}, headers={"Location": location})
         query = dict(pairs)
         try:
-            if match[3] == "issues":
-                items = self._issues(query, repo.issues)
-            elif match[3] == "pulls":
+            if resource == "issues":
+                if not repo.has_issues:
+                    return _error(410, ISSUES_DISABLED, DOCS_LIST_ISSUES)
+                items = repo.issues if repo.misbehaviour.as_given else self._issues(query, repo.issues)
+            elif resource == "pulls":
                 items = self._pulls(query, repo.pulls)
-            elif match[3] == "commits":
+            elif resource == "commits":
                 items = self._commits(query, repo)
             else:
                 return self._repository(repo)
         except _Refusal as refusal:
             return refusal.reply
-        reply = self._page(path, pairs, items)
+        reply = self._page(repo, resource, pairs, items)
         with self._lock:
             self._routed[(self._version, path, tuple(pairs))] = reply
         return reply
+
+    def _moved_permanently(self, repo_id: int, resource: str | None, pairs: list[tuple[str, str]]) -> _Reply:
+        """What GitHub answers under a renamed repository's old name (octokit/fixtures, rename-repository)."""
+        location = f"{self.url}/repositories/{repo_id}" + (f"/{resource}" if resource else "")
+        location += f"?{urlencode(pairs)}" if pairs else ""
+        body = {"message": "Moved Permanently", "url": location, "documentation_url": DOCS_REDIRECTS}
+        return _Reply(301, body, headers={"Location": location})
 
     def _rate_limit(self) -> _Reply:
         """GET /rate_limit: the quota left, without using any of it."""
@@ -843,20 +965,14 @@ class FakeGitHub:
         return _Reply(200, {**make_user(self.login), "name": "Mona Lisa", "type": "User"}, headers=scopes)
 
     def _repository(self, repo: _RepoData) -> _Reply:
-        full_name = repo.full_name
-        return _Reply(
-            200,
-            {
-                "id": _stable_int("repo", full_name.lower()),
-                "name": full_name.split("/")[1],
-                "full_name": full_name,
-                "owner": {"login": full_name.split("/")[0]},
-                "private": False,
-                "html_url": f"{WEB}/{full_name}",
-                "url": f"{API}/repos/{full_name}",
-                "open_issues_count": sum(item["state"] == "open" for item in repo.issues),
-            },
-        )
+        """One repository, with a strong ETag as GitHub gives single resources."""
+        body = {
+            **make_repository(repo.full_name),
+            "id": repo.id,
+            "has_issues": repo.has_issues,
+            "open_issues_count": sum(item["state"] == "open" for item in repo.issues),
+        }
+        return _Reply(200, body, weak_etag=False)
 
     # Each lister validates its query and returns the full, ordered result; _page slices it.
 
@@ -894,26 +1010,40 @@ class FakeGitHub:
         chosen = [commit for commit in commits if early <= _commit_time(commit) <= late]
         return sorted(chosen, key=_commit_time, reverse=True)  # stable: equal dates keep the stored order
 
-    def _page(self, path: str, pairs: list[tuple[str, str]], items: list[dict[str, Any]]) -> _Reply:
-        """Slice out ``page`` like GitHub, with a Link header that stays on the fake's host."""
+    def _page(
+        self, repo: _RepoData, resource: str, pairs: list[tuple[str, str]], items: list[dict[str, Any]]
+    ) -> _Reply:
+        """Slice out ``page`` like GitHub, with a Link header to the repository's ``/repositories/{id}``
+        URL that keeps the query (prev, next, last, first, in GitHub's order)."""
         query = dict(pairs)
         per_page = min(max(_int_param(query, "per_page", 30), 1), 100)
         page = max(_int_param(query, "page", 1), 1)
-        last = max(1, -(-len(items) // per_page))
+        pages = max(1, -(-len(items) // per_page))
+        wrong = repo.misbehaviour
+        base = f"{wrong.link_to or self.url}/repositories/{repo.id}/{resource}"
+        last: int | None = pages
+        start = (page - 1) * per_page
+        if wrong.endless:
+            last, start = None, ((page - 1) % pages) * per_page
+        elif wrong.last_page is not None:
+            last = wrong.last_page
 
         def link(to: int) -> str:
             kept = [(k, v) for k, v in pairs if k != "page"] + [("page", str(to))]
-            return f"<{self.url}{path}?{urlencode(kept)}>"
+            return f"<{base}?{urlencode(kept)}>"
 
         rels = []
         if page > 1:
-            rels.append(f'{link(min(page - 1, last))}; rel="prev"')
-        if page < last:
-            rels += [f'{link(page + 1)}; rel="next"', f'{link(last)}; rel="last"']
+            rels.append(f'{link(page - 1 if last is None else min(page - 1, last))}; rel="prev"')
+        if last is None or page < last:
+            rels.append(f'{link(page + 1)}; rel="next"')
+        if last is not None and page < last:
+            rels.append(f'{link(last)}; rel="last"')
         if page > 1:
             rels.append(f'{link(1)}; rel="first"')
         headers = {"Link": ", ".join(rels)} if rels else {}
-        return _Reply(200, items[(page - 1) * per_page : page * per_page], headers)
+        misbehaving = wrong if wrong != Misbehaviour() else None
+        return _Reply(200, items[start : start + per_page], headers, misbehaviour=misbehaving)
 
     def _rate_headers(self, reply: _Reply) -> dict[str, str]:
         """Count the request against the quota; 304s are free, as on GitHub."""
@@ -946,6 +1076,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: test output should show the app's logs, not ours."""
 
+    def handle(self) -> None:
+        """A client that hangs up (at its deadline, or on a body over its limit) is no error here."""
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            super().handle()
+
     def _handle(self) -> None:
         fake = self.server.fake
         with fake._lock:
@@ -953,11 +1088,14 @@ class _Handler(BaseHTTPRequestHandler):
             fake.max_in_flight = max(fake.max_in_flight, fake._in_flight)
         try:
             self._answer(fake)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up on a body (too large, too slow)
         finally:
             with fake._lock:
                 fake._in_flight -= 1
 
     def _answer(self, fake: FakeGitHub) -> None:
+        fake._answering.wait(timeout=60)
         if fake.latency > 0:
             time.sleep(fake.latency)
         length = int(self.headers.get("Content-Length") or 0)
@@ -968,7 +1106,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {key.lower(): value for key, value in self.headers.items()}
         reply = fake._respond(self.command, split.path, pairs, headers)
 
-        body, etag = reply.encoded()
+        body, digest = reply.encoded()
         out = {
             "Content-Type": "application/json; charset=utf-8",
             "x-github-api-version-selected": headers.get("x-github-api-version", DEFAULT_API_VERSION),
@@ -976,22 +1114,74 @@ class _Handler(BaseHTTPRequestHandler):
             **(reply.headers or {}),
         }
         if reply.status == 200:
+            etag = f'W/"{digest}"' if reply.weak_etag and not fake.strong_etags else f'"{digest}"'
             out["ETag"] = etag
             out["Cache-Control"] = "private, max-age=60, s-maxage=60"
             out["Vary"] = "Accept, Authorization, Cookie, X-GitHub-OTP"
+            # If-None-Match compares weakly (RFC 9110): W/"x" matches "x" and the other way round.
             wanted = {tag.strip().removeprefix("W/") for tag in headers.get("if-none-match", "").split(",")}
-            if out["ETag"].removeprefix("W/") in wanted:
+            if etag.removeprefix("W/") in wanted or "*" in wanted:
                 reply, body = _Reply(304), b""
         out.update(fake._rate_headers(reply))
+
+        wrong = reply.misbehaviour
+        chunks: Iterable[bytes] = [body] if reply.status != 304 else []
+        size, declared = len(body), reply.status != 304
+        if reply.status != 304 and wrong is not None and wrong.body_bytes is not None:
+            chunks, size = _padding(wrong.body_bytes, compressed=wrong.gzip_bomb)
+            declared = wrong.declare_length
+            if wrong.gzip_bomb:
+                out["Content-Encoding"] = "gzip"
+        elif reply.status != 304 and fake.compress and "gzip" in headers.get("accept-encoding", ""):
+            packed = gzip.compress(body, mtime=0)
+            chunks, size = [packed], len(packed)
+            out["Content-Encoding"] = "gzip"
+            out["Vary"] = out.get("Vary", "Accept") + ", Accept-Encoding"
+        if wrong is not None and wrong.encoding is not None:
+            out["Content-Encoding"] = wrong.encoding
+        if declared:
+            out["Content-Length"] = str(size)
+        elif reply.status != 304:
+            out["Transfer-Encoding"] = "chunked"
 
         with fake._lock:
             fake.requests.append(RecordedRequest(self.command, split.path, dict(pairs), headers, reply.status))
         self.send_response(reply.status)
         for key, value in out.items():
             self.send_header(key, value)
-        if reply.status != 304:
-            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        trickle = wrong.trickle if wrong is not None else None
+        for chunk in chunks:
+            pieces = [chunk[i : i + 1] for i in range(len(chunk))] if trickle else [chunk]
+            for piece in pieces:
+                self.wfile.write(piece if declared else f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                if trickle:
+                    time.sleep(trickle)
+        if "Transfer-Encoding" in out:
+            self.wfile.write(b"0\r\n\r\n")
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+
+def _padding(size: int, *, compressed: bool) -> tuple[Iterator[bytes], int]:
+    """A JSON list of ``size`` bytes ("[", spaces, "]") made 64 KiB at a time, and its length as
+    sent; gzip-compressed (to about 1 KiB per MiB) if asked."""
+    if compressed:
+        packed = _gzip_bomb(size)
+        return iter([packed]), len(packed)
+    return _spaces(size), size
+
+
+def _spaces(size: int) -> Iterator[bytes]:
+    yield b"["
+    left = size - 2
+    while left > 0:
+        yield b" " * min(left, 65536)
+        left -= 65536
+    yield b"]"
+
+
+@functools.lru_cache(maxsize=4)
+def _gzip_bomb(size: int) -> bytes:
+    packer = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # spaces compress well even at level 1
+    return b"".join(packer.compress(chunk) for chunk in _spaces(size)) + packer.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,12 +13,18 @@ from typing import Any
 import httpx
 import pytest
 from githubkit import GitHub, TokenAuthStrategy
-from githubkit.exception import PrimaryRateLimitExceeded, RequestFailed
+from githubkit.exception import (
+    PrimaryRateLimitExceeded,
+    RateLimitExceeded,
+    RequestFailed,
+    SecondaryRateLimitExceeded,
+)
 from githubkit_schemas.latest.models import Commit, Issue, PullRequestSimple, Repository, SimpleUser
 from pydantic import BaseModel, TypeAdapter
 
 from tests.fake_github import (
     DOCS_LIST_COMMITS,
+    DOCS_REDIRECTS,
     FakeGitHub,
     RecordedRequest,
     commit_sha,
@@ -26,6 +33,7 @@ from tests.fake_github import (
     make_pull,
     make_pull_request,
     make_repository,
+    repository_id,
 )
 
 REPO = "octo/widgets"
@@ -147,7 +155,9 @@ def test_link_headers_page_through_250_items() -> None:
     with FakeGitHub() as fake:
         fake.add_repo(REPO, [make_issue(REPO, n) for n in range(1, 251)])
         pages = follow_next_links(f"{fake.url}/repos/{REPO}/issues?state=all&per_page=100")
-    assert_three_pages_of_250_newest_first(pages, f"{fake.url}/repos/{REPO}/issues?state=all&per_page=100&page=")
+        base = f"{fake.url}/repositories/{repository_id(REPO)}/issues?state=all&per_page=100&page="
+    # As on GitHub: the Links name the repository by id and keep the query.
+    assert_three_pages_of_250_newest_first(pages, base)
 
 
 def test_single_page_has_no_link_header_and_per_page_is_capped(fake: FakeGitHub) -> None:
@@ -366,7 +376,8 @@ def test_pulls_paginate_across_three_pages_with_link_rels() -> None:
         pages = follow_next_links(f"{fake.url}/repos/{REPO}/pulls?state=all&per_page=100")
     for page in pages:
         PULL_LIST.validate_python(page.json())
-    assert_three_pages_of_250_newest_first(pages, f"{fake.url}/repos/{REPO}/pulls?state=all&per_page=100&page=")
+        base = f"{fake.url}/repositories/{repository_id(REPO)}/pulls?state=all&per_page=100&page="
+    assert_three_pages_of_250_newest_first(pages, base)
 
 
 @pytest.mark.parametrize(("state", "numbers"), [(None, [3, 1, 5]), ("open", [3, 1, 5]), ("closed", [4, 2]),
@@ -646,3 +657,173 @@ def test_invalid_issues_query_is_422(sorted_issues_fake: FakeGitHub, params: dic
     assert resp.status_code == 422
     ((name, value),) = params.items()
     assert resp.json()["errors"] == [{"resource": "Issue", "field": name, "code": "invalid", "value": value}]
+
+
+# ---------------------------------------------------------------------------------------------
+# What real GitHub does that a naive fake would not (compared with octokit/fixtures recordings)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_renamed_repository_answers_301_with_its_id_url_like_github(fake: FakeGitHub) -> None:
+    old_id = fake.repo_id(REPO)
+    fake.rename_repo(REPO, "octo/gadgets")
+    moved = get(fake, f"/repos/{REPO}/issues", params={"state": "all", "per_page": "2"})
+    location = f"{fake.url}/repositories/{old_id}/issues?state=all&per_page=2"
+    # octokit/fixtures scenarios/api.github.com/rename-repository: the body names the new URL too.
+    assert (moved.status_code, moved.headers["location"]) == (301, location)
+    assert moved.json() == {"message": "Moved Permanently", "url": location, "documentation_url": DOCS_REDIRECTS}
+    assert "etag" not in moved.headers
+
+    followed = get(fake, f"/repos/{REPO}/issues", params={"state": "all", "per_page": "2"}, follow_redirects=True)
+    assert [r.status_code for r in followed.history] == [301] and followed.status_code == 200
+    assert [item["number"] for item in followed.json()] == [4, 3]
+    assert followed.links["next"]["url"] == f"{fake.url}/repositories/{old_id}/issues?state=all&per_page=2&page=2"
+
+    repository = get(fake, f"/repos/{REPO}", follow_redirects=True)
+    assert repository.json()["full_name"] == "octo/gadgets" and repository.json()["id"] == old_id
+    assert get(fake, "/repos/octo/gadgets/issues").status_code == 200  # the new name answers directly
+    assert [(r.path, r.status) for r in fake.requests_for("octo/gadgets", "issues")] == [
+        (f"/repos/{REPO}/issues", 301),
+        (f"/repos/{REPO}/issues", 301),
+        (f"/repositories/{old_id}/issues", 200),
+        ("/repos/octo/gadgets/issues", 200),
+    ]
+
+
+def test_a_new_repository_under_a_renamed_ones_old_name_ends_the_redirect(fake: FakeGitHub) -> None:
+    fake.rename_repo(REPO, "octo/gadgets")
+    fake.add_repo(REPO, [make_issue(REPO, 9)])
+    assert [i["number"] for i in get(fake, f"/repos/{REPO}/issues").json()] == [9]
+    assert fake.repo_id(REPO) != fake.repo_id("octo/gadgets")
+
+
+def test_disabled_issues_answer_410_and_pull_requests_still_work(pulls_fake: FakeGitHub) -> None:
+    pulls_fake.disable_issues(REPO)
+    gone = get(pulls_fake, f"/repos/{REPO}/issues")
+    assert gone.status_code == 410 and gone.json()["message"] == "Issues are disabled for this repo"
+    assert get(pulls_fake, f"/repos/{REPO}").json()["has_issues"] is False
+    assert len(get(pulls_fake, f"/repos/{REPO}/pulls").json()) == 3
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_secondary_rate_limits_with_and_without_retry_after(fake: FakeGitHub, status: int) -> None:
+    """githubkit 0.16 recognises a secondary limit only by its Retry-After (or a spent quota):
+    without one, it raises a plain RequestFailed, which the app must still read as a rate limit."""
+    fake.secondary_limit, fake.secondary_retry_after = status, 90
+    with client(fake) as gh, pytest.raises(SecondaryRateLimitExceeded) as limited:
+        gh.rest.issues.list_for_repo("octo", "widgets")
+    assert limited.value.retry_after.total_seconds() == 90
+    fake.secondary_retry_after = None
+    with client(fake) as gh, pytest.raises(RequestFailed) as refused:
+        gh.rest.issues.list_for_repo("octo", "widgets")
+    assert not isinstance(refused.value, RateLimitExceeded)
+    answer = refused.value.response
+    assert answer.status_code == status and "retry-after" not in answer.headers
+    assert answer.json()["message"].startswith("You have exceeded a secondary rate limit")
+    assert int(answer.headers["x-ratelimit-remaining"]) > 0
+
+
+def test_lists_have_weak_etags_single_resources_strong_ones_and_matching_is_weak(fake: FakeGitHub) -> None:
+    listed = get(fake, f"/repos/{REPO}/issues").headers["etag"]
+    single = get(fake, f"/repos/{REPO}").headers["etag"]
+    assert re.fullmatch(r'W/"[0-9a-f]{64}"', listed) and re.fullmatch(r'"[0-9a-f]{64}"', single)
+    for tag in (listed, listed.removeprefix("W/"), f'"other", {listed}', "*"):
+        assert get(fake, f"/repos/{REPO}/issues", headers={"If-None-Match": tag}).status_code == 304, tag
+    assert get(fake, f"/repos/{REPO}", headers={"If-None-Match": f"W/{single}"}).status_code == 304
+    fake.strong_etags = True
+    assert get(fake, f"/repos/{REPO}/issues").headers["etag"] == listed.removeprefix("W/")
+
+
+def test_a_deleted_user_comes_back_as_null(fake: FakeGitHub) -> None:
+    fake.add_repo(REPO, [make_issue(REPO, 1, user=None)])
+    page = get(fake, f"/repos/{REPO}/issues").json()
+    assert page[0]["user"] is None and ISSUE_LIST.validate_python(page)[0].user is None
+
+
+def test_bodies_are_gzipped_for_clients_that_accept_it(fake: FakeGitHub) -> None:
+    plain = get(fake, f"/repos/{REPO}/issues")
+    fake.compress = True
+    packed = get(fake, f"/repos/{REPO}/issues", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip" and int(packed.headers["content-length"]) < len(plain.content)
+    assert packed.json() == plain.json() and packed.headers["etag"] == plain.headers["etag"]
+    assert "content-encoding" not in get(fake, f"/repos/{REPO}/issues", headers={"Accept-Encoding": "identity"}).headers
+
+
+def test_the_api_version_asked_for_is_echoed(fake: FakeGitHub) -> None:
+    asked = get(fake, f"/repos/{REPO}/issues", headers={"X-GitHub-Api-Version": "2022-11-28"})
+    assert asked.headers["x-github-api-version-selected"] == "2022-11-28"
+    assert fake.requests[-1].headers["x-github-api-version"] == "2022-11-28"
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile modes: a GitHub that never ends, points elsewhere, trickles or floods
+# ---------------------------------------------------------------------------------------------
+
+
+def test_endless_next_links_repeat_the_data_and_never_name_a_last_page(fake: FakeGitHub) -> None:
+    fake.misbehave(REPO, endless=True)
+    pages = [get(fake, f"/repos/{REPO}/issues", params={"state": "all", "per_page": 2, "page": n}) for n in (1, 3, 4)]
+    assert [[i["number"] for i in page.json()] for page in pages] == [[4, 3], [5], [4, 3]]
+    assert all("next" in page.links and "last" not in page.links for page in pages)
+    fake.misbehave(REPO)  # behave again
+    assert "link" not in get(fake, f"/repos/{REPO}/issues").headers
+
+
+def test_a_huge_last_page_is_claimed_and_pages_past_the_data_are_empty(fake: FakeGitHub) -> None:
+    fake.misbehave(REPO, last_page=1_000_000_000)
+    first = get(fake, f"/repos/{REPO}/issues")
+    assert first.links["last"]["url"].endswith("page=1000000000") and len(first.json()) == 3
+    assert httpx.get(first.links["next"]["url"]).json() == []
+
+
+def test_links_can_point_at_another_host(fake: FakeGitHub) -> None:
+    fake.add_repo(REPO, [make_issue(REPO, n) for n in range(1, 151)])
+    fake.misbehave(REPO, link_to="http://127.0.0.1:9")
+    links = get(fake, f"/repos/{REPO}/issues", params={"per_page": 100}).links
+    assert links["next"]["url"].startswith(f"http://127.0.0.1:9/repositories/{fake.repo_id(REPO)}/issues?")
+
+
+def test_lists_can_redirect_to_another_host(fake: FakeGitHub) -> None:
+    fake.misbehave(REPO, redirect_to="http://127.0.0.1:9")
+    answer = get(fake, f"/repos/{REPO}/issues", params={"state": "all"})
+    assert answer.status_code == 302
+    assert answer.headers["location"] == f"http://127.0.0.1:9/repos/{REPO}/issues?state=all"
+
+
+def test_a_trickled_body_arrives_a_byte_at_a_time(fake: FakeGitHub) -> None:
+    fake.add_repo(REPO, [])
+    fake.misbehave(REPO, trickle=0.1)
+    with httpx.stream("GET", f"{fake.url}/repos/{REPO}/issues") as answer:
+        assert answer.headers["content-length"] == "2"
+        assert [bytes(chunk) for chunk in answer.iter_raw()] == [b"[", b"]"]
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_huge_body_is_made_as_it_is_sent(fake: FakeGitHub, declared: bool) -> None:
+    size = 3 * 2**20 + 5
+    fake.misbehave(REPO, body_bytes=size, declare_length=declared)
+    with httpx.stream("GET", f"{fake.url}/repos/{REPO}/issues") as answer:
+        assert answer.headers.get("content-length") == (str(size) if declared else None)
+        assert answer.headers.get("transfer-encoding") == (None if declared else "chunked")
+        received = sum(len(chunk) for chunk in answer.iter_raw())
+    assert received == size
+
+
+def test_a_gzip_bomb_is_small_until_inflated(fake: FakeGitHub) -> None:
+    size = 8 * 2**20
+    fake.misbehave(REPO, body_bytes=size, gzip_bomb=True)
+    with httpx.stream("GET", f"{fake.url}/repos/{REPO}/issues") as answer:
+        assert answer.headers["content-encoding"] == "gzip" and int(answer.headers["content-length"]) < size // 100
+        assert sum(len(chunk) for chunk in answer.iter_bytes()) == size
+
+
+def test_a_held_fake_answers_only_when_released(fake: FakeGitHub) -> None:
+    fake.hold()
+    answers: list[int] = []
+    caller = threading.Thread(target=lambda: answers.append(get(fake, f"/repos/{REPO}/issues").status_code))
+    caller.start()
+    caller.join(0.3)
+    assert caller.is_alive() and answers == []
+    fake.release()
+    caller.join(5)
+    assert answers == [200]

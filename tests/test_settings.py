@@ -93,3 +93,16 @@ def test_the_redis_url_never_appears_in_repr() -> None:
 def test_a_redis_url_of_another_kind_is_refused_by_name() -> None:
     with pytest.raises(SettingsError, match="ISSUEBRIDGE_REDIS_URL must start with redis://"):
         Settings.from_env({"ISSUEBRIDGE_REDIS_URL": "localhost:6379"})
+
+
+def test_github_fetches_are_bounded_by_default() -> None:
+    settings = Settings.from_env({})
+    assert (settings.call_timeout, settings.max_response_bytes) == (45.0, 16 * 2**20)
+    tuned = Settings.from_env({"ISSUEBRIDGE_CALL_TIMEOUT": "20", "ISSUEBRIDGE_MAX_RESPONSE_BYTES": "1048576"})
+    assert (tuned.call_timeout, tuned.max_response_bytes) == (20.0, 2**20)
+
+
+@pytest.mark.parametrize("value", ["60", "90", "inf", "nan"])
+def test_the_call_timeout_stays_under_the_clients_60_seconds(value: str) -> None:
+    with pytest.raises(SettingsError, match="ISSUEBRIDGE_CALL_TIMEOUT must be under 60 seconds"):
+        Settings.from_env({"ISSUEBRIDGE_CALL_TIMEOUT": value})

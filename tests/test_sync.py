@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from issuebridge.boards import IssuesBoard, now
 from issuebridge.dashboard import Dashboard, JsonFormat
 from issuebridge.events import EventHub
-from issuebridge.github import GitHubSource
+from issuebridge.github import GitHubSource, GitHubUnavailable
 from issuebridge.store import SQLiteStore
 from issuebridge.sync import BoardSync, issues_query
 from tests.fake_github import FakeGitHub, make_issue
@@ -92,3 +93,73 @@ async def test_a_refresh_writes_a_change_and_confirms_no_change_with_304s(
     changed = await boards.refresh(f"issues:{REPO}")
     assert changed is not None and changed.changed and numbers(changed.board) == [3, 1]
     assert changed.board.source == "mcp" and boards.dashboard.store.revision == revision + 1
+
+
+async def test_a_renamed_repository_takes_its_board_along(boards: BoardSync, fake_github: FakeGitHub) -> None:
+    fake_github.add_repo(REPO, [make_issue(REPO, n) for n in range(1, 151)])
+    await boards.sync(issues_query(REPO, "open"))
+    fake_github.rename_repo(REPO, "octo/renamed")
+
+    synced = await boards.sync(issues_query(REPO, "open"))
+    assert synced.renamed_from == REPO and synced.changed
+    assert synced.board.key == "issues:octo/renamed" and synced.board.repository == "octo/renamed"
+    store = boards.dashboard.store
+    assert [entry.key for entry in await store.entries()] == ["issues:octo/renamed"]
+    assert await store.read_note(f"validators:issues:{REPO}") is None  # nothing left of the old board
+
+    seen = len(fake_github.requests)
+    again = await boards.sync(issues_query("octo/renamed", "open"))
+    assert not again.changed and [r.status for r in fake_github.requests[seen:]] == [304, 304]
+
+
+async def test_a_refresh_follows_a_rename_too(boards: BoardSync, fake_github: FakeGitHub) -> None:
+    fake_github.add_repo(REPO, [make_issue(REPO, 1)])
+    await boards.sync(issues_query(REPO, "open"))
+    fake_github.rename_repo(REPO, "octo/renamed")
+    refreshed = await boards.refresh(f"issues:{REPO}")
+    assert refreshed is not None and refreshed.renamed_from == REPO
+    assert [entry.key for entry in await boards.dashboard.store.entries()] == ["issues:octo/renamed"]
+    same = await boards.refresh("issues:octo/renamed")
+    assert same is not None and not same.changed  # confirmed with a 304 under the new name
+
+
+async def test_the_deadline_covers_waiting_for_a_refresh_of_the_same_board(fake_github: FakeGitHub) -> None:
+    fake_github.add_repo(REPO, [make_issue(REPO, 1)])
+    store = SQLiteStore(":memory:")
+    await store.open()
+    github = GitHubSource(fake_github.url, None, timeout=10, max_items=1000, call_timeout=0.3)
+    boards = BoardSync(Dashboard(store, EventHub(), {"json": JsonFormat()}), github)
+    try:
+        async with asyncio.timeout(10), boards._holding(f"issues:{REPO}", wait=True):  # as a long refresh would
+            with pytest.raises(GitHubUnavailable, match=r"within 0\.3 s"):
+                await boards.sync(issues_query(REPO, "open"))
+        assert fake_github.requests == []  # it never got as far as asking GitHub
+    finally:
+        await store.close()
+
+
+async def test_the_deadline_never_cuts_a_write_short(fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_github.add_repo(REPO, [make_issue(REPO, 1), make_issue(REPO, 2)])
+    store = SQLiteStore(":memory:")
+    await store.open()
+    github = GitHubSource(fake_github.url, None, timeout=10, max_items=1000, call_timeout=1.0)
+    boards = BoardSync(Dashboard(store, EventHub(), {"json": JsonFormat()}), github)
+    save = store.save
+
+    async def slow_save(entry: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(1.5)  # past the deadline, which no longer applies once the fetch is done
+        return await save(entry, **kwargs)
+
+    monkeypatch.setattr(store, "save", slow_save)
+    try:
+        synced = await boards.sync(issues_query(REPO, "open"))
+        assert synced.changed and numbers(await store.get(f"issues:{REPO}")) == [2, 1]
+    finally:
+        await store.close()
+
+
+async def test_unreadable_counts_survive_an_unchanged_sync(boards: BoardSync, fake_github: FakeGitHub) -> None:
+    fake_github.add_repo(REPO, [make_issue(REPO, 1), make_issue(REPO, 2, title="x" * 5000)])
+    first = await boards.sync(issues_query(REPO, "open"))
+    again = await boards.sync(issues_query(REPO, "open"))
+    assert (first.unreadable, again.unreadable, again.changed) == (1, 1, False)

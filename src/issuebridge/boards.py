@@ -150,6 +150,9 @@ class Entry(Record):
 class RepositoryBoard(Entry):
     repository: RepositoryName
     truncated: bool = False
+    # Items GitHub sent that could not be read (a title over the limit, a negative count, ...):
+    # left out of the board, and said so on it.
+    unreadable: Annotated[int, Field(ge=0)] = 0
 
     @property
     def related_repository(self) -> str | None:

@@ -21,11 +21,13 @@ from issuebridge.store import DashboardStore
 
 
 class Known(NamedTuple):
-    """What the fetch that wrote a board saw: its validators, and how many items it left out."""
+    """What the fetch that wrote a board saw: its validators, and how many items it left out
+    (skipped on purpose, or unreadable), so that "unchanged" can report the same counts."""
 
     revision: int
     validators: Validators
     skipped: int
+    unreadable: int = 0
 
 
 _KNOWN = TypeAdapter(Known)
@@ -37,7 +39,7 @@ class Freshness:
 
     async def known(self, board: Entry | None) -> Known | None:
         """What the fetch that wrote ``board`` saw, if ``board`` is still what it wrote."""
-        if board is None or (raw := await self._store.read_note(_note(board))) is None:
+        if board is None or (raw := await self._store.read_note(_note(board.key))) is None:
             return None
         try:
             known = _KNOWN.validate_json(raw)
@@ -45,11 +47,15 @@ class Freshness:
             return None
         return known if known.revision == board.revision else None
 
-    async def remember(self, board: Entry, validators: Validators | None, skipped: int) -> None:
+    async def remember(self, board: Entry, validators: Validators | None, skipped: int, unreadable: int = 0) -> None:
         """Record that ``board`` (as stored) is what a fetch with ``validators`` returned."""
-        value = None if validators is None else _KNOWN.dump_json(Known(board.revision, validators, skipped)).decode()
-        await self._store.write_note(_note(board), value)
+        known = None if validators is None else Known(board.revision, validators, skipped, unreadable)
+        await self._store.write_note(_note(board.key), None if known is None else _KNOWN.dump_json(known).decode())
+
+    async def forget(self, key: str) -> None:
+        """Drop what was recorded for the board under ``key`` (it moved, or went away)."""
+        await self._store.write_note(_note(key), None)
 
 
-def _note(board: Entry) -> str:
-    return f"validators:{board.key}"
+def _note(key: str) -> str:
+    return f"validators:{key}"

@@ -3,6 +3,10 @@ the dashboard stays current without the assistant (``ISSUEBRIDGE_REFRESH_SECONDS
 
 A refresh is silent: an unchanged board (mostly two 304s, free against the rate limit) sends
 pages nothing at all, and a changed one is written like any sync, so pages get the usual update.
+
+Each board's refresh has the sync deadline (``ISSUEBRIDGE_CALL_TIMEOUT``): a board whose GitHub
+never finishes answering fails like any other, backs off, and cannot keep the round from the
+boards after it.
 """
 
 from __future__ import annotations
@@ -11,8 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Callable
 
 from issuebridge.github import GitHubError, RateLimited
 from issuebridge.store import DashboardStore
@@ -29,15 +32,27 @@ CLAIM_SHARE = 0.9
 
 
 class Refresher:
-    """Runs the rounds; one per ``interval`` seconds, each after the previous one has finished."""
+    """Runs the rounds; one per ``interval`` seconds, each after the previous one has finished.
 
-    def __init__(self, store: DashboardStore, boards: BoardSync, interval: float) -> None:
+    ``clock`` (seconds, only ever compared) decides when a paused refresh or a failing board is
+    due again.
+    """
+
+    def __init__(
+        self,
+        store: DashboardStore,
+        boards: BoardSync,
+        interval: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
         self.boards = boards
         self.interval = interval
-        self._paused_until: datetime | None = None  # GitHub's rate limit resets then
+        self._clock = clock
+        self._paused_until: float | None = None  # GitHub's rate limit lets requests through again then
         self._failures: dict[str, int] = {}
-        self._retry_at: dict[str, float] = {}  # time.monotonic() before which a failing board waits
+        self._retry_at: dict[str, float] = {}  # before this, a failing board waits
 
     async def run(self) -> None:
         """Refresh forever; nothing that goes wrong in a round ends the loop (cancel it to stop)."""
@@ -51,7 +66,7 @@ class Refresher:
     async def round(self) -> None:
         """Refresh each board that has a GitHub query behind it, one at a time."""
         if self._paused_until is not None:
-            if datetime.now(UTC) < self._paused_until:
+            if self._clock() < self._paused_until:
                 return
             self._paused_until = None
             logger.info("Background refresh: GitHub's rate limit has reset; refreshing again")
@@ -59,7 +74,7 @@ class Refresher:
         for gone in set(self._failures) - set(keys):
             self._succeeded(gone)
         for key in keys:
-            if self._retry_at.get(key, 0.0) > time.monotonic():
+            if key in self._retry_at and self._retry_at[key] > self._clock():
                 continue
             # With several workers sharing a store, one of them refreshes each board per interval.
             if not await self.store.claim(f"refresh:{key}", self.interval * CLAIM_SHARE):
@@ -67,8 +82,11 @@ class Refresher:
             try:
                 await self.boards.refresh(key)
             except RateLimited as exc:
-                # Every other board would fail the same way: wait for the reset, and say so once.
-                self._paused_until = exc.reset_at
+                # Every other board would fail the same way (a secondary limit too: it is per
+                # token): wait as long as GitHub said (a minute if it did not), and say so once;
+                # at most as long as a back-off, should a broken GitHub name a reset years ahead.
+                pause = min(exc.wait.total_seconds(), max(BACKOFF_CAP_SECONDS, self.interval))
+                self._paused_until = self._clock() + pause
                 logger.warning("Background refresh paused: %s", exc)
                 return
             except GitHubError as exc:
@@ -82,7 +100,7 @@ class Refresher:
     def _failed(self, key: str, reason: str) -> None:
         failures = self._failures[key] = self._failures.get(key, 0) + 1
         delay = min(self.interval * 2 ** min(failures, 20), max(BACKOFF_CAP_SECONDS, self.interval))
-        self._retry_at[key] = time.monotonic() + delay
+        self._retry_at[key] = self._clock() + delay
         logger.warning("Background refresh of %s failed (%s); next try in %g s", key, reason, delay)
 
     def _succeeded(self, key: str) -> None:

@@ -13,6 +13,9 @@ from limits import parse as parse_rate
 Number = TypeVar("Number", int, float)
 
 DEFAULT_API_URL = "https://api.github.com"
+# MCP clients built on the TypeScript SDK (Cursor, Claude Code, the Inspector, mcp-remote) give
+# up on a request after 60 s: a tool call must end, with our own message, before that.
+CLIENT_REQUEST_TIMEOUT = 60.0
 LOCAL_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 
 
@@ -45,6 +48,8 @@ class Settings:
     github_concurrency: int = 8
     extra_allowed_hosts: tuple[str, ...] = ()
     refresh_seconds: float | None = None  # None: no background refresh
+    call_timeout: float = 45.0  # one deadline for a whole fetch from GitHub, retries included
+    max_response_bytes: int = 16 * 2**20  # the largest answer from GitHub that is read
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -79,6 +84,8 @@ class Settings:
             extra_allowed_hosts=hosts,
             webhook_secret=env.get("ISSUEBRIDGE_WEBHOOK_SECRET", "").strip() or None,
             refresh_seconds=_optional_interval(env, "ISSUEBRIDGE_REFRESH_SECONDS"),
+            call_timeout=_call_timeout(env),
+            max_response_bytes=_positive(env, "ISSUEBRIDGE_MAX_RESPONSE_BYTES", int, 16 * 2**20),
         )
 
     @property
@@ -118,6 +125,17 @@ def _optional_interval(env: Mapping[str, str], name: str) -> float | None:
     if not value >= 0 or value == float("inf"):  # also refuses nan
         raise SettingsError(f"{name} must be a number of seconds, or 0 for off, got {raw!r}")
     return value or None
+
+
+def _call_timeout(env: Mapping[str, str]) -> float:
+    name = "ISSUEBRIDGE_CALL_TIMEOUT"
+    value = _positive(env, name, float, 45.0)
+    if not value < CLIENT_REQUEST_TIMEOUT:  # also refuses nan and inf
+        raise SettingsError(
+            f"{name} must be under {CLIENT_REQUEST_TIMEOUT:g} seconds (MCP clients built on the TypeScript SDK "
+            f"give up after {CLIENT_REQUEST_TIMEOUT:g} s and would not see the error), got {value:g}"
+        )
+    return value
 
 
 def _rate(env: Mapping[str, str]) -> str:

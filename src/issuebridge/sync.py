@@ -3,6 +3,8 @@ report every page) and the background refresher (which stays silent unless the b
 
 A board fetched from GitHub records what is needed to fetch it again (repository and state;
 for commits the branch and the window), so :func:`query_for` rebuilds its query from the board.
+A repository renamed on GitHub takes its board along: it is written under the new name, and the
+board under the old one goes.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ class BoardQuery(Generic[B]):
     # wrote it may confirm it unchanged.
     matches: Callable[[B], bool]
     fetch: FetchList
-    # The board from what came back, and when the fetch began (what webhook events are ordered against).
+    # The board for what came back, under the repository's current name (GitHub may say it moved),
+    # and when the fetch began (what webhook events are ordered against).
     build: Callable[[Fetched[Any], datetime], B]
 
 
@@ -51,13 +54,14 @@ def issues_query(repository: str, state: StateFilter) -> BoardQuery[IssuesBoard]
         lambda board: board.state == state,
         lambda github, progress, known: github.list_issues(owner, repo, state, progress, known),
         lambda fetched, started: IssuesBoard(
-            repository=repository,
+            repository=fetched.renamed_to or repository,
             state=state,
             source="mcp",
             issues=fetched.items,
             last_updated=now(),
             truncated=fetched.truncated,
             as_of=started,
+            unreadable=fetched.unreadable,
         ),
     )
 
@@ -72,13 +76,14 @@ def pulls_query(repository: str, state: StateFilter) -> BoardQuery[PullsBoard]:
         lambda board: board.state == state,
         lambda github, progress, known: github.list_pulls(owner, repo, state, progress, known),
         lambda fetched, started: PullsBoard(
-            repository=repository,
+            repository=fetched.renamed_to or repository,
             state=state,
             pulls=fetched.items,
             source="mcp",
             last_updated=now(),
             truncated=fetched.truncated,
             as_of=started,
+            unreadable=fetched.unreadable,
         ),
     )
 
@@ -99,7 +104,7 @@ def commits_query(
             owner, repo, branch=branch, since=since, until=until, progress=progress, known=known
         ),
         lambda fetched, _: CommitsBoard(
-            repository=repository,
+            repository=fetched.renamed_to or repository,
             branch=branch,
             since=since,
             until=until,
@@ -107,6 +112,7 @@ def commits_query(
             source="mcp",
             last_updated=now(),
             truncated=fetched.truncated,
+            unreadable=fetched.unreadable,
         ),
     )
 
@@ -128,14 +134,18 @@ def query_for(entry: AnyEntry) -> BoardQuery[Any] | None:
 class Synced(NamedTuple, Generic[B]):
     board: B
     changed: bool
-    skipped: int
+    skipped: int  # pull requests left out of an issues board
+    unreadable: int = 0  # items GitHub sent that could not be read, left out
+    renamed_from: str | None = None  # the name asked for, when GitHub said the repository moved
 
 
 class BoardSync:
     """Fetches boards from GitHub, asking "changed since?" whenever the stored board allows.
 
     A fetch and the write it leads to hold a per-board lock: a tool call waits for a refresh of
-    the same board to finish, and a refresh skips a board that is being synced.
+    the same board to finish, and a refresh skips a board that is being synced. One deadline
+    (the source's ``call_timeout``) covers the wait for that lock and the fetch; the write that
+    follows is never cut short, so a board is written whole or not at all.
     """
 
     def __init__(self, dashboard: Dashboard, github: GitHubSource) -> None:
@@ -153,17 +163,43 @@ class BoardSync:
         written and they get a small "unchanged" event instead. ``progress`` is told of each
         page too (MCP progress). Raises :class:`GitHubError`, leaving the board as it was.
         """
-        async with self._holding(query.key, wait=True):
-            return await self._sync(query, progress)
+        dashboard = self.dashboard
+        key, kind, repository = query.key, query.kind, query.repository
+
+        async def on_page(done: int, total: int | None, rows: list[Any]) -> None:
+            if progress is not None:
+                await progress(done, total, rows)
+            dashboard.report(Activity(key, kind, repository, done, total))
+            dashboard.prepare(key, rows)  # the page's rows render while later pages are in flight
+
+        try:
+            async with self.github.deadline() as deadline, self._holding(key, wait=True):
+                current = await dashboard.store.get(key)
+                matching = isinstance(current, query.board_type) and query.matches(current)
+                known = await self.freshness.known(current) if matching else None
+                started = now()
+                fetched = await query.fetch(self.github, on_page, known.validators if known else None)
+                deadline.reschedule(None)  # what was fetched is written whole, however long that takes
+                if isinstance(fetched, Unchanged):
+                    assert isinstance(current, query.board_type) and known is not None
+                    synced = Synced(current, False, known.skipped, known.unreadable)
+                else:
+                    synced = await self._write(query, query.build(fetched, started), fetched)
+        except GitHubError as exc:
+            dashboard.report(Activity(key, kind, repository, error=str(exc)))
+            raise
+        if not synced.changed:
+            dashboard.report(Activity(key, kind, repository, unchanged=True))
+        return synced
 
     async def refresh(self, key: str) -> Synced[Any] | None:
         """Fetch the board under ``key`` again with its own query, telling pages only of a change.
 
         None if there was nothing to do: no such board, nothing fetched from GitHub, being
         synced right now, or replaced while this fetch was under way (its successor wins).
-        Raises :class:`GitHubError`.
+        Raises :class:`GitHubError`; a refresh that outlasts the deadline is one.
         """
-        async with self._holding(key, wait=False) as held:
+        async with self.github.deadline() as deadline, self._holding(key, wait=False) as held:
             current = await self.dashboard.store.get(key) if held else None
             query = query_for(current) if current is not None else None
             if current is None or query is None:
@@ -172,47 +208,37 @@ class BoardSync:
             known = await self.freshness.known(current)
             started = now()
             fetched = await query.fetch(self.github, None, known.validators if known else None)
+            deadline.reschedule(None)
             if isinstance(fetched, Unchanged):
                 assert known is not None
-                return Synced(current, False, known.skipped)
+                return Synced(current, False, known.skipped, known.unreadable)
             built = query.build(fetched, started)
+            if built.key != key:  # renamed: moved only if the board is still the one this refresh read
+                stored = await self.dashboard.store.get(key)
+                return (
+                    await self._write(query, built, fetched)
+                    if stored is not None and stored.revision == start
+                    else None
+                )
             board, changed = await self.dashboard.update(
                 key, lambda stored: built if stored is not None and stored.revision == start else None
             )
             if board is None:
                 return None
-            await self.freshness.remember(board, fetched.validators, fetched.skipped)
-            return Synced(board, changed, fetched.skipped)
+            await self.freshness.remember(board, fetched.validators, fetched.skipped, fetched.unreadable)
+            return Synced(board, changed, fetched.skipped, fetched.unreadable)
 
-    async def _sync(self, query: BoardQuery[B], progress: Progress | None) -> Synced[B]:
-        dashboard = self.dashboard
-        key, kind, repository = query.key, query.kind, query.repository
-        current = await dashboard.store.get(key)
-        matching = isinstance(current, query.board_type) and query.matches(current)
-        known = await self.freshness.known(current) if matching else None
-
-        async def on_page(done: int, total: int | None, rows: list[Any]) -> None:
-            if progress is not None:
-                await progress(done, total, rows)
-            dashboard.report(Activity(key, kind, repository, done, total))
-            dashboard.prepare(key, rows)  # the page's rows render while later pages are in flight
-
-        started = now()
-        try:
-            fetched = await query.fetch(self.github, on_page, known.validators if known else None)
-        except GitHubError as exc:
-            dashboard.report(Activity(key, kind, repository, error=str(exc)))
-            raise
-        if isinstance(fetched, Unchanged):
-            assert isinstance(current, query.board_type) and known is not None
-            board, changed, skipped = current, False, known.skipped
-        else:
-            board, changed = await dashboard.refresh(query.build(fetched, started))
-            await self.freshness.remember(board, fetched.validators, fetched.skipped)
-            skipped = fetched.skipped
-        if not changed:
-            dashboard.report(Activity(key, kind, repository, unchanged=True))
-        return Synced(board, changed, skipped)
+    async def _write(self, query: BoardQuery[B], built: B, fetched: Fetched[Any]) -> Synced[B]:
+        """Write the board ``query`` fetched; after a rename it is under the new name, and the board
+        under the old name goes (with what was recorded for it)."""
+        board, changed = await self.dashboard.refresh(built)
+        await self.freshness.remember(board, fetched.validators, fetched.skipped, fetched.unreadable)
+        renamed_from = None
+        if board.key != query.key:
+            renamed_from = query.repository
+            changed = await self.dashboard.remove(query.key) or changed
+            await self.freshness.forget(query.key)
+        return Synced(board, changed, fetched.skipped, fetched.unreadable, renamed_from)
 
     @contextlib.asynccontextmanager
     async def _holding(self, key: str, *, wait: bool) -> AsyncIterator[bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 from collections.abc import Callable, Iterator
@@ -37,6 +38,7 @@ from issuebridge.curated import (
 )
 from issuebridge.dashboard import Dashboard
 from issuebridge.github import GitHubError
+from issuebridge.progress import PROGRESS_EVERY, CallProgress
 from issuebridge.readback import DashboardView, view_of
 from issuebridge.resources import ResourceNotifier, register_resources
 from issuebridge.settings import Settings
@@ -60,6 +62,11 @@ Workflow: fetch, curate, publish, read back.
 """
 
 CHANGED = "False if GitHub had nothing new: the board was left as it was and the page only told so."
+TRUNCATED = (
+    "True if the sync stopped at the server's limit (ISSUEBRIDGE_MAX_ITEMS items from GitHub) with more to come."
+)
+UNREADABLE = "Items GitHub sent in a shape that could not be read, left out of the board."
+RENAMED_FROM = "The name asked for, if GitHub said the repository was renamed: the board moved to the new name."
 READS_GITHUB = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 
 
@@ -71,10 +78,12 @@ class IssuesSyncResult(BaseModel):
     state: StateFilter = Field(description="Which issues the board shows: open, closed or all.")
     issue_count: int = Field(description="How many issues the board now shows.")
     pull_requests_skipped: int = Field(description="Pull requests GitHub listed among the issues, left out.")
-    truncated: bool = Field(description="True if the repository had more issues than the server's limit.")
+    truncated: bool = Field(description=TRUNCATED)
     changed: bool = Field(description=CHANGED)
     dashboard_url: str = Field(description="Where the user sees the board.")
     last_updated: str = Field(description="When the board last changed (ISO 8601, UTC).")
+    unreadable: int = Field(0, description=UNREADABLE)
+    renamed_from: str | None = Field(None, description=RENAMED_FROM)
 
 
 class PullsSyncResult(BaseModel):
@@ -87,10 +96,12 @@ class PullsSyncResult(BaseModel):
     drafts: list[int] = Field(description="Numbers of open draft pull requests.")
     without_reviewers: list[int] = Field(description="Open, ready pull requests nobody was asked to review.")
     oldest_open: list[int] = Field(description="The oldest open pull requests, oldest first.")
-    truncated: bool
+    truncated: bool = Field(description=TRUNCATED)
     changed: bool = Field(description=CHANGED)
     dashboard_url: str
     last_updated: str
+    unreadable: int = Field(0, description=UNREADABLE)
+    renamed_from: str | None = Field(None, description=RENAMED_FROM)
 
 
 class AuthorCount(BaseModel):
@@ -109,10 +120,12 @@ class CommitsSyncResult(BaseModel):
     commit_count: int
     active_days: int = Field(description="Days with at least one commit.")
     top_authors: list[AuthorCount]
-    truncated: bool
+    truncated: bool = Field(description=TRUNCATED)
     changed: bool = Field(description=CHANGED)
     dashboard_url: str
     last_updated: str
+    unreadable: int = Field(0, description=UNREADABLE)
+    renamed_from: str | None = Field(None, description=RENAMED_FROM)
 
 
 class PublishResult(BaseModel):
@@ -132,11 +145,17 @@ class ClearResult(BaseModel):
 
 
 def build_mcp_server(
-    dashboard: Dashboard, boards: BoardSync, settings: Settings, env: Environment | None = None
+    dashboard: Dashboard,
+    boards: BoardSync,
+    settings: Settings,
+    env: Environment | None = None,
+    *,
+    progress_every: float = PROGRESS_EVERY,
 ) -> MCPServer:
     """One MCP server, served by the app over both SSE and Streamable HTTP; ``boards`` fetches
     from GitHub (shared with the background refresher); ``env`` renders the MCP Apps views (the
-    page's templates; a fresh environment if not given)."""
+    page's templates; a fresh environment if not given); ``progress_every`` seconds without a page
+    from GitHub, a tool call reports that it is still waiting."""
     bus = InMemorySubscriptionBus()
     # MCP Apps: the board tools bind to a ui:// view of the board they update (apps.py); the
     # extension is handed to the server below, once they are declared.
@@ -151,20 +170,22 @@ def build_mcp_server(
         return f"http://{host}/" if host else "http://127.0.0.1:8000/"
 
     async def sync(ctx: Context, query: BoardQuery[B]) -> Synced[B]:
-        """Sync ``query``'s board, reporting each page to the client as MCP progress.
+        """Sync ``query``'s board, reporting each page to the client as MCP progress, and while
+        GitHub keeps it waiting, that it still is (see :class:`CallProgress`).
 
         A failure is shown on the page, next to the board it leaves untouched, and comes back
-        to the client as a tool error saying what happened and what to do.
+        to the client as a tool error saying what happened and what to do. The whole call ends
+        within ``ISSUEBRIDGE_CALL_TIMEOUT`` (the sync's deadline), before MCP clients give up.
         """
-
-        async def progress(done: int, total: int | None, rows: list[Any]) -> None:
-            message = f"{query.repository}: page {done}" + (f" of {total}" if total else "")
-            await ctx.report_progress(done, total, message)
-
+        progress = CallProgress(ctx, query.repository, progress_every)
+        waiting = asyncio.create_task(progress.keep_waiting())
         try:
-            return await boards.sync(query, progress)
+            return await boards.sync(query, progress.page)
         except (GitHubError, StoreError) as exc:
             raise ToolError(str(exc)) from None
+        finally:
+            waiting.cancel()
+            await asyncio.gather(waiting, return_exceptions=True)
 
     @apps.tool(resource_uri=VIEW_URI, title="Send issues to the dashboard", annotations=READS_GITHUB)
     @described
@@ -194,14 +215,13 @@ def build_mcp_server(
             changed=synced.changed,
             dashboard_url=dashboard_url(ctx),
             last_updated=iso_utc(board.last_updated),
+            unreadable=synced.unreadable,
+            renamed_from=synced.renamed_from,
         )
         which = "" if state == "all" else f"{state} "
-        shown = f"{_count(len(board.issues), which + 'issue')} of {repository}"
+        shown = f"{_count(len(board.issues), which + 'issue')} of {board.repository}"
         text = f"Sent {shown} to the dashboard: " if synced.changed else unchanged_text(shown, board)
-        text += result.dashboard_url
-        if board.truncated:
-            text += " (stopped at the server's limit; there are more)"
-        return _result(text, result)
+        return _result(text + result.dashboard_url + notes(synced, settings.max_items), result)
 
     @apps.tool(resource_uri=VIEW_URI, title="Send pull requests to the dashboard", annotations=READS_GITHUB)
     @described
@@ -224,7 +244,7 @@ def build_mcp_server(
         stored = synced.board
         result = PullsSyncResult(
             board_id=stored.key,
-            repository=repository,
+            repository=stored.repository,
             state=state,
             pull_request_count=len(stored.pulls),
             drafts=[p.number for p in stored.drafts],
@@ -234,12 +254,13 @@ def build_mcp_server(
             changed=synced.changed,
             dashboard_url=dashboard_url(ctx),
             last_updated=iso_utc(stored.last_updated),
+            unreadable=synced.unreadable,
+            renamed_from=synced.renamed_from,
         )
-        shown = f"{_count(len(stored.pulls), 'pull request')} of {repository}"
+        shown = f"{_count(len(stored.pulls), 'pull request')} of {stored.repository}"
         waiting = f"({len(result.drafts)} drafts, {len(result.without_reviewers)} waiting for a reviewer)"
         text = f"Sent {shown} to the dashboard {waiting}: " if synced.changed else unchanged_text(shown, stored)
-        text += result.dashboard_url
-        return _result(text, result)
+        return _result(text + result.dashboard_url + notes(synced, settings.max_items), result)
 
     @apps.tool(resource_uri=VIEW_URI, title="Send a commit timeline to the dashboard", annotations=READS_GITHUB)
     @described
@@ -273,7 +294,7 @@ def build_mcp_server(
         stored = synced.board
         result = CommitsSyncResult(
             board_id=stored.key,
-            repository=repository,
+            repository=stored.repository,
             branch=chosen,
             since=iso_utc(start),
             until=iso_utc(end) if end else None,
@@ -284,12 +305,13 @@ def build_mcp_server(
             changed=synced.changed,
             dashboard_url=dashboard_url(ctx),
             last_updated=iso_utc(stored.last_updated),
+            unreadable=synced.unreadable,
+            renamed_from=synced.renamed_from,
         )
         where = f" on {chosen}" if chosen else ""
-        shown = f"a timeline of {_count(len(stored.commits), 'commit')}{where} in {repository}"
+        shown = f"a timeline of {_count(len(stored.commits), 'commit')}{where} in {stored.repository}"
         text = f"Sent {shown}: " if synced.changed else unchanged_text(shown, stored)
-        text += result.dashboard_url
-        return _result(text, result)
+        return _result(text + result.dashboard_url + notes(synced, settings.max_items), result)
 
     @apps.tool(
         resource_uri=VIEW_URI,
@@ -446,6 +468,20 @@ def build_mcp_server(
             return ClearResult(removed_count=await dashboard.clear())
 
     return mcp
+
+
+def notes(synced: Synced[Any], max_items: int) -> str:
+    """What a result's text adds about the sync: a rename followed, a limit reached, items left out."""
+    board = synced.board
+    said = []
+    if synced.renamed_from:
+        said.append(f"{synced.renamed_from} is now {board.repository} on GitHub; the board moved with it")
+    if board.truncated:
+        said.append(f"stopped at the server's limit, ISSUEBRIDGE_MAX_ITEMS={max_items}; GitHub lists more")
+    if synced.unreadable:
+        were = "was" if synced.unreadable == 1 else "were"
+        said.append(f"{_count(synced.unreadable, 'item')} GitHub sent could not be read and {were} left out")
+    return f" ({'; '.join(said)})" if said else ""
 
 
 def unchanged_text(shown: str, board: Entry) -> str:

@@ -1,15 +1,33 @@
-"""Pull-request boards and commit timelines, end to end through the MCP client and the page."""
+"""GitHub boards end to end: pull-request boards and commit timelines through the MCP client and
+the page, and what a hostile, broken or slow GitHub does to a tool call."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from mcp import Client
+from mcp_types import CallToolResult, TextContent
+from starlette.testclient import TestClient
 
+from issuebridge.app import create_app
+from issuebridge.boards import IssuesBoard
+from issuebridge.dashboard import Dashboard, JsonFormat
+from issuebridge.events import EventHub
+from issuebridge.github import GitHubSource
+from issuebridge.settings import Settings
+from issuebridge.store import SQLiteStore
+from issuebridge.sync import BoardSync
+from issuebridge.tools import build_mcp_server
 from tests.conftest import ServerProcess
 from tests.e2e.mcp_clients import TRANSPORTS
-from tests.fake_github import FakeGitHub, make_commit, make_pull
+from tests.fake_github import FakeGitHub, make_commit, make_issue, make_pull
 from tests.sse import open_event_stream
 
 REPO = "vercel/next.js"
@@ -150,3 +168,165 @@ async def test_an_empty_repository_gives_an_empty_timeline(server: ServerProcess
     async with TRANSPORTS["streamable-http"](server.url) as client:
         result = await client.call_tool("send_commit_summary_to_dashboard", {"owner": "octo", "repo": "empty"})
     assert not result.is_error and result.structured_content and result.structured_content["commit_count"] == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# A hostile, broken or slow GitHub, through the MCP tools (the SDK's in-process client)
+# ---------------------------------------------------------------------------------------------
+
+TOKEN = "ghp_secret_token_value"
+
+
+@contextlib.asynccontextmanager
+async def tools(
+    fake: FakeGitHub, *, progress_every: float = 5.0, **settings: Any
+) -> AsyncIterator[tuple[Client, Dashboard]]:
+    """The server's MCP tools over its real GitHub source, store and dashboard, in this process."""
+    config = Settings(github_api_url=fake.url, **{"github_timeout": 5.0, "call_timeout": 10.0, **settings})
+    store = SQLiteStore(str(config.db_path) if "db_path" in settings else ":memory:")
+    await store.open()
+    dashboard = Dashboard(store, EventHub(), {"json": JsonFormat()})
+    server = build_mcp_server(
+        dashboard, BoardSync(dashboard, GitHubSource.from_settings(config)), config, progress_every=progress_every
+    )
+    try:
+        async with Client(server) as client:
+            yield client, dashboard
+    finally:
+        await store.close()
+
+
+def text_of(result: CallToolResult) -> str:
+    return " ".join(part.text for part in result.content if isinstance(part, TextContent))
+
+
+ISSUES = {"owner": "octo", "repo": "app"}
+
+
+@pytest.mark.parametrize(
+    ("misbehaviour", "says"),
+    [
+        ({"link_to": "THIEF"}, r"pointed at http://127\.0\.0\.1:\d+, outside GITHUB_API_URL"),
+        ({"redirect_to": "THIEF"}, r"outside GITHUB_API_URL"),
+        ({"trickle": 0.05}, r"did not finish answering within 1 s \(ISSUEBRIDGE_CALL_TIMEOUT, retries included\)"),
+        ({"body_bytes": 300 * 2**20, "declare_length": False}, r"larger than 16 MiB"),
+        ({"body_bytes": 17 * 2**20, "gzip_bomb": True}, r"larger than 16 MiB"),
+    ],
+    ids=["link-elsewhere", "redirect-elsewhere", "trickle", "huge-body", "gzip-bomb"],
+)
+async def test_a_hostile_github_ends_the_tool_call_with_a_clear_error_and_keeps_the_board(
+    misbehaviour: dict[str, Any], says: str
+) -> None:
+    with FakeGitHub(token=TOKEN) as fake, FakeGitHub() as thief:
+        fake.add_repo("octo/app", [make_issue("octo/app", n) for n in range(1, 151)])
+        # Each failure must come from its own defence, well before the deadline; the trickle's from the deadline.
+        call_timeout = 1.0 if "trickle" in misbehaviour else 10.0
+        async with tools(fake, github_token=TOKEN, call_timeout=call_timeout) as (client, dashboard):
+            assert not (await client.call_tool("send_issues_to_dashboard", ISSUES)).is_error
+            fake.add_repo("octo/app", [make_issue("octo/app", n) for n in range(1, 152)])  # changed: read again
+            fake.misbehave("octo/app", **{k: thief.url if v == "THIEF" else v for k, v in misbehaviour.items()})
+            async with asyncio.timeout(30):  # a safety net: each of these used to hang or to leak
+                result = await client.call_tool("send_issues_to_dashboard", ISSUES)
+            assert result.is_error and re.search(says, text_of(result)), text_of(result)
+            assert TOKEN not in text_of(result)
+            board = await dashboard.store.get("issues:octo/app")
+            assert isinstance(board, IssuesBoard) and len(board.issues) == 150  # as it was
+        assert thief.requests == []
+
+
+@pytest.mark.parametrize(
+    ("issues", "misbehaviour", "kept"),
+    [(150, {"endless": True}, 150), (0, {"last_page": 1_000_000_000}, 0)],
+    ids=["endless-next", "empty-pages-to-a-huge-last"],
+)
+async def test_endless_pages_end_truncated_and_the_result_says_so(
+    fake_github: FakeGitHub, issues: int, misbehaviour: dict[str, Any], kept: int
+) -> None:
+    fake_github.add_repo("octo/app", [make_issue("octo/app", n) for n in range(1, issues + 1)])
+    fake_github.misbehave("octo/app", **misbehaviour)
+    async with tools(fake_github, max_items=250) as (client, _):
+        async with asyncio.timeout(30):
+            result = await client.call_tool("send_issues_to_dashboard", ISSUES)
+    assert not result.is_error and result.structured_content is not None
+    assert result.structured_content["truncated"] is True and result.structured_content["issue_count"] == kept
+    assert "stopped at the server's limit, ISSUEBRIDGE_MAX_ITEMS=250; GitHub lists more" in text_of(result)
+    assert len(fake_github.requests_for("octo/app", "issues")) == 3
+
+
+async def test_a_slow_github_keeps_the_client_waiting_with_progress(fake_github: FakeGitHub) -> None:
+    fake_github.add_repo("octo/app", [make_issue("octo/app", n) for n in range(1, 151)])
+    fake_github.hold()  # GitHub says nothing until released
+    notes: list[tuple[float, str | None]] = []
+    waiting = asyncio.Event()
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        notes.append((progress, message))
+        if message and "waiting for GitHub" in message and len(notes) >= 2:
+            fake_github.release()
+            waiting.set()
+
+    async with tools(fake_github, progress_every=0.05, call_timeout=30.0) as (client, _):
+        async with asyncio.timeout(30):
+            result = await client.call_tool("send_issues_to_dashboard", ISSUES, progress_callback=on_progress)
+    assert not result.is_error and waiting.is_set()
+    assert notes[0] == (0.5, "octo/app: waiting for GitHub (page 1)") and notes[1][0] == 0.75
+    assert (1.0, "octo/app: page 1 of 2") in notes and notes[-1] == (2.0, "octo/app: page 2 of 2")
+    values = [value for value, _ in notes]
+    assert values == sorted(set(values))  # progress only ever grows, as MCP requires
+
+
+async def test_a_stalled_github_fails_the_call_at_the_deadline_after_progress(fake_github: FakeGitHub) -> None:
+    fake_github.add_repo("octo/app", [make_issue("octo/app", 1)])
+    fake_github.hold()
+    notes: list[str | None] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        notes.append(message)
+
+    async with tools(fake_github, progress_every=0.1, call_timeout=0.5) as (client, _):
+        async with asyncio.timeout(30):
+            result = await client.call_tool("send_issues_to_dashboard", ISSUES, progress_callback=on_progress)
+    assert result.is_error and "did not finish answering within 0.5 s" in text_of(result)
+    assert notes and all(note == "octo/app: waiting for GitHub (page 1)" for note in notes)
+
+
+async def test_unreadable_items_are_left_out_and_the_result_and_page_say_how_many(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    broken = [make_issue("octo/app", 2, title="x" * 5000), make_issue("octo/app", 3, comments=-1)]
+    fake_github.add_repo("octo/app", [make_issue("octo/app", 1), *broken])
+    async with tools(fake_github, db_path=tmp_path / "boards.db") as (client, _):
+        result = await client.call_tool("send_issues_to_dashboard", ISSUES)
+    assert not result.is_error and result.structured_content is not None
+    assert (result.structured_content["issue_count"], result.structured_content["unreadable"]) == (1, 2)
+    assert "(2 items GitHub sent could not be read and were left out)" in text_of(result)
+    with TestClient(create_app(Settings(db_path=tmp_path / "boards.db")), base_url="http://127.0.0.1:8000") as page:
+        assert "2 unreadable items from GitHub left out" in page.get("/").text
+
+
+async def test_a_renamed_repository_moves_its_board_and_the_result_says_so(fake_github: FakeGitHub) -> None:
+    fake_github.add_pulls("octo/app", [make_pull("octo/app", 1)])
+    async with tools(fake_github) as (client, dashboard):
+        assert not (await client.call_tool("send_pull_requests_to_dashboard", ISSUES)).is_error
+        fake_github.rename_repo("octo/app", "octo/renamed")
+        result = await client.call_tool("send_pull_requests_to_dashboard", ISSUES)
+        assert not result.is_error and result.structured_content is not None
+        summary = result.structured_content
+        assert (summary["board_id"], summary["repository"], summary["renamed_from"]) == (
+            "pulls:octo/renamed",
+            "octo/renamed",
+            "octo/app",
+        )
+        assert "octo/app is now octo/renamed on GitHub; the board moved with it" in text_of(result)
+        assert [entry.key for entry in await dashboard.store.entries()] == ["pulls:octo/renamed"]
+
+
+async def test_githubs_refusals_reach_the_model_in_our_words(fake_github: FakeGitHub) -> None:
+    fake_github.disable_issues("octo/app")
+    async with tools(fake_github) as (client, _):
+        disabled = await client.call_tool("send_issues_to_dashboard", ISSUES)
+        assert disabled.is_error and "pull requests and commits can still be fetched" in text_of(disabled)
+        fake_github.secondary_limit = 403
+        limited = await client.call_tool("send_pull_requests_to_dashboard", ISSUES)
+        assert limited.is_error and "secondary rate limit is exhausted" in text_of(limited)
+        assert "scope" not in text_of(limited)
