@@ -736,6 +736,7 @@ class FakeGitHub:
         self.secondary_limit: int | None = None
         self.secondary_retry_after: int | str | None = None
         self.latency = 0.0
+        self.clock_offset = 0.0  # seconds GitHub's clock (its Date header) is ahead of ours
         self.fail_next = 0
         self.rate_limit_reset = int(time.time()) + 3600
         # Lists with strong ETags too: github.com's usual answers carry weak ones (W/"..."), but the
@@ -1072,6 +1073,10 @@ class _Handler(BaseHTTPRequestHandler):
     # the client's delayed ACK of the headers (up to 40 ms a request on Linux loopback).
     disable_nagle_algorithm = True
     server: _Server
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header by GitHub's clock, which need not agree with the server's (``clock_offset``)."""
+        return super().date_time_string(time.time() + self.server.fake.clock_offset if timestamp is None else timestamp)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: test output should show the app's logs, not ours."""

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +254,25 @@ async def test_a_replay_older_than_the_fetch_cannot_add_what_the_fetch_left_out(
         assert answer["changed"] is False and "older than the list the board shows" in answer["message"]
         reopened_now = make_webhook("issues", "reopened", REPO, issue=make_issue(REPO, 2, updated_at=github_now()))
         assert (await hooks.deliver("issues", reopened_now)).json()["changed"] is True
+        assert await hooks.numbers(issues_key(REPO)) == [2, 1]
+
+
+async def test_a_board_is_ordered_against_githubs_clock_not_the_servers(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    """With the server's clock two minutes ahead of GitHub's, an issue reopened on GitHub just after
+    the list was taken (by GitHub's clock) is still newer than the board, and joins it."""
+    fake_github.clock_offset = -120
+    fake_github.add_repo(
+        REPO, [make_issue(REPO, 1), make_issue(REPO, 2, state="closed", updated_at="2024-03-01T10:00:00Z")]
+    )
+    async with worker(Settings(db_path=tmp_path / "b.db")) as hooks:
+        github = GitHubSource(fake_github.url, None, timeout=10, max_items=1000)
+        await BoardSync(hooks.dashboard, github).sync(issues_query(REPO, "open"))
+        github_clock = datetime.now(UTC) + timedelta(seconds=fake_github.clock_offset + 10)
+        reopened = make_issue(REPO, 2, updated_at=github_clock.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        answer = (await hooks.deliver("issues", make_webhook("issues", "reopened", REPO, issue=reopened))).json()
+        assert answer["changed"] is True, answer
         assert await hooks.numbers(issues_key(REPO)) == [2, 1]
 
 

@@ -18,6 +18,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, Generic, NamedTuple, TypeVar, overload
 from urllib.parse import quote
 
@@ -116,6 +117,9 @@ class Fetched(Generic[Item]):
     validators: Validators | None = None
     unreadable: int = 0  # items GitHub sent in a shape that cannot be read: left out, and counted
     renamed_to: str | None = None  # the repository's name now, if GitHub answered that it moved
+    # GitHub's clock when it answered the first page (its Date header): lists are most recently
+    # updated first, so every change made before then is on that page.
+    listed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,6 +417,7 @@ class GitHubSource:
             truncated,
             None if truncated else _validators(first_url, first, final_url, final),
             collector.unreadable,
+            listed_at=_answered_at(first),
         )
 
     async def _current_name(self, github: GitHub[Any], listing: _List) -> str | None:
@@ -694,6 +699,14 @@ def _validators(first_url: str, first: Response[Any], last_url: str, last: Respo
     if last is first:
         return Validators(first_url, first_etag, None, None)
     return Validators(first_url, first_etag, last_url, last_etag)
+
+
+def _answered_at(response: Response[Any]) -> datetime | None:
+    """The response's ``Date`` header as a time, or None if it is missing or unreadable."""
+    try:
+        return parsedate_to_datetime(response.raw_response.headers.get("date", "")).astimezone(UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _github_time(value: datetime) -> str:

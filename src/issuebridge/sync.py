@@ -40,7 +40,7 @@ class BoardQuery(Generic[B]):
     matches: Callable[[B], bool]
     fetch: FetchList
     # The board for what came back, under the repository's current name (GitHub may say it moved),
-    # and when the fetch began (what webhook events are ordered against).
+    # and the time it is complete as of (what webhook events are ordered against: ``listed_as_of``).
     build: Callable[[Fetched[Any], datetime], B]
 
 
@@ -53,14 +53,14 @@ def issues_query(repository: str, state: StateFilter) -> BoardQuery[IssuesBoard]
         IssuesBoard,
         lambda board: board.state == state,
         lambda github, progress, known: github.list_issues(owner, repo, state, progress, known),
-        lambda fetched, started: IssuesBoard(
+        lambda fetched, as_of: IssuesBoard(
             repository=fetched.renamed_to or repository,
             state=state,
             source="mcp",
             issues=fetched.items,
             last_updated=now(),
             truncated=fetched.truncated,
-            as_of=started,
+            as_of=as_of,
             unreadable=fetched.unreadable,
         ),
     )
@@ -75,14 +75,14 @@ def pulls_query(repository: str, state: StateFilter) -> BoardQuery[PullsBoard]:
         PullsBoard,
         lambda board: board.state == state,
         lambda github, progress, known: github.list_pulls(owner, repo, state, progress, known),
-        lambda fetched, started: PullsBoard(
+        lambda fetched, as_of: PullsBoard(
             repository=fetched.renamed_to or repository,
             state=state,
             pulls=fetched.items,
             source="mcp",
             last_updated=now(),
             truncated=fetched.truncated,
-            as_of=started,
+            as_of=as_of,
             unreadable=fetched.unreadable,
         ),
     )
@@ -129,6 +129,16 @@ def query_for(entry: AnyEntry) -> BoardQuery[Any] | None:
     if isinstance(entry, CommitsBoard) and entry.since is not None:
         return commits_query(entry.repository, entry.branch, entry.since, entry.until)
     return None
+
+
+def listed_as_of(fetched: Fetched[Any], started: datetime) -> datetime:
+    """When a fetched list is complete as of: GitHub's own clock for its first page (lists are most
+    recently updated first, so every change before then is on it), so that a server clock running
+    ahead of GitHub's never makes a newer webhook event look older than the list; when the fetch
+    began if GitHub sent no ``Date``. Never later than this server's clock: a ``Date`` from the
+    future could otherwise make every later event look old.
+    """
+    return started if fetched.listed_at is None else min(fetched.listed_at, now())
 
 
 class Synced(NamedTuple, Generic[B]):
@@ -184,7 +194,7 @@ class BoardSync:
                     assert isinstance(current, query.board_type) and known is not None
                     synced = Synced(current, False, known.skipped, known.unreadable)
                 else:
-                    synced = await self._write(query, query.build(fetched, started), fetched)
+                    synced = await self._write(query, query.build(fetched, listed_as_of(fetched, started)), fetched)
         except GitHubError as exc:
             dashboard.report(Activity(key, kind, repository, error=str(exc)))
             raise
@@ -212,7 +222,7 @@ class BoardSync:
             if isinstance(fetched, Unchanged):
                 assert known is not None
                 return Synced(current, False, known.skipped, known.unreadable)
-            built = query.build(fetched, started)
+            built = query.build(fetched, listed_as_of(fetched, started))
             if built.key != key:  # renamed: moved only if the board is still the one this refresh read
                 stored = await self.dashboard.store.get(key)
                 return (
