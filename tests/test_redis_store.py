@@ -23,6 +23,7 @@ from issuebridge.store.base import Cleared, Conflict, Reloaded, Removed, Saved, 
 from issuebridge.store.redis import LOG
 from tests.conftest import RedisServer, free_port
 from tests.tcp_proxy import TcpProxy
+from tests.unvalidated import board_with_colours, hostile_colours
 
 
 def panel(panel_id: str, title: str = "Triage") -> Panel:
@@ -256,3 +257,13 @@ async def test_a_read_modify_write_starts_from_what_another_worker_just_wrote(wo
             key, lambda entry: entry.model_copy(update={"title": "Changed on b"}) if isinstance(entry, Panel) else None
         )
         assert isinstance(changed, Panel) and changed.title == "Changed on b", round_
+
+
+async def test_a_change_logged_with_a_colour_an_older_worker_let_through_is_applied_grey(workers: Workers) -> None:
+    older, newer = await workers.start(), await workers.start()
+    colours = hostile_colours("https://evil.example/")
+    written = await older.store.save(board_with_colours("evil/logged", colours))  # as an older version saves
+    await newer.until_revision(written.revision)
+    board = await newer.store.get("issues:evil/logged")
+    assert isinstance(board, IssuesBoard) and len(board.issues) == len(colours)
+    assert {label.color for issue in board.issues for label in issue.labels} == {"ededed"}

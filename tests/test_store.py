@@ -1,4 +1,5 @@
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from issuebridge.curated import Panel
 from issuebridge.settings import Settings
 from issuebridge.store import DashboardStore, SQLiteStore, StoreError, store_for
 from issuebridge.store.base import Conflict
+from tests.unvalidated import board_with_colours, hostile_colours, store_unvalidated
 
 
 def board(repository: str, *numbers: int, state: str = "open") -> IssuesBoard:
@@ -128,6 +130,21 @@ async def test_a_row_that_is_not_a_valid_entry_is_skipped(tmp_path: Path) -> Non
     reopened = await opened(path)
     assert [e.key for e in await reopened.entries()] == ["issues:octo/one"]
     await reopened.close()
+
+
+async def test_a_colour_an_older_version_stored_loads_as_grey(
+    store_env: dict[str, str], open_store: OpenStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    colours = hostile_colours("https://evil.example/")
+    await store_unvalidated(store_env, board_with_colours("evil/stored", colours))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        store = await open_store()
+    board = await store.get("issues:evil/stored")
+    assert isinstance(board, IssuesBoard) and len(board.issues) == len(colours)  # the board, not lost
+    assert {label.color for issue in board.issues for label in issue.labels} == {"ededed"}
+    assert f"issues:evil/stored was stored with {len(colours)} label colour(s)" in caplog.text
+    await store.close()
 
 
 async def test_memory_store_works_without_a_file() -> None:

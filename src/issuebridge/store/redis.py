@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from issuebridge.entries import AnyEntry, entry_adapter
+from issuebridge.entries import AnyEntry, read_stored
 from issuebridge.store.base import (
     Conflict,
     Reloaded,
@@ -255,7 +255,7 @@ class RedisStore(EntriesInMemory):
         for raw_key, score in order:
             key = raw_key.decode()
             try:
-                entry = entry_adapter.validate_json(bodies[raw_key])
+                entry = read_stored(bodies[raw_key])
             except (KeyError, ValidationError):
                 logger.warning("Skipping the stored entry %r: it is not a valid entry", key)
                 continue
@@ -334,7 +334,7 @@ class RedisStore(EntriesInMemory):
     @staticmethod
     def _parse(revision: int, body: bytes) -> AnyEntry | None:
         try:
-            return entry_adapter.validate_json(body).model_copy(update={"revision": revision})
+            return read_stored(body).model_copy(update={"revision": revision})
         except ValidationError:  # written by another version of issuebridge, say: skip, don't stop
             logger.warning("issuebridge: skipping revision %d in the Redis log: not a valid entry", revision)
             return None
