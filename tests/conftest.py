@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.disk import disk  # noqa: F401 - a full disk for SQLite stores: the fixture, for every test
 from tests.fake_github import FakeGitHub
 
 
