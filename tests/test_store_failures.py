@@ -4,9 +4,12 @@ route and ``/healthz`` (in-process; the stores themselves are in ``test_store.py
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from mcp import Client
 from mcp_types import TextContent
 from starlette.testclient import TestClient
@@ -16,11 +19,14 @@ from issuebridge.dashboard import Dashboard, JsonFormat
 from issuebridge.events import EventHub
 from issuebridge.github import GitHubSource
 from issuebridge.settings import Settings
-from issuebridge.store import store_for
+from issuebridge.store import redis, store_for
+from issuebridge.store.redis import RECONNECT_DELAYS
 from issuebridge.sync import BoardSync
 from issuebridge.tools import build_mcp_server
+from tests.conftest import RedisServer
 from tests.disk import Disk
 from tests.fake_github import FakeGitHub, make_issue, make_webhook, webhook_request
+from tests.tcp_proxy import TcpProxy
 
 SECRET = "whsec-for-store-failures"
 REPO = "octo/app"
@@ -87,3 +93,53 @@ async def test_a_full_disk_is_a_tool_error_that_says_so(tmp_path: Path, disk: Di
     [synced_text] = [part.text for part in synced.content if isinstance(part, TextContent)]
     assert synced.is_error and "the disk is full" in synced_text
     assert store.revision == 0
+
+
+def until(check: Callable[[], bool], within: float, what: str) -> float:
+    """Poll ``check`` until it holds; the seconds that took. Fails once ``within`` seconds pass."""
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > within:
+            raise AssertionError(f"{what}: not within {within} s")
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def test_a_silent_redis_is_a_503_that_says_the_board_may_not_have_been_saved(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis, "COMMAND_TIMEOUT", 0.5)
+    database = redis_server.fresh_url().rsplit("/", 1)[1]
+    with TcpProxy(redis_server.port) as proxy:
+        url = f"redis://127.0.0.1:{proxy.port}/{database}"
+        settings = Settings(redis_url=url, github_api_url="http://127.0.0.1:9")
+        with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+            proxy.hold()  # Redis takes the board and runs the write; no answer comes back
+            unanswered = push(client, issues(2))
+            assert unanswered.status_code == 503
+            assert unanswered.json()["error"] == (
+                f"Redis at {url} did not answer within 0.5 s: the board may not have been saved; "
+                "if it was, the dashboard shows it once Redis answers again"
+            )
+            health = client.get("/healthz")
+            assert health.status_code == 503 and health.json()["problem"].startswith("Redis has not answered for ")
+            assert str(proxy.port) not in health.text
+            proxy.release()
+            until(lambda: client.get("/healthz").status_code == 200, 5, "/healthz once Redis answers")
+            board = client.get("/api/dashboard/issues", params={"repository": REPO}).json()
+            assert [i["number"] for i in board["issues"]] == [1, 2]  # it had been saved: now it shows
+
+
+def test_an_idle_worker_answers_again_within_2_s_of_a_redis_restart(tmp_path: Path) -> None:
+    restarted = RedisServer(tmp_path)  # a server of its own: it loses everything below
+    try:
+        settings = Settings(redis_url=restarted.fresh_url(), github_api_url="http://127.0.0.1:9")
+        with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+            assert push(client, issues(3)).status_code == 200
+            restarted.restart()  # returns once Redis answers again
+            bound = RECONNECT_DELAYS[-1] + 1.0  # the 2 s reconnect cadence, and a second to read everything
+            until(lambda: client.get("/healthz").status_code == 200, bound, "/healthz")
+            until(lambda: push(client, issues(4)).status_code == 200, bound, "a push")
+            assert client.get("/api/dashboard/issues", params={"repository": REPO}).json()["revision"] == 1
+    finally:
+        restarted.stop()
