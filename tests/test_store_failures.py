@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,8 @@ def test_a_full_disk_is_a_clear_503_everywhere_and_on_healthz_until_a_write_succ
         assert refused.json() == {"error": "the disk is full: the board was not saved"}
 
         labels = [(f"label {n} " + "y" * 90, "d73a4a") for n in range(100)]  # a row that needs room
-        issue = make_issue(REPO, 2, title="x" * 1000, labels=labels)
+        newer = datetime.now(UTC).isoformat().replace("+00:00", "Z")  # than the pushed board: it is applied
+        issue = make_issue(REPO, 2, title="x" * 1000, labels=labels, created_at=newer, updated_at=newer)
         body, headers = webhook_request(SECRET, "issues", make_webhook("issues", "opened", REPO, issue=issue))
         delivered = client.post("/webhooks/github", content=body, headers=headers)
         assert delivered.status_code == 503
