@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.disk import disk  # noqa: F401 - a full disk for SQLite stores: the fixture, for every test
 from tests.fake_github import FakeGitHub
 
 
@@ -105,19 +106,37 @@ class RedisServer:
 
     def __init__(self, workdir: Path) -> None:
         self.port = free_port()
+        self._workdir = workdir
+        self._databases = itertools.count(1)
+        self._start()
+
+    def _start(self) -> None:
         options = {"port": str(self.port), "bind": "127.0.0.1", "save": "", "appendonly": "no"}
-        options |= {"databases": str(self.DATABASES), "dir": str(workdir)}
+        options |= {"databases": str(self.DATABASES), "dir": str(self._workdir)}
         self._process = subprocess.Popen(
             ["redis-server", *(part for name, value in options.items() for part in (f"--{name}", value))],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self._databases = itertools.count(1)
         deadline = time.monotonic() + 10
         while self.command("PING") != "PONG":
             if time.monotonic() > deadline or self._process.poll() is not None:
                 raise AssertionError("redis-server did not start")
             time.sleep(0.05)
+
+    def freeze(self) -> None:
+        """SIGSTOP: connections stay open and nothing is answered, until :meth:`thaw`."""
+        self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._process.send_signal(signal.SIGCONT)
+
+    def restart(self, down_seconds: float = 0) -> None:
+        """Stop redis-server, leave it down for ``down_seconds``, and start it again on the same
+        port, empty (nothing is persisted); returns once it answers."""
+        self.stop()
+        time.sleep(down_seconds)
+        self._start()
 
     def fresh_url(self) -> str:
         """The URL of a database no other test has used."""
@@ -133,6 +152,7 @@ class RedisServer:
         return result.stdout.strip()
 
     def stop(self) -> None:
+        self.thaw()  # a stopped process would not act on SIGTERM
         self._process.terminate()
         self._process.wait(10)
 

@@ -16,7 +16,9 @@ class TcpProxy:
     """Forwards 127.0.0.1:``port`` to ``target_port``, on its own event loop in a thread.
 
     ``cut()`` drops every open connection and refuses new ones (the port stays the same), until
-    ``restore()``.
+    ``restore()``. ``hold()`` keeps every connection open and passes what clients send, but holds
+    back what the server answers (a server that took a command and went silent), until
+    ``release()``.
     """
 
     def __init__(self, target_port: int) -> None:
@@ -26,6 +28,8 @@ class TcpProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._answering = asyncio.Event()
+        self._answering.set()
 
     def __enter__(self) -> TcpProxy:
         self._thread.start()
@@ -43,6 +47,12 @@ class TcpProxy:
 
     def restore(self) -> None:
         self._call(self._listen())
+
+    def hold(self) -> None:
+        self._loop.call_soon_threadsafe(self._answering.clear)
+
+    def release(self) -> None:
+        self._loop.call_soon_threadsafe(self._answering.set)
 
     def _call(self, coroutine: Coroutine[Any, Any, None]) -> None:
         asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(5)
@@ -72,11 +82,14 @@ class TcpProxy:
             writer.transport.abort()
             return
         self._writers |= {writer, upstream_writer}
-        await asyncio.gather(self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer))
+        with contextlib.suppress(asyncio.CancelledError):  # the proxy closing: not an error to report
+            await asyncio.gather(self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer, answers=True))
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, answers: bool = False) -> None:
         with contextlib.suppress(OSError):
             while data := await reader.read(65536):
+                if answers:
+                    await self._answering.wait()
                 writer.write(data)
                 await writer.drain()
         writer.transport.abort()

@@ -5,6 +5,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from issuebridge.boards import (
+    DEFAULT_LABEL_COLOUR,
     InvalidRepository,
     Issue,
     Label,
@@ -17,7 +18,12 @@ from issuebridge.boards import (
     repository_name,
     summarize,
 )
-from tests.fake_github import make_issue, make_pull_request
+from issuebridge.curated import Commit, Panel, pull_from_github
+from issuebridge.webhooks import RowChange, read_event
+from tests.fake_github import make_issue, make_pull, make_pull_request, make_webhook
+from tests.unvalidated import hostile_colours
+
+HOSTILE_COLOURS = [*hostile_colours("https://evil.example/"), "", "d73a4", "gggggg", 0xD73A4A, None, ["d73a4a"]]
 
 
 @pytest.mark.parametrize(
@@ -114,6 +120,65 @@ def test_issue_rejects_script_urls_and_bad_colours() -> None:
         TypeAdapter(Issue).validate_python(
             {"number": 1, "title": "x", "state": "open", "labels": [{"name": "a", "color": "#fff"}]}
         )
+
+
+@pytest.mark.parametrize("colour", HOSTILE_COLOURS, ids=repr)
+def test_a_label_colour_must_be_exactly_six_hex_digits(colour: object) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Label(name="bug", color=colour)  # type: ignore[arg-type]
+    assert [error["loc"] for error in refused.value.errors()] == [("color",)]
+    body = {
+        "repository": "a/b",
+        "issues": [{"number": 1, "title": "t", "state": "open", "labels": [{"name": "x", "color": colour}]}],
+    }
+    with pytest.raises(ValidationError) as refused:
+        SyncIssuesRequest.model_validate(body)
+    assert [error["loc"] for error in refused.value.errors()] == [("issues", 0, "labels", 0, "color")]
+    assert "six hex digits" in refused.value.errors()[0]["msg"]
+
+
+def test_a_valid_label_colour_is_kept_in_lowercase() -> None:
+    assert Label(name="bug", color="D73A4A").color == "d73a4a"
+    assert Label(name="bug").color == DEFAULT_LABEL_COLOUR
+
+
+@pytest.mark.parametrize("colour", HOSTILE_COLOURS, ids=repr)
+def test_colours_from_github_lists_and_webhooks_that_are_not_six_hex_digits_become_grey(colour: object) -> None:
+    issue: dict[str, Any] = make_issue("octo/app", 1, labels=[("bug", "d73a4a")])
+    issue["labels"][0]["color"] = colour
+    pull: dict[str, Any] = make_pull("octo/app", 2, labels=[("bug", "d73a4a")])
+    pull["labels"][0]["color"] = colour
+    listed = [issue_from_github(issue).labels[0], pull_from_github(pull).labels[0]]
+    delivered = [
+        read_event("issues", make_webhook("issues", "labeled", "octo/app", issue=issue)),
+        read_event("pull_request", make_webhook("pull_request", "labeled", "octo/app", pull_request=pull)),
+    ]
+    for change in delivered:
+        assert isinstance(change, RowChange) and change.row is not None
+        listed.append(change.row.labels[0])
+    assert [(label.name, label.color) for label in listed] == [("bug", DEFAULT_LABEL_COLOUR)] * 4
+
+
+@pytest.mark.parametrize(
+    ("build", "value"),
+    [
+        (lambda value: Commit(sha=value, message="m"), "abc1234"),
+        (lambda value: Panel(panel_id=value, title="t", source="mcp", last_updated=datetime.now(UTC)), "weekly-triage"),
+    ],
+    ids=["commit sha", "panel id"],
+)
+def test_every_pattern_rule_matches_the_whole_value(build: Any, value: str) -> None:
+    assert build(value) is not None
+    for around in (
+        f"<{value}",
+        f"{value}>",
+        f"{value}\n<b>",
+        f"<b>\n{value}",
+        f'{value}"><script>',
+        f"{value} {value}",
+    ):
+        with pytest.raises(ValidationError, match="must be"):
+            build(around)
 
 
 def test_sync_request_rejects_unknown_fields_and_names_the_field() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +19,9 @@ from starlette.testclient import TestClient
 
 import issuebridge
 from issuebridge.app import create_app
-from issuebridge.boards import Issue, IssuesBoard, issue_from_github
-from issuebridge.curated import PullsBoard, pull_from_github
+from issuebridge.apps import Views
+from issuebridge.boards import Issue, IssuesBoard, diff_issues, issue_from_github
+from issuebridge.curated import PullRequest, PullsBoard, pull_from_github
 from issuebridge.dashboard import Change
 from issuebridge.entries import AnyEntry
 from issuebridge.settings import Settings
@@ -26,6 +29,7 @@ from issuebridge.web import rows, templating
 from issuebridge.web.page_events import PageFormat
 from issuebridge.web.templating import Fragments, environment, rendered_rows
 from tests.fake_github import make_issue, make_pull
+from tests.unvalidated import board_with_colours, hostile_colours, unvalidated_label
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 HOSTILE = '<img src=x onerror="alert(1)">'
@@ -176,6 +180,81 @@ def test_removed_and_cleared_boards_are_forgotten(clock: Clock, renders: list[in
     assert len(renders) == 18
 
 
+class Markup(HTMLParser):
+    """The elements and attributes a piece of HTML makes, as a browser's parser sees them."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.attributes: list[tuple[str, str | None]] = []
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.attributes += attrs
+
+
+def unvalidated_rows() -> tuple[IssuesBoard, PullsBoard]:
+    """Boards whose every field holds what no validation would let through."""
+    colours = hostile_colours("https://evil.example/")
+    issues = board_with_colours("octo/app", colours).issues
+    raw = object.__new__(Issue)  # not one field validated
+    for name, value in {
+        "number": '1"><img src=x onerror=alert(1)>',
+        "title": HOSTILE,
+        "state": 'open"><meta http-equiv="refresh" content="0;url=https://evil.example/">',
+        "labels": [unvalidated_label(HOSTILE, colours[0])],
+        "author": HOSTILE,
+        "assignees": [HOSTILE],
+        "comments": "<script>alert(1)</script>",
+        "created_at": None,
+        "updated_at": AT,
+        "html_url": 'https://x/"><img src=x onerror=alert(1)>',
+    }.items():
+        object.__setattr__(raw, name, value)
+    issues = [*issues, raw]
+    pull = PullRequest.model_construct(
+        number=9, title=HOSTILE, state="open", labels=[unvalidated_label("x", c) for c in colours], author=HOSTILE
+    )
+    return (
+        IssuesBoard.model_construct(
+            repository="octo/app", state="open", source="api", issues=issues, last_updated=AT, revision=1
+        ),
+        PullsBoard.model_construct(
+            repository="octo/app", state="open", source="mcp", pulls=[pull], last_updated=AT, revision=2
+        ),
+    )
+
+
+def delta_html(frame: bytes) -> str:
+    """The HTML a ``board_delta`` event carries (header, summary and rows)."""
+    data = json.loads(frame.decode().split("data: ", 1)[1])["data"]
+    rows = [row["html"] for row in data["added"] + data["changed"]]
+    return "".join([data["header_html"], data["summary_html"], *rows])
+
+
+def test_records_built_without_validation_still_render_inert(clock: Clock) -> None:
+    issues_board, pulls = unvalidated_rows()
+    diff = diff_issues([], issues_board.issues)  # every row added, as the page receives a re-synced board
+    env = environment()
+    rendered = {
+        "page": page(env, [issues_board, pulls]),
+        "fragments": Fragments(env).entry(issues_board) + Fragments(env).entry(pulls),
+        "delta": delta_html(PageFormat(Fragments(env)).change(Change(issues_board, board([]), diff))),
+        "issues view": Views(env).board(issues_board),
+        "pulls view": Views(env).board(pulls),
+    }
+    for where, html in rendered.items():
+        parsed = Markup(html[max(html.find("<main"), 0) :])  # the entries, not the document's head
+        assert parsed.tags.isdisjoint({"img", "script", "meta", "iframe", "object"}), where
+        assert not [name for name, _ in parsed.attributes if name.startswith("on") or name == "http-equiv"], where
+        styles = [value for name, value in parsed.attributes if name == "style"]
+        assert styles and set(styles) == {"background-color:#ededed;color:#000000"}, where
+        fills = {value for name, value in parsed.attributes if name == "fill"}
+        assert fills <= {"#ededed"}, where
+
+
 # ---- over HTTP ----------------------------------------------------------------------------------
 
 STATIC = Path(issuebridge.__file__).parent / "static"
@@ -250,3 +329,13 @@ def test_a_gzip_body_is_a_valid_gzip_stream(client: TestClient) -> None:
     with client.stream("GET", "/", headers={"Accept-Encoding": "gzip"}) as response:
         raw = b"".join(response.iter_raw())
     assert gzip.decompress(raw).decode().startswith("<!doctype html>")
+
+
+def test_the_api_refuses_a_colour_with_anything_around_six_hex_digits(client: TestClient) -> None:
+    before = client.get("/api/dashboard/issues", params={"repository": "octo/app"}).json()
+    for colour in hostile_colours("https://evil.example/"):
+        issues = [{"number": 1, "title": "t", "state": "open", "labels": [{"name": "bug", "color": colour}]}]
+        refused = client.post("/api/dashboard/sync-issues", json={"repository": "octo/app", "issues": issues})
+        assert refused.status_code == 422, colour
+        assert [field["field"] for field in refused.json()["fields"]] == ["issues.0.labels.0.color"], colour
+    assert client.get("/api/dashboard/issues", params={"repository": "octo/app"}).json() == before

@@ -7,8 +7,11 @@ The backend-neutral behaviour (saving, ordering, revisions, persistence) is in
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,11 +21,12 @@ from issuebridge.curated import Panel
 from issuebridge.dashboard import Dashboard, JsonFormat
 from issuebridge.entries import AnyEntry
 from issuebridge.events import EventHub
-from issuebridge.store import RedisStore, StoreError
+from issuebridge.store import MaybeSaved, NotSaved, RedisStore, StoreError, redis
 from issuebridge.store.base import Cleared, Conflict, Reloaded, Removed, Saved, StoreChange
-from issuebridge.store.redis import LOG
+from issuebridge.store.redis import LOG, RECONNECT_DELAYS
 from tests.conftest import RedisServer, free_port
 from tests.tcp_proxy import TcpProxy
+from tests.unvalidated import board_with_colours, hostile_colours
 
 
 def panel(panel_id: str, title: str = "Triage") -> Panel:
@@ -32,8 +36,8 @@ def panel(panel_id: str, title: str = "Triage") -> Panel:
 class Worker:
     """One worker's store, and every change it was told about."""
 
-    def __init__(self, url: str) -> None:
-        self.store = RedisStore(url, poll_seconds=0.2)
+    def __init__(self, url: str, poll_seconds: float) -> None:
+        self.store = RedisStore(url, poll_seconds=poll_seconds)
         self.changes: list[StoreChange] = []
         self._seen = asyncio.Condition()
         self.store.follow(self._record)
@@ -60,10 +64,10 @@ class Workers:
         self.database = int(urlsplit(self.url).path.strip("/"))
         self.opened: list[Worker] = []
 
-    async def start(self, proxy: TcpProxy | None = None) -> Worker:
+    async def start(self, proxy: TcpProxy | None = None, poll_seconds: float = 0.2) -> Worker:
         """A worker on the shared database, reaching Redis directly or through ``proxy``."""
         url = self.url if proxy is None else f"redis://127.0.0.1:{proxy.port}/{self.database}"
-        worker = Worker(url)
+        worker = Worker(url, poll_seconds)
         await worker.store.open()
         self.opened.append(worker)
         return worker
@@ -78,6 +82,23 @@ async def workers(redis_server: RedisServer) -> AsyncIterator[Workers]:
     yield cluster
     for worker in cluster.opened:
         await worker.store.close()
+
+
+async def eventually(check: Callable[[], bool], within: float, what: str) -> float:
+    """Poll ``check`` until it holds; the seconds that took. Fails once ``within`` seconds pass."""
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > within:
+            raise AssertionError(f"{what}: not within {within} s")
+        await asyncio.sleep(0.02)
+    return time.monotonic() - started
+
+
+@pytest.fixture
+def quick_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command unanswered after 0.5 s times out, and is a stall after 0.2 s (5 s and 2 s in use)."""
+    monkeypatch.setattr(redis, "COMMAND_TIMEOUT", 0.5)
+    monkeypatch.setattr(redis, "STALL_SECONDS", 0.2)
 
 
 async def test_a_write_on_one_worker_is_reported_and_readable_on_the_other(workers: Workers) -> None:
@@ -133,8 +154,10 @@ async def test_a_worker_that_loses_redis_keeps_reading_and_catches_up(workers: W
         assert problem is not None and problem.startswith("Redis is unreachable")
         assert str(proxy.port) not in problem  # /healthz is open to anyone: no addresses
         assert [e.key for e in await away.store.entries()] == ["panel:kept"]  # still served from memory
-        with pytest.raises(StoreError, match="cannot be written"):
+        with pytest.raises(NotSaved) as refused:  # no connection: the write never left
             await away.store.save(panel("lost"))
+        assert refused.value.about("the panel").endswith(": the panel was not saved")
+        assert f"Redis at redis://127.0.0.1:{proxy.port}/" in str(refused.value)  # the writer is told where
         assert await writer.store.get("panel:lost") is None
         await writer.store.save(panel("kept", "While away"))
         await writer.store.save(panel("new"))
@@ -233,8 +256,8 @@ async def test_pages_on_a_worker_that_reloaded_reconnect_to_a_snapshot(workers: 
     with TcpProxy(workers.redis.port) as proxy:
         away = await workers.start(proxy)
         dashboard = Dashboard(away.store, EventHub(), {"json": JsonFormat()})
-        await writer.store.save(panel("one"))
-        async with dashboard.hub.subscribe() as page:
+        async with dashboard.hub.subscribe() as page:  # before the write: it must not apply unseen
+            await writer.store.save(panel("one"))
             assert (await asyncio.wait_for(page.next(), 5)) is not None  # revision 1, live
             proxy.cut()
             await writer.store.save(panel("two"))
@@ -256,3 +279,129 @@ async def test_a_read_modify_write_starts_from_what_another_worker_just_wrote(wo
             key, lambda entry: entry.model_copy(update={"title": "Changed on b"}) if isinstance(entry, Panel) else None
         )
         assert isinstance(changed, Panel) and changed.title == "Changed on b", round_
+
+
+async def test_a_change_logged_with_a_colour_an_older_worker_let_through_is_applied_grey(workers: Workers) -> None:
+    older, newer = await workers.start(), await workers.start()
+    colours = hostile_colours("https://evil.example/")
+    written = await older.store.save(board_with_colours("evil/logged", colours))  # as an older version saves
+    await newer.until_revision(written.revision)
+    board = await newer.store.get("issues:evil/logged")
+    assert isinstance(board, IssuesBoard) and len(board.issues) == len(colours)
+    assert {label.color for issue in board.issues for label in issue.labels} == {"ededed"}
+
+
+async def test_a_write_redis_took_but_never_answered_may_have_been_saved_and_shows_once_it_answers(
+    workers: Workers, quick_timeouts: None
+) -> None:
+    other = await workers.start()
+    with TcpProxy(workers.redis.port) as proxy:
+        silent = await workers.start(proxy)
+        proxy.hold()  # Redis gets the command and runs it; its answer never arrives
+        with pytest.raises(MaybeSaved) as unanswered:
+            await silent.store.save(panel("late", "Sent into the silence"))
+        assert unanswered.value.about("the panel") == (
+            f"Redis at redis://127.0.0.1:{proxy.port}/{workers.database} did not answer within 0.5 s: the panel "
+            "may not have been saved; if it was, the dashboard shows it once Redis answers again"
+        )
+        problem = silent.store.health()
+        assert problem is not None and problem.startswith("Redis has not answered for ")
+        assert str(proxy.port) not in problem
+        await other.until_revision(1)  # it was saved after all ...
+        assert await silent.store.get("panel:late") is None
+        proxy.release()
+        await silent.until_revision(1)  # ... and shows on the silent worker once Redis answers
+        late = await silent.store.get("panel:late")
+        assert isinstance(late, Panel) and late.title == "Sent into the silence"
+        await eventually(lambda: silent.store.health() is None, 5, "health once Redis answers")
+
+
+async def test_a_stopped_redis_shows_on_health_while_it_lasts_even_on_an_idle_worker(
+    tmp_path: Path, quick_timeouts: None
+) -> None:
+    stopped = RedisServer(tmp_path)  # a server of its own: SIGSTOP below
+    url = stopped.fresh_url()
+    idle, writer = RedisStore(url, poll_seconds=0.2), RedisStore(url, poll_seconds=0.2)
+    try:
+        for store in (idle, writer):
+            await store.open()
+        await writer.save(panel("before"))
+        await eventually(lambda: idle.revision == 1, 5, "the idle worker applied the write")
+        stopped.freeze()
+        try:
+            await eventually(lambda: (idle.health() or "").startswith("Redis has not answered for "), 5, "a stall")
+            with pytest.raises(StoreError) as unanswered:
+                await writer.save(panel("stopped"))
+            # Sent and unanswered: it may have been saved. Or a fresh connection found no answer
+            # before anything was sent (the follower had the pooled one): it was not.
+            assert isinstance(unanswered.value, MaybeSaved | NotSaved)
+            assert "did not answer within 0.5 s" in str(unanswered.value)
+            assert (idle.health() or "").startswith("Redis has not answered for ")  # still, while it lasts
+        finally:
+            stopped.thaw()
+        await eventually(lambda: idle.health() is None and writer.health() is None, 5, "health once it answers")
+        # Whether Redis ran the write it got while stopped or dropped it, both workers show what it holds.
+        latest = int(stopped.command("GET", "issuebridge:revision", database=int(url.rsplit("/", 1)[1])))
+        await eventually(lambda: idle.revision == writer.revision == latest, 5, "both at Redis's revision")
+        assert [e.key for e in await idle.entries()] == [e.key for e in await writer.entries()]
+    finally:
+        for store in (idle, writer):
+            await store.close()
+        stopped.stop()
+
+
+async def test_a_refusal_from_redis_is_not_saved_and_says_why(workers: Workers) -> None:
+    worker = await workers.start()
+    workers.command("CONFIG", "SET", "maxmemory", "1")
+    try:
+        with pytest.raises(NotSaved) as refused:
+            await worker.store.save(panel("big"))
+    finally:
+        workers.command("CONFIG", "SET", "maxmemory", "0")
+    out_of_memory = "Redis is out of memory (its maxmemory is reached)"
+    assert refused.value.about("the panel") == f"{out_of_memory}: the panel was not saved"
+    assert await worker.store.get("panel:big") is None and worker.store.revision == 0
+
+
+@pytest.mark.parametrize(
+    ("down_seconds", "writing"), [(0, False), (0, True), (3, False)], ids=["idle", "writing", "down 3 s"]
+)
+async def test_workers_recover_from_a_redis_restart_within_2_s_of_it_answering(
+    tmp_path: Path, down_seconds: float, writing: bool
+) -> None:
+    restarted = RedisServer(tmp_path)  # a server of its own: it loses everything below
+    url = restarted.fresh_url()
+    idle, writer = RedisStore(url), RedisStore(url)  # as in use: a 2 s wait for the log
+    for store in (idle, writer):
+        await store.open()
+    stop = asyncio.Event()
+
+    async def keep_writing() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            with contextlib.suppress(StoreError):
+                await writer.save(panel(f"w{n % 5}"))
+            await asyncio.sleep(0.05)
+
+    try:
+        for n in range(5):
+            await writer.save(panel(f"p{n}"))
+        await eventually(lambda: idle.revision == 5, 5, "the idle worker applied the writes")
+        background = asyncio.create_task(keep_writing()) if writing else None
+        await asyncio.to_thread(restarted.restart, down_seconds)  # returns once Redis answers again
+        bound = RECONNECT_DELAYS[-1] + 1.0  # the 2 s reconnect cadence, and a second to read everything
+        await eventually(lambda: idle.health() is None and writer.health() is None, bound, "healthy again")
+        after = await asyncio.wait_for(idle.save(panel("after", "Written on the idle worker")), bound)
+        await eventually(lambda: writer.revision >= after.revision, bound, "the other worker sees it")
+        stop.set()
+        if background is not None:
+            await background
+        assert {e.key for e in await idle.entries()} == {e.key for e in await writer.entries()}
+        seen = await writer.get("panel:after")
+        assert isinstance(seen, Panel) and seen.title == "Written on the idle worker"
+    finally:
+        stop.set()
+        for store in (idle, writer):
+            await store.close()
+        restarted.stop()

@@ -1,4 +1,5 @@
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -9,8 +10,10 @@ import pytest
 from issuebridge.boards import Issue, IssuesBoard, issues_key
 from issuebridge.curated import Panel
 from issuebridge.settings import Settings
-from issuebridge.store import DashboardStore, SQLiteStore, StoreError, store_for
+from issuebridge.store import DashboardStore, NotSaved, SQLiteStore, StoreError, store_for
 from issuebridge.store.base import Conflict
+from tests.disk import Disk
+from tests.unvalidated import board_with_colours, hostile_colours, store_unvalidated
 
 
 def board(repository: str, *numbers: int, state: str = "open") -> IssuesBoard:
@@ -108,7 +111,7 @@ async def test_a_failed_write_changes_nothing(tmp_path: Path) -> None:
     # Make SQLite itself refuse the next write, after the revision counter has moved.
     with sqlite3.connect(path) as raw:
         raw.execute("CREATE TRIGGER refuse BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
-    with pytest.raises(sqlite3.IntegrityError, match="disk says no"):
+    with pytest.raises(NotSaved, match=r"^SQLite refused the write \(SQLITE_CONSTRAINT_TRIGGER\)"):
         await store.save(board("octo/one", 7, 8, 9))
     assert store.revision == 1 and numbers(await store.get("issues:octo/one")) == [1]
     await store.close()
@@ -116,6 +119,31 @@ async def test_a_failed_write_changes_nothing(tmp_path: Path) -> None:
     reopened = await opened(path)
     assert reopened.revision == 1 and numbers(await reopened.get("issues:octo/one")) == [1]
     await reopened.close()
+
+
+async def test_a_full_disk_refuses_the_write_says_so_and_changes_nothing(tmp_path: Path, disk: Disk) -> None:
+    path = tmp_path / "boards.db"
+    store = await opened(path)
+    await store.save(board("octo/one", 1))
+    disk.fill()
+    with pytest.raises(NotSaved) as refused:
+        await store.save(board("octo/one", *range(1, 2001)))
+    assert refused.value.about("the board") == "the disk is full: the board was not saved"
+    with pytest.raises(NotSaved, match=r"^the disk is full: the change was not saved$"):
+        await store.write_note("validators:issues:octo/one", "x" * 100_000)
+    # Nothing moved: not the revision, not the copy in memory, not the file.
+    assert store.revision == 1 and numbers(await store.get("issues:octo/one")) == [1]
+    assert await store.read_note("validators:issues:octo/one") is None
+    assert store.health() == "the disk is full: the last change was not saved (each new one tries again)"
+    assert str(tmp_path) not in (store.health() or "")
+    reopened = await opened(path)
+    assert reopened.revision == 1 and numbers(await reopened.get("issues:octo/one")) == [1]
+    await reopened.close()
+
+    disk.free()
+    assert (await store.save(board("octo/one", *range(1, 2001)))).revision == 2
+    assert store.health() is None
+    await store.close()
 
 
 async def test_a_row_that_is_not_a_valid_entry_is_skipped(tmp_path: Path) -> None:
@@ -128,6 +156,21 @@ async def test_a_row_that_is_not_a_valid_entry_is_skipped(tmp_path: Path) -> Non
     reopened = await opened(path)
     assert [e.key for e in await reopened.entries()] == ["issues:octo/one"]
     await reopened.close()
+
+
+async def test_a_colour_an_older_version_stored_loads_as_grey(
+    store_env: dict[str, str], open_store: OpenStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    colours = hostile_colours("https://evil.example/")
+    await store_unvalidated(store_env, board_with_colours("evil/stored", colours))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        store = await open_store()
+    board = await store.get("issues:evil/stored")
+    assert isinstance(board, IssuesBoard) and len(board.issues) == len(colours)  # the board, not lost
+    assert {label.color for issue in board.issues for label in issue.labels} == {"ededed"}
+    assert f"issues:evil/stored was stored with {len(colours)} label colour(s)" in caplog.text
+    await store.close()
 
 
 async def test_memory_store_works_without_a_file() -> None:

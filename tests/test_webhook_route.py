@@ -96,7 +96,7 @@ def test_a_delivery_whose_write_failed_is_applied_when_redelivered(tmp_path: Pat
         with sqlite3.connect(tmp_path / "b.db") as raw:  # SQLite itself refuses the next board write
             raw.execute("CREATE TRIGGER refuse BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
         failed = deliver(client, "issues", opened(2), delivery="delivery-1")
-        assert failed.status_code == 500 and "redeliver" in failed.json()["error"]
+        assert failed.status_code == 503 and "redeliver" in failed.json()["error"]
         assert [i["number"] for i in client.get("/api/dashboard/issues").json()["issues"]] == [1]
         with sqlite3.connect(tmp_path / "b.db") as raw:
             raw.execute("DROP TRIGGER refuse")

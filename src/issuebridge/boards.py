@@ -2,7 +2,8 @@
 
 Everything that reaches a board, from GitHub or from an API client, goes through these models,
 so the page and the event stream only ever see validated, compact records: no HTML-bearing
-URLs, no colours that are not hex, no unbounded lists.
+URLs, no colours that are not exactly six hex digits, no unbounded lists. Every rule matches a
+value whole (``fullmatch``), never a part of it. The renderers escape every value all the same.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Literal, Protocol, TypeGuard, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, ValidationInfo
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 StateFilter = Literal["open", "closed", "all"]
@@ -69,6 +70,54 @@ def _check_repository(value: str) -> str:
     return parse_repository(value)
 
 
+def full_match(pattern: re.Pattern[str], description: str) -> AfterValidator:
+    """A validator that accepts a string only if ``pattern`` matches all of it.
+
+    Pydantic's ``StringConstraints(pattern=...)`` is a search: a pattern without anchors
+    accepts any string that merely contains a match. Every pattern rule here goes through this.
+    """
+
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"must be {description}")
+        return value
+
+    return AfterValidator(check)
+
+
+def is_hex_colour(value: object) -> TypeGuard[str]:
+    """Whether ``value`` is exactly six hex digits: the only label colour that reaches a page."""
+    return isinstance(value, str) and _HEX_COLOUR.fullmatch(value) is not None
+
+
+def displayable_colour(value: object) -> str:
+    """``value`` if it is six hex digits, else the default grey: what a renderer puts in a style
+    or a fill, whether or not the record it came from was validated."""
+    return value if is_hex_colour(value) else DEFAULT_LABEL_COLOUR
+
+
+@dataclass
+class Repairs:
+    """The validation context for reading back what a store kept (``entries.read_stored``).
+
+    An older version let through any colour that *contained* six hex digits. Such a stored colour
+    is replaced by the default grey (and counted here, for the log) rather than losing the whole
+    board; anything else still has to be valid.
+    """
+
+    colours: int = 0
+
+
+def _check_colour(value: object, info: ValidationInfo) -> str:
+    # Sees the raw value (no stripping first): anything around the six digits is refused.
+    if is_hex_colour(value):
+        return value.lower()
+    if isinstance(info.context, Repairs):
+        info.context.colours += 1
+        return DEFAULT_LABEL_COLOUR
+    raise ValueError("must be exactly six hex digits, like d73a4a")
+
+
 # Only links a browser follows as a page: no javascript:, data: or relative URLs.
 _WEB_URL = re.compile(r"https?://[^\s\"'<>`]+")
 
@@ -84,6 +133,7 @@ def _utc(value: datetime) -> datetime:
 
 
 RepositoryName = Annotated[str, AfterValidator(_check_repository)]
+HexColour = Annotated[str, PlainValidator(_check_colour, json_schema_input_type=str)]
 WebUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_check_web_url)]
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=256)]
@@ -103,7 +153,7 @@ ROW = ConfigDict(extra="ignore", str_strip_whitespace=True)
 @pydantic_dataclass(frozen=True, slots=True, config=ROW)
 class Label:
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    color: Annotated[str, StringConstraints(pattern=_HEX_COLOUR.pattern, to_lower=True)] = DEFAULT_LABEL_COLOUR
+    color: HexColour = DEFAULT_LABEL_COLOUR
 
 
 @pydantic_dataclass(frozen=True, slots=True, config=ROW)
@@ -292,8 +342,7 @@ def label_from_github(raw: Any) -> Label | None:
         return _label(raw, DEFAULT_LABEL_COLOUR)
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
         return None
-    colour = str(raw.get("color"))
-    return _label(raw["name"], colour if _HEX_COLOUR.fullmatch(colour) else DEFAULT_LABEL_COLOUR)
+    return _label(raw["name"], displayable_colour(raw.get("color")))
 
 
 @lru_cache(maxsize=4096)
@@ -394,7 +443,8 @@ def _age_bucket(age: timedelta) -> str:
 
 
 def readable_text_colour(background: str) -> str:
-    """Black or white text for a label of colour ``background`` (six hex digits), by GitHub's rule.
+    """Black or white text for a label of colour ``background`` (six hex digits, see
+    :func:`displayable_colour`), by GitHub's rule.
 
     GitHub weighs the channels by perceived brightness and switches to black text above 45.3%.
     """

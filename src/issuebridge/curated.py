@@ -24,11 +24,13 @@ from issuebridge.boards import (
     TrackedBoard,
     UtcDatetime,
     WebUrl,
+    full_match,
     label_from_github,
     web_url_or_none,
 )
 
 PANEL_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+SHA = re.compile(r"[0-9a-f]{7,64}")
 ATTENTION_OLDEST = 5
 TOP_AUTHORS = 8
 
@@ -80,7 +82,7 @@ class PullsBoard(TrackedBoard):
 
 
 class Commit(Record):
-    sha: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{7,64}$")]
+    sha: Annotated[str, full_match(SHA, "7 to 64 lowercase hex digits")]
     message: Annotated[str, StringConstraints(max_length=300)]
     author: ShortText | None = None
     date: UtcDatetime | None = None
@@ -136,7 +138,7 @@ class Panel(Entry):
     """The assistant's own curated content: markdown, key metrics, and a table of items."""
 
     kind: Literal["panel"] = "panel"
-    panel_id: Annotated[str, StringConstraints(pattern=f"^{PANEL_ID.pattern}$")]
+    panel_id: Annotated[str, full_match(PANEL_ID, "1-64 lowercase letters, digits or '-', not starting with '-'")]
     title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     summary_markdown: Annotated[str, StringConstraints(max_length=20_000)] = ""
     metrics: Annotated[list[Metric], Field(max_length=24)] = []

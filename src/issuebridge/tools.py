@@ -382,7 +382,7 @@ def build_mcp_server(
             )
         except ValidationError as exc:
             raise ToolError(_validation_message(exc)) from None
-        with _store_errors():
+        with _store_errors("the panel"):
             stored = await dashboard.put(panel)
         created = previous is None
         result = PublishResult(
@@ -449,7 +449,7 @@ def build_mcp_server(
         key = board_or_panel_id.strip().lower()  # keys are lower-case, as GitHub names compare
         if ":" not in key:  # a bare panel id, as publish_to_dashboard returns it
             key = panel_key(key)
-        with _store_errors():
+        with _store_errors("the removal"):
             return RemoveResult(id=key, removed=await dashboard.remove(key))
 
     @mcp.tool(
@@ -464,7 +464,7 @@ def build_mcp_server(
 
         Example: "start my dashboard over" -> clear_dashboard(), then fetch what they ask for next.
         """
-        with _store_errors():
+        with _store_errors("the clearing"):
             return ClearResult(removed_count=await dashboard.clear())
 
     return mcp
@@ -505,12 +505,13 @@ def _unused(base: str, taken: set[str]) -> str:
 
 
 @contextlib.contextmanager
-def _store_errors() -> Iterator[None]:
-    """A store that cannot be written (Redis away) is a tool error the model can tell the user about."""
+def _store_errors(subject: str) -> Iterator[None]:
+    """A store that cannot be written (disk full, Redis away) is a tool error the model can tell
+    the user about: why, and whether ``subject`` was saved."""
     try:
         yield
     except StoreError as exc:
-        raise ToolError(str(exc)) from None
+        raise ToolError(exc.about(subject)) from None
 
 
 ToolFunction = TypeVar("ToolFunction", bound=Callable[..., Any])

@@ -8,6 +8,7 @@ result, and proxies its ``resources/read`` to the real server through the SDK cl
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import mcp_types as types
@@ -15,11 +16,12 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from issuebridge.apps import VIEW_URI, board_uri
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, start_server
 from tests.e2e.mcp_clients import TRANSPORTS
 from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, pytestmark  # noqa: F401 - the same marks
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
 from tests.fake_github import FakeGitHub
+from tests.unvalidated import board_with_colours, hostile_colours, store_unvalidated
 
 # The spec's default for a view that declares no domains (ours declares every list empty).
 VIEW_CSP = (
@@ -126,3 +128,39 @@ async def test_without_a_board_to_read_the_view_shows_the_results_text(
     await expect(status).to_be_visible()
     await expect(status).to_contain_text(f"issues of {REPO} to the dashboard")
     assert requests == []
+
+
+async def test_a_hostile_label_colour_runs_no_script_in_the_views(
+    tmp_path: Path, server_env: dict[str, str], store_env: dict[str, str], host: Page
+) -> None:
+    colours = hostile_colours("http://127.0.0.1:9/pwned")
+    # An older version let such colours into the store; the views render the board from there.
+    await store_unvalidated(store_env, board_with_colours("evil/stored", colours))
+    server = start_server(tmp_path, server_env)
+    try:
+        uri = board_uri("issues:evil/stored")
+        async with TRANSPORTS["streamable-http"](server.url) as client:
+            board = await client.read_resource(uri)
+            view = await client.read_resource(VIEW_URI)
+    finally:
+        server.stop()
+    assert isinstance(view.contents[0], types.TextResourceContents)
+    assert isinstance(board.contents[0], types.TextResourceContents)
+    result = {"content": [{"type": "text", "text": "Sent."}], "structuredContent": {"board_id": "issues:evil/stored"}}
+
+    # The tools' view, which places the board's server-rendered HTML into itself ...
+    requests = await host_the_view(host, view.contents[0].text, result, {uri: wire(board)})
+    labels = host.frame_locator("#view").locator('section.board[data-repository="evil/stored"] .label')
+    await expect(labels).to_have_count(len(colours))
+    for chip in await labels.all():
+        await expect(chip).to_have_css("background-color", "rgb(237, 237, 237)")
+        await chip.hover()
+    # ... and the board's own view, framed by a host as it is.
+    requests += await host_the_view(host, board.contents[0].text, result, {})
+    labels = host.frame_locator("#view").locator(".label")
+    await expect(labels).to_have_count(len(colours))
+    for chip in await labels.all():
+        await expect(chip).to_have_css("background-color", "rgb(237, 237, 237)")
+        await chip.hover()
+    assert [url for url in requests if "pwned" in url] == []
+    assert len(host.frames) == 2  # the host and its view: nothing navigated or opened

@@ -19,6 +19,7 @@ from tests.e2e.mcp_clients import TRANSPORTS
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
 from tests.e2e.test_stream import push
 from tests.fake_github import FakeGitHub, make_commit, make_issue, make_pull
+from tests.unvalidated import board_with_colours, hostile_colours, store_unvalidated
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without these, Chromium tries to reach Google's services, which this network refuses.
@@ -34,6 +35,9 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # What a successful injection would do; the page fixture asserts it never happens.
 PWN = "window.__pwned = (window.__pwned || 0) + 1"
+# Where a colour that escaped its attribute would send every viewer (nothing listens there).
+ELSEWHERE = "http://127.0.0.1:9/pwned"
+GREY = "rgb(237, 237, 237)"  # the default label colour, #ededed
 
 pytestmark = [
     pytest.mark.browser,
@@ -231,6 +235,54 @@ async def test_hostile_github_content_stays_inert(server: ServerProcess, fake_gi
     await push(server.url, "evil/api", [{"number": 1, "title": payloads[0], "state": "open"}])
     await page.reload()
     await expect(page.locator('section.board[data-repository="evil/api"] .title')).to_have_text(payloads[0])
+
+
+async def test_a_hostile_label_colour_neither_navigates_nor_runs_script(
+    tmp_path: Path, server_env: dict[str, str], store_env: dict[str, str], page: Page
+) -> None:
+    colours = hostile_colours(ELSEWHERE)[:5]
+    # An older version let such colours into the store; the server loads them with the rest.
+    await store_unvalidated(store_env, board_with_colours("evil/stored", colours))
+    server = start_server(tmp_path, server_env)
+    try:
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            for colour in colours:  # and the API refuses every one of them
+                issues = [{"number": 1, "title": "x", "state": "open", "labels": [{"name": "l", "color": colour}]}]
+                refused = await http.post(
+                    "/api/dashboard/sync-issues", json={"repository": "evil/api", "issues": issues}
+                )
+                assert refused.status_code == 422, (colour, refused.text)
+
+        await page.goto(server.url)
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+        await page.evaluate("window.__sameDocument = true")
+        stored = page.locator('section.board[data-repository="evil/stored"]')
+        await expect(stored.locator(".label")).to_have_count(len(colours))
+        for chip in await stored.locator(".label").all():
+            await expect(chip).to_have_css("background-color", GREY)
+            await chip.hover()
+        if "ISSUEBRIDGE_REDIS_URL" in store_env:  # another (older) worker writes one while the page is open
+            await store_unvalidated(store_env, board_with_colours("evil/live", colours))
+            live = page.locator('section.board[data-repository="evil/live"]')
+            await expect(live.locator(".label")).to_have_count(len(colours))
+            await expect(live.locator(".label").first).to_have_css("background-color", GREY)
+        # A board pushed after them arrives in the same document: nothing navigated meanwhile.
+        await push(server.url, "octo/after", [{"number": 1, "title": "After", "state": "open"}])
+        await expect(page.locator('section.board[data-repository="octo/after"] .title')).to_have_text("After")
+        assert await page.evaluate("window.__sameDocument") is True
+        await page.reload()  # the server-rendered page
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+        await expect(stored.locator(".label").first).to_have_css("background-color", GREY)
+        await push(server.url, "octo/after", [{"number": 2, "title": "After the reload", "state": "open"}])
+        await expect(page.locator('section.board[data-repository="octo/after"] .title')).to_have_text(
+            "After the reload"
+        )
+        assert page.url == f"{server.url}/"
+        assert [url for url in requests if "pwned" in url] == []
+    finally:
+        server.stop()
 
 
 async def test_a_populated_board_on_a_phone_in_dark_mode(

@@ -1,11 +1,11 @@
 """Persistence for the dashboard behind one small interface: SQLite for one process, Redis for many."""
 
 from issuebridge.settings import Settings
-from issuebridge.store.base import DashboardStore, StoreError
+from issuebridge.store.base import DashboardStore, MaybeSaved, NotSaved, StoreError
 from issuebridge.store.redis import RedisStore
 from issuebridge.store.sqlite import SQLiteStore
 
-__all__ = ["DashboardStore", "RedisStore", "SQLiteStore", "StoreError", "store_for"]
+__all__ = ["DashboardStore", "MaybeSaved", "NotSaved", "RedisStore", "SQLiteStore", "StoreError", "store_for"]
 
 
 def store_for(settings: Settings) -> DashboardStore:

@@ -9,7 +9,46 @@ from issuebridge.entries import AnyEntry
 
 
 class StoreError(RuntimeError):
-    """The store cannot be opened or written; the message says what to fix."""
+    """The store cannot be opened or written; the message says what to fix.
+
+    Every write error says what is known of the change: :class:`NotSaved` (it certainly was not
+    made), :class:`MaybeSaved` (it was sent and no answer came), or any other (not made, for a
+    reason the message gives).
+    """
+
+    def about(self, subject: str) -> str:
+        """This error as one sentence about ``subject`` ("the board", "the panel"), for a user."""
+        return f"{subject} was not saved: {self}"
+
+
+class NotSaved(StoreError):
+    """The store refused the change, or it never reached the store: nothing was written.
+
+    ``reason`` says what is wrong, in words for whoever runs the server ("the disk is full").
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"{reason}: the change was not saved")
+        self.reason = reason
+
+    def about(self, subject: str) -> str:
+        return f"{self.reason}: {subject} was not saved"
+
+
+class MaybeSaved(StoreError):
+    """The change was sent and no answer came: the store may have made it, or may make it yet.
+
+    Nobody can know which until the store answers again; a change it did make then reaches the
+    pages like any other (``until`` says when: "once Redis answers again").
+    """
+
+    def __init__(self, reason: str, *, until: str) -> None:
+        super().__init__(f"{reason}: the change may not have been saved")
+        self.reason = reason
+        self.until = until
+
+    def about(self, subject: str) -> str:
+        return f"{self.reason}: {subject} may not have been saved; if it was, the dashboard shows it {self.until}"
 
 
 class Conflict(StoreError):
@@ -108,7 +147,8 @@ class DashboardStore(Protocol):
         ...
 
     def health(self) -> str | None:
-        """None while the store works, else what is wrong (shown on ``/healthz``: no addresses)."""
+        """None while the store works, else what is wrong (shown on ``/healthz``: no addresses or
+        paths), from the moment it is noticed until the store works again."""
         ...
 
     async def read_note(self, name: str) -> str | None:

@@ -90,7 +90,7 @@ def api_routes(dashboard: Dashboard, max_body_bytes: int, security: TransportSec
         try:
             board = await dashboard.sync_issues(payload.repository, payload.issues, state=payload.state, source="api")
         except StoreError as exc:
-            return error(503, f"the board was not saved: {exc}")
+            return error(503, exc.about("the board"))
         return JSONResponse(
             {
                 "repository": board.repository,

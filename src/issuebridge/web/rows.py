@@ -2,8 +2,10 @@
 
 A new board renders all its rows at once, on the way from a tool call to the open pages: as a
 macro, a row cost about 45 µs (mostly Jinja's call and filter machinery), 5,000 rows over 200 ms;
-as the function below, about a third of that. Every value from GitHub goes through markupsafe's
-``escape``, exactly as autoescaping would; numbers are ints, states and colours validated.
+as the function below, about a third of that. Every value goes through markupsafe's ``escape``,
+exactly as autoescaping would, numbers and validated states included: a record that was never
+validated (a bug, or an entry an older version stored) must still render inert. A label colour
+that is not six hex digits is drawn in the default grey.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
-from issuebridge.boards import Issue, Label, iso_utc, readable_text_colour
+from issuebridge.boards import Issue, Label, displayable_colour, iso_utc, readable_text_colour
 
 # A row as kept: its HTML in pieces, with the times whose relative text goes between them.
 RowParts = tuple[str | datetime, ...]
@@ -25,15 +27,16 @@ def label_chip(label: Label) -> Markup:
 
     Labels repeat across a board's rows (and are immutable): each chip is built once.
     """
-    return Markup(  # noqa: S704 - the name is escaped, the colours are validated hex
-        f'<li class="label" style="background-color:#{label.color};color:#{readable_text_colour(label.color)}">'
-        f"{escape(label.name)}</li>"
-    )
+    background = displayable_colour(label.color)
+    return Markup('<li class="label" style="background-color:#{};color:#{}">{}</li>').format(
+        background, readable_text_colour(background), label.name
+    )  # Markup.format escapes each value
 
 
 def issue_row(issue: Issue) -> RowParts:
     """One ``<tr>``, with its "updated" time left as a datetime for the caller to fill in."""
-    updated = iso_utc(issue.updated_at) if issue.updated_at else ""
+    updated = escape(iso_utc(issue.updated_at)) if issue.updated_at else ""
+    number, state, comments = escape(issue.number), escape(issue.state), escape(issue.comments)
     author = escape(issue.author or "")
     link = escape(issue.html_url) if issue.html_url else None
     title = (
@@ -43,17 +46,17 @@ def issue_row(issue: Issue) -> RowParts:
     )
     labels = "".join(label_chip(label) for label in issue.labels)
     head = (
-        f'<tr class="issue" data-number="{issue.number}" data-state="{issue.state}" data-updated="{updated}"\n'
-        f'    data-comments="{issue.comments}" data-author="{author}"\n'
+        f'<tr class="issue" data-number="{number}" data-state="{state}" data-updated="{updated}"\n'
+        f'    data-comments="{comments}" data-author="{author}"\n'
         f'    data-labels="{escape(chr(10).join(label.name for label in issue.labels))}">\n'
-        f'  <td class="number">#{issue.number}</td>\n'
+        f'  <td class="number">#{number}</td>\n'
         f'  <td class="title">{title}'
         + (f'<ul class="labels" aria-label="Labels">{labels}</ul>' if labels else "")
         + "</td>\n"
-        f'  <td class="state"><span class="state-badge state-{issue.state}">{issue.state}</span></td>\n'
+        f'  <td class="state"><span class="state-badge state-{state}">{state}</span></td>\n'
         f'  <td class="author">{author}</td>\n'
         f'  <td class="assignees">{escape(", ".join(issue.assignees))}</td>\n'
-        f'  <td class="comments">{issue.comments}</td>\n'
+        f'  <td class="comments">{comments}</td>\n'
         f'  <td class="updated">'
     )
     if issue.updated_at is None:

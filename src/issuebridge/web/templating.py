@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup
 
-from issuebridge.boards import Issue, IssuesBoard, iso_utc, now, readable_text_colour, sorted_for_display, summarize
+from issuebridge.boards import Issue, IssuesBoard, displayable_colour, iso_utc, now, sorted_for_display, summarize
 from issuebridge.curated import PullRequest, PullsBoard
 from issuebridge.entries import AnyEntry
 from issuebridge.web.markdown import render_markdown
@@ -248,7 +248,7 @@ def environment(*, keep_rows: bool = True) -> Environment:
     env = Environment(loader=PackageLoader("issuebridge", "templates"), autoescape=select_autoescape(default=True))
     env.filters["iso"] = iso
     env.filters["ago"] = _ago_filter
-    env.filters["text_colour"] = readable_text_colour
+    env.filters["hex_colour"] = displayable_colour  # six hex digits, whatever the record holds
     env.filters["markdown"] = _markdown
     env.globals["summarize"] = lambda board: summarize(board.issues, now())
     env.globals["sorted_for_display"] = sorted_for_display

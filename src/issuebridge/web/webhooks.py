@@ -112,7 +112,7 @@ def webhook_routes(dashboard: Dashboard, secret: str | None, max_body_bytes: int
         try:
             first = await dashboard.store.claim(claim, DELIVERY_CLAIM_SECONDS)
         except StoreError as exc:
-            return error(503, f"the event was not applied: {exc}; GitHub may redeliver it later")
+            return error(503, f"{exc.about('the event')}; GitHub may redeliver it later")
         if not first:
             logger.info("Webhook delivery %s was applied before; ignoring the redelivery", delivery)
             return JSONResponse({"duplicate": True, "delivery": delivery, "message": "already applied"})
@@ -136,7 +136,7 @@ def webhook_routes(dashboard: Dashboard, secret: str | None, max_body_bytes: int
         except StoreError as exc:
             with contextlib.suppress(StoreError):  # if the store is away, the claim stays: redeliver later
                 await dashboard.store.release(claim)
-            return error(503, f"the event was not applied: {exc}; redeliver it from GitHub to try again")
+            return error(503, f"{exc.about('the event')}; redeliver it from GitHub to try again")
         except Exception:
             await dashboard.store.release(claim)  # a redelivery may try again
             logger.exception("Webhook delivery %s could not be applied", delivery)
