@@ -93,7 +93,7 @@ async def test_a_full_disk_is_a_tool_error_that_says_so(tmp_path: Path, disk: Di
     [published_text] = [part.text for part in published.content if isinstance(part, TextContent)]
     assert published.is_error and published_text.endswith(": the disk is full: the panel was not saved")
     [synced_text] = [part.text for part in synced.content if isinstance(part, TextContent)]
-    assert synced.is_error and "the disk is full" in synced_text
+    assert synced.is_error and synced_text.endswith(": the disk is full: the board was not saved")
     assert store.revision == 0
 
 

@@ -181,8 +181,10 @@ def build_mcp_server(
         waiting = asyncio.create_task(progress.keep_waiting())
         try:
             return await boards.sync(query, progress.page)
-        except (GitHubError, StoreError) as exc:
+        except GitHubError as exc:
             raise ToolError(str(exc)) from None
+        except StoreError as exc:
+            raise ToolError(exc.about("the board")) from None
         finally:
             waiting.cancel()
             await asyncio.gather(waiting, return_exceptions=True)
