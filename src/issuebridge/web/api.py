@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
@@ -14,28 +13,12 @@ from starlette.routing import Route
 from issuebridge.boards import InvalidRepository, IssuesBoard, SyncIssuesRequest, issues_key, parse_repository
 from issuebridge.dashboard import Dashboard, entry_json, entry_payload
 from issuebridge.store import StoreError
-
-
-class BodyTooLarge(Exception):
-    pass
+from issuebridge.web.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
 
 
 def error(status: int, message: str, **extra: Any) -> JSONResponse:
     """Every API error has the same shape: ``{"error": message, ...}`` with a fitting status."""
     return JSONResponse({"error": message, **extra}, status_code=status)
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing more than ``limit`` bytes without reading them all."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLarge
-    return bytes(body)
 
 
 def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
@@ -80,9 +63,9 @@ def api_routes(dashboard: Dashboard, max_body_bytes: int, security: TransportSec
         except BodyTooLarge:
             return error(413, f"the body is larger than the limit of {max_body_bytes} bytes")
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return error(400, f"the body is not valid JSON: {exc}")
+            data = parse_json(body)
+        except InvalidJson as exc:
+            return error(400, str(exc))
         try:
             payload = SyncIssuesRequest.model_validate(data)
         except ValidationError as exc:

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from issuebridge.web.api import BodyTooLarge, read_body
+from issuebridge.web.bodies import BodyTooLarge, read_body
 from issuebridge.web.pages import PAGE_HEADERS
 
 COOKIE = "issuebridge_session"
