@@ -26,7 +26,8 @@ from issuebridge.tools import build_mcp_server
 from issuebridge.web.api import api_routes
 from issuebridge.web.auth import TokenAuth, redact_access_log
 from issuebridge.web.compression import Compression
-from issuebridge.web.mcp import mcp_routes, transport_security
+from issuebridge.web.hosts import AllowedHosts, HostCheck
+from issuebridge.web.mcp import mcp_routes
 from issuebridge.web.page_events import PageFormat
 from issuebridge.web.pages import page_routes
 from issuebridge.web.ratelimit import RateLimit
@@ -89,13 +90,15 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
 
     routes = [
         *page_routes(dashboard, env),
-        *api_routes(dashboard, settings.max_body_bytes, transport_security(settings)),
+        *api_routes(dashboard, settings.max_body_bytes),
         *webhook_routes(dashboard, settings.webhook_secret, settings.max_body_bytes),
         *stream_routes(dashboard),
-        *mcp_routes(mcp, settings),
+        *mcp_routes(mcp),
     ]
     middleware = [
-        # Outermost first: a flood of bad tokens is limited before auth looks at it.
+        # Outermost first. A request to a host this server does not answer to (DNS rebinding)
+        # is refused before anything else looks at it.
+        Middleware(HostCheck, allowed=AllowedHosts(settings.allowed_hosts)),
         Middleware(RateLimit, rate=parse_rate_limit(settings.rate_limit)),
         Middleware(TokenAuth, token=settings.api_token),
         Middleware(Compression),

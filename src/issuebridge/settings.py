@@ -7,13 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from limits import parse as parse_rate
+
+from issuebridge.web.hosts import InvalidHostPattern, parse_host_pattern
 
 Number = TypeVar("Number", int, float)
 
 DEFAULT_API_URL = "https://api.github.com"
-LOCAL_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
+# Loopback under any port or none (a proxy on port 80 or 443 sends no port).
+LOCAL_HOSTS = ("127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*")
 
 
 class SettingsError(ValueError):
@@ -56,10 +60,20 @@ class Settings:
         public_url = env.get("ISSUEBRIDGE_PUBLIC_URL", "").strip() or None
         if public_url is not None and not public_url.startswith(("http://", "https://")):
             raise SettingsError(f"ISSUEBRIDGE_PUBLIC_URL must be an http(s) URL, got {public_url!r}")
+        if public_url is not None:
+            try:
+                parse_host_pattern(urlsplit(public_url).netloc)  # its host is allowed too
+            except InvalidHostPattern as exc:
+                raise SettingsError(f"ISSUEBRIDGE_PUBLIC_URL: {exc}") from None
         redis_url = env.get("ISSUEBRIDGE_REDIS_URL", "").strip() or None
         if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("ISSUEBRIDGE_REDIS_URL must start with redis://, rediss:// or unix://")
         hosts = tuple(h.strip() for h in env.get("ISSUEBRIDGE_ALLOWED_HOSTS", "").split(",") if h.strip())
+        for host in hosts:
+            try:
+                parse_host_pattern(host)
+            except InvalidHostPattern as exc:
+                raise SettingsError(f"ISSUEBRIDGE_ALLOWED_HOSTS: {exc}") from None
         return cls(
             github_token=env.get("GITHUB_TOKEN", "").strip() or None,
             api_token=env.get("ISSUEBRIDGE_TOKEN", "").strip() or None,
@@ -83,13 +97,10 @@ class Settings:
 
     @property
     def allowed_hosts(self) -> list[str]:
-        """Host headers the MCP transports accept (DNS-rebinding protection)."""
-        return [*LOCAL_HOSTS, *self.extra_allowed_hosts]
-
-    @property
-    def allowed_origins(self) -> list[str]:
-        """Browser origins the MCP transports accept: the allowed hosts over http and https."""
-        return [f"{scheme}://{host}" for host in self.allowed_hosts for scheme in ("http", "https")]
+        """The ``Host`` patterns every dashboard route answers (``web/hosts.py``): loopback, the
+        extra ones, and the host of the public URL; browser origins are these over http(s)."""
+        public = [urlsplit(self.public_url).netloc.lower()] if self.public_url else []
+        return list(dict.fromkeys([*LOCAL_HOSTS, *self.extra_allowed_hosts, *public]))
 
 
 def _positive(env: Mapping[str, str], name: str, kind: type[Number], default: Number) -> Number:
