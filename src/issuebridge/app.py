@@ -23,8 +23,9 @@ from issuebridge.settings import Settings
 from issuebridge.store import store_for
 from issuebridge.sync import BoardSync
 from issuebridge.tools import build_mcp_server
+from issuebridge.web.access_log import redact_access_log
 from issuebridge.web.api import api_routes
-from issuebridge.web.auth import TokenAuth, redact_access_log
+from issuebridge.web.auth import TokenAuth
 from issuebridge.web.compression import Compression
 from issuebridge.web.hosts import AllowedHosts, HostCheck
 from issuebridge.web.mcp import mcp_routes
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
     plain_log_lines()
     mcp = build_mcp_server(dashboard, boards, settings, env)
     refresher = Refresher(store, boards, settings.refresh_seconds) if settings.refresh_seconds else None
-    redact_access_log()
+    redact_access_log(settings.api_token)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
-import re
 from urllib.parse import parse_qs
 
 from starlette.datastructures import URL
@@ -45,26 +43,6 @@ LOGIN_PAGE = """<!doctype html>
 <label for="token">Access token (<code>ISSUEBRIDGE_TOKEN</code>)</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
 <button type="submit">Open the dashboard</button></form></main></body></html>"""
-
-
-_TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s\"]*")
-
-
-class RedactTokenLinks(logging.Filter):
-    """Keeps ``?token=...`` sign-in links out of the access log (uvicorn logs every request line)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _TOKEN_IN_QUERY.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg for arg in record.args
-            )
-        return True
-
-
-def redact_access_log() -> None:
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(existing, RedactTokenLinks) for existing in access.filters):
-        access.addFilter(RedactTokenLinks())
 
 
 class TokenAuth:
