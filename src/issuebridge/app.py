@@ -31,7 +31,8 @@ from issuebridge.web.hosts import AllowedHosts, HostCheck
 from issuebridge.web.mcp import mcp_routes
 from issuebridge.web.page_events import PageFormat
 from issuebridge.web.pages import page_routes
-from issuebridge.web.ratelimit import RateLimit
+from issuebridge.web.ratelimit import AuthFailures, RateLimit
+from issuebridge.web.sessions import Sessions
 from issuebridge.web.stream import live_streams, stream_routes
 from issuebridge.web.templating import Fragments, environment, rendered_rows
 from issuebridge.web.webhooks import webhook_routes
@@ -100,8 +101,16 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
         # Outermost first. A request to a host this server does not answer to (DNS rebinding)
         # is refused before anything else looks at it.
         Middleware(HostCheck, allowed=AllowedHosts(settings.allowed_hosts)),
+        Middleware(
+            TokenAuth,
+            token=settings.api_token,
+            sessions=Sessions(settings.api_token, settings.session_seconds, store) if settings.api_token else None,
+            failures=AuthFailures(parse_rate_limit(settings.auth_failure_limit)),
+            secure_cookie=(settings.public_url or "").startswith("https://"),
+        ),
+        # After authentication, so that the limit counts per address and nothing unverified
+        # (a made-up bearer value) can give a client a fresh allowance.
         Middleware(RateLimit, rate=parse_rate_limit(settings.rate_limit)),
-        Middleware(TokenAuth, token=settings.api_token),
         Middleware(Compression),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

@@ -49,6 +49,8 @@ class Settings:
     github_concurrency: int = 8
     extra_allowed_hosts: tuple[str, ...] = ()
     refresh_seconds: float | None = None  # None: no background refresh
+    session_seconds: float = 7 * 24 * 3600.0  # how long a dashboard sign-in lasts
+    auth_failure_limit: str = "10/minute"  # failed authentications per address
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -88,11 +90,13 @@ class Settings:
             heartbeat_seconds=_positive(env, "ISSUEBRIDGE_HEARTBEAT_SECONDS", float, 15.0),
             max_body_bytes=_positive(env, "ISSUEBRIDGE_MAX_BODY_BYTES", int, 10 * 1024 * 1024),
             event_history=_positive(env, "ISSUEBRIDGE_EVENT_HISTORY", int, 512),
-            rate_limit=_rate(env),
+            rate_limit=_rate(env, "ISSUEBRIDGE_RATE_LIMIT", "120/minute"),
             github_concurrency=_positive(env, "ISSUEBRIDGE_GITHUB_CONCURRENCY", int, 8),
             extra_allowed_hosts=hosts,
             webhook_secret=env.get("ISSUEBRIDGE_WEBHOOK_SECRET", "").strip() or None,
             refresh_seconds=_optional_interval(env, "ISSUEBRIDGE_REFRESH_SECONDS"),
+            session_seconds=_positive(env, "ISSUEBRIDGE_SESSION_SECONDS", float, 7 * 24 * 3600.0),
+            auth_failure_limit=_rate(env, "ISSUEBRIDGE_AUTH_FAILURE_LIMIT", "10/minute"),
         )
 
     @property
@@ -112,8 +116,8 @@ def _positive(env: Mapping[str, str], name: str, kind: type[Number], default: Nu
     except ValueError:
         noun = "whole number" if kind is int else "number"
         raise SettingsError(f"{name} must be a {noun}, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be greater than zero, got {raw!r}")
+    if not 0 < value < float("inf"):  # also refuses nan
+        raise SettingsError(f"{name} must be greater than zero (and finite), got {raw!r}")
     return value
 
 
@@ -131,10 +135,10 @@ def _optional_interval(env: Mapping[str, str], name: str) -> float | None:
     return value or None
 
 
-def _rate(env: Mapping[str, str]) -> str:
-    raw = env.get("ISSUEBRIDGE_RATE_LIMIT", "").strip() or "120/minute"
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
     try:
         parse_rate(raw)
     except ValueError:
-        raise SettingsError(f"ISSUEBRIDGE_RATE_LIMIT must look like 120/minute or 10 per second, got {raw!r}") from None
+        raise SettingsError(f"{name} must look like 120/minute or 10 per second, got {raw!r}") from None
     return raw

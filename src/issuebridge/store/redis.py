@@ -213,6 +213,12 @@ class RedisStore(EntriesInMemory):
         except (RedisError, OSError) as exc:
             raise self._unreachable(exc) from None
 
+    async def claimed(self, name: str) -> bool:
+        try:
+            return bool(await self._client().exists(CLAIMS + name))
+        except (RedisError, OSError) as exc:
+            raise self._unreachable(exc) from None
+
     async def _run(self, script: str, *args: str | int) -> int:
         redis = self._client()
         try:

@@ -159,6 +159,19 @@ class SQLiteStore(EntriesInMemory):
         async with self._write_lock:
             await asyncio.to_thread(transaction)
 
+    async def claimed(self, name: str) -> bool:
+        connection = self._open_connection()
+
+        def query() -> bool:
+            try:
+                row = connection.execute("SELECT 1 FROM claims WHERE name = ? AND expires > ?", (name, time.time()))
+                return row.fetchone() is not None
+            except sqlite3.Error as exc:
+                raise StoreError(f"the dashboard's database cannot be read ({exc})") from None
+
+        async with self._write_lock:  # one statement at a time on the shared connection
+            return await asyncio.to_thread(query)
+
     def _open_connection(self) -> sqlite3.Connection:
         if self._connection is None:
             raise StoreError("the store is not open")
