@@ -27,6 +27,7 @@ from issuebridge.web.access_log import redact_access_log
 from issuebridge.web.api import api_routes
 from issuebridge.web.auth import TokenAuth
 from issuebridge.web.compression import Compression
+from issuebridge.web.deadlines import BodyDeadline
 from issuebridge.web.hosts import AllowedHosts, HostCheck
 from issuebridge.web.mcp import mcp_routes
 from issuebridge.web.page_events import PageFormat
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
         # Outermost first. A request to a host this server does not answer to (DNS rebinding)
         # is refused before anything else looks at it.
         Middleware(HostCheck, allowed=AllowedHosts(settings.allowed_hosts)),
+        Middleware(BodyDeadline, seconds=settings.body_timeout),
         Middleware(
             TokenAuth,
             token=settings.api_token,

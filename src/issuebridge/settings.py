@@ -51,6 +51,9 @@ class Settings:
     refresh_seconds: float | None = None  # None: no background refresh
     session_seconds: float = 7 * 24 * 3600.0  # how long a dashboard sign-in lasts
     auth_failure_limit: str = "10/minute"  # failed authentications per address
+    header_timeout: float = 10.0  # seconds to send a request's headers (issuebridge serve)
+    body_timeout: float = 30.0  # seconds to send a request's body
+    max_connections: int | None = None  # None: from the file-descriptor limit (issuebridge serve)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +100,9 @@ class Settings:
             refresh_seconds=_optional_interval(env, "ISSUEBRIDGE_REFRESH_SECONDS"),
             session_seconds=_positive(env, "ISSUEBRIDGE_SESSION_SECONDS", float, 7 * 24 * 3600.0),
             auth_failure_limit=_rate(env, "ISSUEBRIDGE_AUTH_FAILURE_LIMIT", "10/minute"),
+            header_timeout=_positive(env, "ISSUEBRIDGE_HEADER_TIMEOUT", float, 10.0),
+            body_timeout=_positive(env, "ISSUEBRIDGE_BODY_TIMEOUT", float, 30.0),
+            max_connections=_positive(env, "ISSUEBRIDGE_MAX_CONNECTIONS", int, 0) or None,
         )
 
     @property
