@@ -174,6 +174,18 @@ def test_failed_attempts_are_limited_per_address_whichever_way_the_token_comes(t
         assert elsewhere.get("/api/dashboard/issues", headers=bearer(TOKEN)).status_code == 200
 
 
+def test_changing_addresses_gains_nothing_past_the_limit_for_all_of_them(tmp_path: Path) -> None:
+    """Many addresses (or X-Forwarded-For, which uvicorn trusts from loopback) share a ceiling."""
+    with guarded_app(tmp_path, auth_failure_limit="2/minute") as client:
+        answers = []
+        for n in range(25):  # one failure each from 25 addresses; together they may fail 20 times
+            fresh = TestClient(client.app, base_url="http://127.0.0.1:8000", client=(f"10.1.0.{n}", 1))
+            answers.append(fresh.post("/mcp", json={}, headers=bearer(f"guess-{n}")).status_code)
+        assert answers == [401] * 20 + [429] * 5
+        last = fresh.get("/api/dashboard/issues", headers=bearer(TOKEN))
+        assert last.status_code == 429 and "from anywhere" in last.json()["error"]
+
+
 def test_forged_cookies_count_as_failed_attempts_and_are_dropped(tmp_path: Path) -> None:
     with guarded_app(tmp_path, auth_failure_limit="3/minute") as client:
         for forged in ("0" * 64, "x.1.y", f"{'A' * 22}.9999999999.{'0' * 64}"):

@@ -12,7 +12,10 @@ proxy every client has the proxy's address unless uvicorn is told to trust its
   page should never see a 429.
 - :class:`AuthFailures`: wrong tokens, whichever way they come (bearer, the sign-in form,
   ``/?token=``) and forged session cookies (``ISSUEBRIDGE_AUTH_FAILURE_LIMIT``). Over the
-  limit, ``web/auth.py`` checks no token from that address until the window has passed.
+  limit, ``web/auth.py`` checks no token from that address until the window has passed. All
+  addresses together may fail :data:`ALL_ADDRESSES` times as often, and no more: so that many
+  addresses, or the ``X-Forwarded-For`` that uvicorn trusts from loopback by default, buy an
+  attacker nothing beyond that.
 
 Both are kept in this process's memory: with several workers each keeps its own count.
 """
@@ -30,6 +33,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 LIMITED = ("/mcp", "/messages/", "/api/dashboard/sync-issues", "/webhooks/")
+ALL_ADDRESSES = 10  # failed authentications from everywhere, as a multiple of one address's limit
+_EVERYWHERE = "all addresses"
 
 
 def client_key(scope: Scope) -> str:
@@ -92,18 +97,24 @@ class RateLimit:
 
 
 class AuthFailures:
-    """How many times each address failed to authenticate, within ``rate``'s window."""
+    """How many times each address, and all of them together, failed to authenticate."""
 
     def __init__(self, rate: RateLimitItem) -> None:
         self._limit = _Limiter(rate)
+        everywhere = type(rate)(rate.amount * ALL_ADDRESSES, rate.multiples, rate.namespace)
+        self._everywhere = _Limiter(everywhere)
 
     def refusal(self, scope: Scope) -> JSONResponse | None:
-        """The 429 for an address that has failed too often, or None if it may try."""
+        """The 429 while this address (or everyone) has failed too often, or None if it may try."""
         key = client_key(scope)
-        if self._limit.allows(key):
-            return None
-        message = f"too many failed attempts to authenticate from this address (the limit is {self._limit.rate})"
-        return too_many(message, self._limit.retry_after(key))
+        if not self._limit.allows(key):
+            message = f"too many failed attempts to authenticate from this address (the limit is {self._limit.rate})"
+            return too_many(message, self._limit.retry_after(key))
+        if not self._everywhere.allows(_EVERYWHERE):
+            message = f"too many failed attempts to authenticate from anywhere (the limit is {self._everywhere.rate})"
+            return too_many(message, self._everywhere.retry_after(_EVERYWHERE))
+        return None
 
     def failed(self, scope: Scope) -> None:
         self._limit.hit(client_key(scope))
+        self._everywhere.hit(_EVERYWHERE)
