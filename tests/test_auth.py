@@ -18,6 +18,7 @@ from starlette.types import Message
 
 from issuebridge.app import create_app
 from issuebridge.settings import Settings
+from issuebridge.store import StoreError
 from issuebridge.web.auth import TokenAuth
 from issuebridge.web.ratelimit import AuthFailures
 from issuebridge.web.sessions import COOKIE, Sessions, session_of
@@ -369,3 +370,17 @@ async def test_an_open_request_hears_a_disconnect_when_its_session_expires_or_is
         await asyncio.sleep(0)
         await sessions.revoke(revoked)
         assert await asyncio.wait_for(waiting, 5) == {"type": "http.disconnect"}
+
+
+class UnreachableClaims(ClaimsInMemory):
+    async def claimed(self, name: str) -> bool:
+        raise StoreError("the dashboard's Redis at redis://127.0.0.1:6379/0 cannot be written (refused)")
+
+
+def test_a_session_that_cannot_be_checked_is_refused_not_let_in(clock: list[float]) -> None:
+    """While the store is away a sign-out made elsewhere cannot be seen: refuse, and say why."""
+    with session_app(clock, UnreachableClaims(clock), lifetime=3600) as client:
+        assert client.get(f"/?token={TOKEN}").status_code == 303
+        refused = client.get("/api/dashboard/issues")
+        assert refused.status_code == 503 and "the session cannot be checked now" in refused.json()["error"]
+        assert client.get("/api/dashboard/issues", headers=bearer(TOKEN)).text == "bearer"
