@@ -7,22 +7,26 @@ page from reading a private board through a name it rebinds to 127.0.0.1.
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+import uvicorn
 from starlette.testclient import TestClient
 
 from issuebridge.app import create_app
 from issuebridge.settings import Settings, SettingsError
 from issuebridge.web.hosts import AllowedHosts, InvalidHostPattern, parse_host_pattern
 from tests.fake_github import webhook_request
+from tests.uvicorn_server import serving
+
+STREAMS = ["/api/dashboard/events", "/sse"]
 
 PUSH = {"repository": "octo/app", "issues": [{"number": 1, "title": "Private", "state": "open"}]}
-# Every route that serves or changes dashboard data, and what it is sent.
+# Every route that serves or changes dashboard data, and what it is sent. The two streams are
+# tried through a real server below: let in, they would never end under TestClient.
 ROUTES = [
     ("GET", "/"),
     ("GET", "/api/dashboard/issues"),
-    ("GET", "/api/dashboard/events"),
     ("POST", "/api/dashboard/sync-issues"),
-    ("GET", "/sse"),
     ("POST", "/messages/?session_id=0123456789abcdef0123456789abcdef"),
     ("POST", "/mcp"),
     ("GET", "/login"),
@@ -84,6 +88,26 @@ def test_every_dashboard_route_refuses_a_foreign_origin(
     response = client.request(method, path, headers={"Origin": origin}, json=PUSH if method == "POST" else None)
     assert response.status_code == 403, response.text
     assert "ISSUEBRIDGE_ALLOWED_HOSTS" in response.json()["error"]
+
+
+async def test_the_streams_refuse_foreign_hosts_and_origins(tmp_path: Path) -> None:
+    """The event stream and MCP's SSE stream, through a real uvicorn: refused before they start."""
+    app = create_app(Settings(db_path=tmp_path / "b.db", github_api_url="http://127.0.0.1:9"))
+    async with (
+        serving(uvicorn.Config(app, port=0, log_config=None)) as running,
+        httpx.AsyncClient(base_url=running.url, timeout=10) as http,
+    ):
+
+        async def status(path: str, headers: dict[str, str]) -> int:
+            async with http.stream("GET", path, headers=headers) as response:
+                return response.status_code
+
+        for path in STREAMS:
+            for host in FOREIGN_HOSTS:
+                assert await status(path, {"Host": host}) == 421, (path, host)
+            for origin in FOREIGN_ORIGINS:
+                assert await status(path, {"Origin": origin}) == 403, (path, origin)
+            assert await status(path, {"Host": "localhost:8000", "Origin": "http://localhost:8000"}) == 200
 
 
 def test_nothing_is_written_through_a_refused_host_or_origin(client: TestClient) -> None:
