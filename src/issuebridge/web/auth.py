@@ -96,7 +96,11 @@ class TokenAuth:
         assert self._sessions is not None
         bearer = _bearer(request)
         if bearer is not None:
-            return self._failures.refusal(request.scope) or (None if self._matches(bearer) else self._wrong(request))
+            refused = self._failures.refusal(request.scope)  # before comparing: no answer tells a right guess
+            if refused is not None or self._matches(bearer):
+                return refused
+            self._failures.failed(request.scope)
+            return _unauthorized()
         ended = drop_cookie = False
         cookie = request.cookies.get(COOKIE)
         if cookie is not None and request.method in ("GET", "HEAD") and request.url.path in COOKIE_PATHS:
@@ -133,10 +137,6 @@ class TokenAuth:
     def _matches(self, candidate: str) -> bool:
         assert self._token is not None
         return bool(candidate) and hmac.compare_digest(candidate.encode(), self._token)
-
-    def _wrong(self, request: Request) -> Response:
-        self._failures.failed(request.scope)
-        return _unauthorized()
 
     async def _login(self, request: Request) -> Response:
         if request.method == "GET":
