@@ -23,7 +23,7 @@ import uvicorn
 from issuebridge.app import create_app
 from issuebridge.cli.connections import RESERVED_DESCRIPTORS, connection_limit, http_protocol
 from issuebridge.cli.serve import server_options
-from issuebridge.settings import Settings
+from issuebridge.settings import Settings, SettingsError
 from tests.uvicorn_server import RunningServer, serving
 
 QUICK = 0.3  # seconds: the header and body deadlines of these servers
@@ -235,3 +235,13 @@ def test_the_protocol_survives_the_trip_to_a_worker_process(tmp_path: Path) -> N
     """``--workers`` and ``--reload`` start fresh processes and hand them uvicorn's config by pickle."""
     protocol = pickle.loads(pickle.dumps(server_options(settings(tmp_path))["http"]))
     assert protocol.keywords == {"header_timeout": QUICK}
+
+
+@pytest.mark.parametrize(
+    "name", ["ISSUEBRIDGE_SESSION_SECONDS", "ISSUEBRIDGE_HEADER_TIMEOUT", "ISSUEBRIDGE_BODY_TIMEOUT"]
+)
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "inf", "nan"])
+def test_deadlines_and_lifetimes_are_positive_finite_seconds(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
+    assert Settings.from_env({name: "2.5"}) is not None

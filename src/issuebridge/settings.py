@@ -98,10 +98,10 @@ class Settings:
             extra_allowed_hosts=hosts,
             webhook_secret=env.get("ISSUEBRIDGE_WEBHOOK_SECRET", "").strip() or None,
             refresh_seconds=_optional_interval(env, "ISSUEBRIDGE_REFRESH_SECONDS"),
-            session_seconds=_positive(env, "ISSUEBRIDGE_SESSION_SECONDS", float, 7 * 24 * 3600.0),
+            session_seconds=_seconds(env, "ISSUEBRIDGE_SESSION_SECONDS", 7 * 24 * 3600.0),
             auth_failure_limit=_rate(env, "ISSUEBRIDGE_AUTH_FAILURE_LIMIT", "10/minute"),
-            header_timeout=_positive(env, "ISSUEBRIDGE_HEADER_TIMEOUT", float, 10.0),
-            body_timeout=_positive(env, "ISSUEBRIDGE_BODY_TIMEOUT", float, 30.0),
+            header_timeout=_seconds(env, "ISSUEBRIDGE_HEADER_TIMEOUT", 10.0),
+            body_timeout=_seconds(env, "ISSUEBRIDGE_BODY_TIMEOUT", 30.0),
             max_connections=_positive(env, "ISSUEBRIDGE_MAX_CONNECTIONS", int, 0) or None,
         )
 
@@ -122,8 +122,16 @@ def _positive(env: Mapping[str, str], name: str, kind: type[Number], default: Nu
     except ValueError:
         noun = "whole number" if kind is int else "number"
         raise SettingsError(f"{name} must be a {noun}, got {raw!r}") from None
-    if not 0 < value < float("inf"):  # also refuses nan
-        raise SettingsError(f"{name} must be greater than zero (and finite), got {raw!r}")
+    if value <= 0:
+        raise SettingsError(f"{name} must be greater than zero, got {raw!r}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive, finite number of seconds (a deadline or a lifetime)."""
+    value = _positive(env, name, float, default)
+    if not value < float("inf"):  # also refuses nan
+        raise SettingsError(f"{name} must be a finite number of seconds, got {env.get(name, '').strip()!r}")
     return value
 
 
