@@ -31,7 +31,7 @@ extreme_times = st.builds(
     st.sampled_from(["", "Z", "+00:00", "+23:59", "-23:59", "+01:30", "-00:01", "+14:00", "-12:00"]),
 )
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=20,
 )
