@@ -3,6 +3,7 @@ clear 4xx or a 2xx, never a crash, and a refused body changes nothing."""
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from starlette.testclient import TestClient
 from issuebridge.app import create_app
 from issuebridge.settings import Settings
 from issuebridge.web.bodies import MAX_JSON_DEPTH
-from tests.fake_github import make_issue, make_webhook, sign_webhook, webhook_request
+from tests.fake_github import make_comment, make_issue, make_webhook, sign_webhook, webhook_request
 
 SECRET = "whsec-for-the-fuzz-tests"
 
@@ -146,15 +147,32 @@ def test_any_time_gets_a_clear_answer_naming_its_field(client: TestClient, field
 def test_any_signed_webhook_gets_a_clear_answer(client: TestClient, when: str, depth: int | None, event: str) -> None:
     """Past its signature, a webhook body is read as strictly as a push: 400 or 422, never a crash."""
     before = client.get("/healthz").json()["revision"]
-    payload = make_webhook(event, "edited", "octo/fuzz", issue=make_issue("octo/fuzz", 7) | {"updated_at": when})
+    issue = make_issue("octo/fuzz", 7) | {"updated_at": when}
+    if event == "issue_comment":
+        payload = make_webhook(event, "created", "octo/fuzz", issue=issue, comment=make_comment("octo/fuzz", 7, 1))
+    else:
+        payload = make_webhook(event, "edited", "octo/fuzz", issue=issue)
     body, headers = webhook_request(SECRET, event, payload)
     if depth is not None:  # signed as it is: the signature holds, the body is still refused
         body = body[:-1] + b', "deep": ' + nested(depth, "[", "]") + b"}"
         headers["X-Hub-Signature-256"] = sign_webhook(SECRET, body)
     response = client.post("/webhooks/github", content=body, headers=headers)
-    assert response.status_code < 500, response.text
     if depth is not None:
         assert response.status_code == 400 and f"more than {MAX_JSON_DEPTH} deep" in response.json()["error"]
-    elif response.status_code == 422:
-        assert "updated_at" in response.json()["error"]
+    elif event != "ping" and not fits_in_utc(when):
+        assert response.status_code == 422 and "updated_at" in response.json()["error"], response.text
+    else:
+        assert response.status_code < 300, response.text
     assert client.get("/healthz").json()["revision"] == before  # octo/fuzz has no board to change
+
+
+def fits_in_utc(when: str) -> bool:
+    """Whether the server can hold ``when`` in UTC (a time without an offset is UTC already)."""
+    parsed = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        return True
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
