@@ -21,8 +21,9 @@ $(VENV)/.deps: pyproject.toml | $(BIN)/python
 install: $(VENV)/.deps
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation --force-reinstall .
 
+# issuebridge serve: uvloop and httptools, a deadline for request headers, a connection limit.
 run: install
-	$(BIN)/uvicorn issuebridge.app:app --host $(HOST) --port $(PORT) --loop uvloop --http httptools --timeout-graceful-shutdown 5
+	$(BIN)/issuebridge serve --host $(HOST) --port $(PORT)
 
 # MCP clients we did not write (conformance suite, TypeScript SDK, Inspector), run by tests/e2e
 # with the venv's Node 24; reinstalled when tests/node/package-lock.json changes.

@@ -54,7 +54,7 @@
       // EventSource retries by itself after a dropped connection, but gives up for good when a
       // reconnect is refused with an error status (e.g. while a proxy restarts): start over then.
       if (current.readyState === EventSource.CLOSED && current === source) {
-        setTimeout(() => current === source && connect(), RECONNECT_MS);
+        setTimeout(() => current === source && reconnectUnlessSignedOut(), RECONNECT_MS);
       }
     });
     for (const [name, handle] of Object.entries(HANDLERS)) {
@@ -63,6 +63,22 @@
         handle(JSON.parse(event.data).data);
       });
     }
+  }
+
+  // A refused reconnect may mean the session ended (it expired, or was signed out elsewhere):
+  // EventSource cannot tell, so ask the stream's URL for its headers. On 401, reload, which
+  // shows the sign-in form; on anything else, reconnect as before.
+  async function reconnectUnlessSignedOut() {
+    try {
+      const probe = await fetch(main.dataset.eventsUrl, { method: "HEAD", cache: "no-store" });
+      if (probe.status === 401) {
+        window.location.reload();
+        return;
+      }
+    } catch {
+      // offline: reconnect below, and keep retrying as before
+    }
+    connect();
   }
 
   window.addEventListener("offline", () => setConnection("offline"));

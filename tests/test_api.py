@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from issuebridge.app import create_app
+from issuebridge.curated import parse_since
 from issuebridge.settings import Settings
 
 HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
@@ -114,6 +116,9 @@ def test_repository_lookup_is_case_insensitive_and_validated(client: TestClient)
         ),
         ({"repository": "octo/app", "issues": [issue(1, title="t" * 5000)]}, "issues.0.title"),
         ({"repository": "octo/app", "issues": [], "state": "some"}, "state"),
+        # Valid times that UTC cannot hold: the year 10000 and the year 0 once converted.
+        ({"repository": "a/b", "issues": [issue(1, updated_at="9999-12-31T23:59:59-23:59")]}, "issues.0.updated_at"),
+        ({"repository": "a/b", "issues": [issue(1, created_at="0001-01-01T00:00:00+00:01")]}, "issues.0.created_at"),
         ({"repository": "octo/app", "issues": [], "extra": True}, "extra"),
         (["octo/app"], "(body)"),
     ],
@@ -138,6 +143,26 @@ def test_malformed_json_gets_400(client: TestClient) -> None:
         "/api/dashboard/sync-issues", content=b"\xff\xfe", headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
+
+
+def test_json_nested_deeper_than_the_limit_gets_400_naming_the_limit(client: TestClient) -> None:
+    for deep in (b"[" * 5000 + b"]" * 5000, b'{"a":' * 65 + b"1" + b"}" * 65):
+        response = client.post("/api/dashboard/sync-issues", content=deep, headers={"content-type": "application/json"})
+        assert response.status_code == 400 and "more than 64 deep" in response.json()["error"]
+    for constant in ("NaN", "Infinity", "-Infinity"):  # Python's json writes and reads these; JSON has none
+        refused = client.post(
+            "/api/dashboard/sync-issues",
+            content=b'{"repository": "octo/app", "issues": [], "x": ' + constant.encode() + b"}",
+            headers={"content-type": "application/json"},
+        )
+        assert refused.status_code == 400 and f"{constant.lstrip('-')} is not a JSON value" in refused.json()["error"]
+    assert client.get("/api/dashboard/issues").json()["repository"] is None
+
+
+def test_a_tool_date_that_utc_cannot_hold_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="since is outside the years 1 to 9999 once converted to UTC"):
+        parse_since("9999-12-31T23:59:59-23:59", "since")
+    assert parse_since("2026-11-01T12:00:00+02:00", "since") == datetime(2026, 11, 1, 10, tzinfo=UTC)
 
 
 def test_non_json_content_type_gets_415(client: TestClient) -> None:

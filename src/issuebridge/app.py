@@ -23,13 +23,17 @@ from issuebridge.settings import Settings
 from issuebridge.store import store_for
 from issuebridge.sync import BoardSync
 from issuebridge.tools import build_mcp_server
+from issuebridge.web.access_log import redact_access_log
 from issuebridge.web.api import api_routes
-from issuebridge.web.auth import TokenAuth, redact_access_log
+from issuebridge.web.auth import TokenAuth
 from issuebridge.web.compression import Compression
-from issuebridge.web.mcp import mcp_routes, transport_security
+from issuebridge.web.deadlines import BodyDeadline
+from issuebridge.web.hosts import AllowedHosts, HostCheck
+from issuebridge.web.mcp import mcp_routes
 from issuebridge.web.page_events import PageFormat
 from issuebridge.web.pages import page_routes
-from issuebridge.web.ratelimit import RateLimit
+from issuebridge.web.ratelimit import AuthFailures, RateLimit
+from issuebridge.web.sessions import Sessions
 from issuebridge.web.stream import live_streams, stream_routes
 from issuebridge.web.templating import Fragments, environment, rendered_rows
 from issuebridge.web.webhooks import webhook_routes
@@ -54,7 +58,7 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
     plain_log_lines()
     mcp = build_mcp_server(dashboard, boards, settings, env)
     refresher = Refresher(store, boards, settings.refresh_seconds) if settings.refresh_seconds else None
-    redact_access_log()
+    redact_access_log(settings.api_token)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -89,15 +93,26 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
 
     routes = [
         *page_routes(dashboard, env),
-        *api_routes(dashboard, settings.max_body_bytes, transport_security(settings)),
+        *api_routes(dashboard, settings.max_body_bytes),
         *webhook_routes(dashboard, settings.webhook_secret, settings.max_body_bytes),
         *stream_routes(dashboard),
-        *mcp_routes(mcp, settings),
+        *mcp_routes(mcp),
     ]
     middleware = [
-        # Outermost first: a flood of bad tokens is limited before auth looks at it.
+        # Outermost first. A request to a host this server does not answer to (DNS rebinding)
+        # is refused before anything else looks at it.
+        Middleware(HostCheck, allowed=AllowedHosts(settings.allowed_hosts)),
+        Middleware(BodyDeadline, seconds=settings.body_timeout),
+        Middleware(
+            TokenAuth,
+            token=settings.api_token,
+            sessions=Sessions(settings.api_token, settings.session_seconds, store) if settings.api_token else None,
+            failures=AuthFailures(parse_rate_limit(settings.auth_failure_limit)),
+            secure_cookie=(settings.public_url or "").startswith("https://"),
+        ),
+        # After authentication, so that the limit counts per address and nothing unverified
+        # (a made-up bearer value) can give a client a fresh allowance.
         Middleware(RateLimit, rate=parse_rate_limit(settings.rate_limit)),
-        Middleware(TokenAuth, token=settings.api_token),
         Middleware(Compression),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

@@ -128,14 +128,24 @@ def _check_web_url(value: str) -> str:
     return value
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+def to_utc(value: datetime) -> datetime:
+    """``value`` in UTC (a time without an offset is taken as UTC already).
+
+    Raises ValueError, which validation reports naming the field, for a time that exists with
+    its offset but not in UTC: ``9999-12-31T23:59:59-23:59`` is in the year 10000 there.
+    """
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the years 1 to 9999 once converted to UTC") from None
 
 
 RepositoryName = Annotated[str, AfterValidator(_check_repository)]
 HexColour = Annotated[str, PlainValidator(_check_colour, json_schema_input_type=str)]
 WebUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_check_web_url)]
-UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+UtcDatetime = Annotated[datetime, AfterValidator(to_utc)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 

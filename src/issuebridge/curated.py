@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
@@ -26,6 +26,7 @@ from issuebridge.boards import (
     WebUrl,
     full_match,
     label_from_github,
+    to_utc,
     web_url_or_none,
 )
 
@@ -226,4 +227,7 @@ def parse_since(value: str | None, name: str) -> datetime | None:
         raise ValueError(
             f"{name} must be an ISO 8601 date or date-time, like 2026-11-01 or 2026-11-01T12:00:00Z"
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # a bare date or time means UTC
+    try:
+        return to_utc(parsed)  # a bare date or time means UTC
+    except ValueError as exc:
+        raise ValueError(f"{name} {exc}") from None

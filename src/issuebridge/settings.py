@@ -7,8 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from limits import parse as parse_rate
+
+from issuebridge.web.hosts import InvalidHostPattern, parse_host_pattern
 
 Number = TypeVar("Number", int, float)
 
@@ -16,7 +19,8 @@ DEFAULT_API_URL = "https://api.github.com"
 # MCP clients built on the TypeScript SDK (Cursor, Claude Code, the Inspector, mcp-remote) give
 # up on a request after 60 s: a tool call must end, with our own message, before that.
 CLIENT_REQUEST_TIMEOUT = 60.0
-LOCAL_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
+# Loopback under any port or none (a proxy on port 80 or 443 sends no port).
+LOCAL_HOSTS = ("127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*")
 
 
 class SettingsError(ValueError):
@@ -50,6 +54,11 @@ class Settings:
     refresh_seconds: float | None = None  # None: no background refresh
     call_timeout: float = 45.0  # one deadline for a whole fetch from GitHub, retries included
     max_response_bytes: int = 16 * 2**20  # the largest answer from GitHub that is read
+    session_seconds: float = 7 * 24 * 3600.0  # how long a dashboard sign-in lasts
+    auth_failure_limit: str = "10/minute"  # failed authentications per address
+    header_timeout: float = 10.0  # seconds to send a request's headers (issuebridge serve)
+    body_timeout: float = 30.0  # seconds to send a request's body
+    max_connections: int | None = None  # None: from the file-descriptor limit (issuebridge serve)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -61,10 +70,20 @@ class Settings:
         public_url = env.get("ISSUEBRIDGE_PUBLIC_URL", "").strip() or None
         if public_url is not None and not public_url.startswith(("http://", "https://")):
             raise SettingsError(f"ISSUEBRIDGE_PUBLIC_URL must be an http(s) URL, got {public_url!r}")
+        if public_url is not None:
+            try:
+                parse_host_pattern(urlsplit(public_url).netloc)  # its host is allowed too
+            except InvalidHostPattern as exc:
+                raise SettingsError(f"ISSUEBRIDGE_PUBLIC_URL: {exc}") from None
         redis_url = env.get("ISSUEBRIDGE_REDIS_URL", "").strip() or None
         if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("ISSUEBRIDGE_REDIS_URL must start with redis://, rediss:// or unix://")
         hosts = tuple(h.strip() for h in env.get("ISSUEBRIDGE_ALLOWED_HOSTS", "").split(",") if h.strip())
+        for host in hosts:
+            try:
+                parse_host_pattern(host)
+            except InvalidHostPattern as exc:
+                raise SettingsError(f"ISSUEBRIDGE_ALLOWED_HOSTS: {exc}") from None
         return cls(
             github_token=env.get("GITHUB_TOKEN", "").strip() or None,
             api_token=env.get("ISSUEBRIDGE_TOKEN", "").strip() or None,
@@ -79,24 +98,26 @@ class Settings:
             heartbeat_seconds=_positive(env, "ISSUEBRIDGE_HEARTBEAT_SECONDS", float, 15.0),
             max_body_bytes=_positive(env, "ISSUEBRIDGE_MAX_BODY_BYTES", int, 10 * 1024 * 1024),
             event_history=_positive(env, "ISSUEBRIDGE_EVENT_HISTORY", int, 512),
-            rate_limit=_rate(env),
+            rate_limit=_rate(env, "ISSUEBRIDGE_RATE_LIMIT", "120/minute"),
             github_concurrency=_positive(env, "ISSUEBRIDGE_GITHUB_CONCURRENCY", int, 8),
             extra_allowed_hosts=hosts,
             webhook_secret=env.get("ISSUEBRIDGE_WEBHOOK_SECRET", "").strip() or None,
             refresh_seconds=_optional_interval(env, "ISSUEBRIDGE_REFRESH_SECONDS"),
             call_timeout=_call_timeout(env),
             max_response_bytes=_positive(env, "ISSUEBRIDGE_MAX_RESPONSE_BYTES", int, 16 * 2**20),
+            session_seconds=_seconds(env, "ISSUEBRIDGE_SESSION_SECONDS", 7 * 24 * 3600.0),
+            auth_failure_limit=_rate(env, "ISSUEBRIDGE_AUTH_FAILURE_LIMIT", "10/minute"),
+            header_timeout=_seconds(env, "ISSUEBRIDGE_HEADER_TIMEOUT", 10.0),
+            body_timeout=_seconds(env, "ISSUEBRIDGE_BODY_TIMEOUT", 30.0),
+            max_connections=_positive(env, "ISSUEBRIDGE_MAX_CONNECTIONS", int, 0) or None,
         )
 
     @property
     def allowed_hosts(self) -> list[str]:
-        """Host headers the MCP transports accept (DNS-rebinding protection)."""
-        return [*LOCAL_HOSTS, *self.extra_allowed_hosts]
-
-    @property
-    def allowed_origins(self) -> list[str]:
-        """Browser origins the MCP transports accept: the allowed hosts over http and https."""
-        return [f"{scheme}://{host}" for host in self.allowed_hosts for scheme in ("http", "https")]
+        """The ``Host`` patterns every dashboard route answers (``web/hosts.py``): loopback, the
+        extra ones, and the host of the public URL; browser origins are these over http(s)."""
+        public = [urlsplit(self.public_url).netloc.lower()] if self.public_url else []
+        return list(dict.fromkeys([*LOCAL_HOSTS, *self.extra_allowed_hosts, *public]))
 
 
 def _positive(env: Mapping[str, str], name: str, kind: type[Number], default: Number) -> Number:
@@ -110,6 +131,14 @@ def _positive(env: Mapping[str, str], name: str, kind: type[Number], default: Nu
         raise SettingsError(f"{name} must be a {noun}, got {raw!r}") from None
     if value <= 0:
         raise SettingsError(f"{name} must be greater than zero, got {raw!r}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive, finite number of seconds (a deadline or a lifetime)."""
+    value = _positive(env, name, float, default)
+    if not value < float("inf"):  # also refuses nan
+        raise SettingsError(f"{name} must be a finite number of seconds, got {env.get(name, '').strip()!r}")
     return value
 
 
@@ -138,10 +167,10 @@ def _call_timeout(env: Mapping[str, str]) -> float:
     return value
 
 
-def _rate(env: Mapping[str, str]) -> str:
-    raw = env.get("ISSUEBRIDGE_RATE_LIMIT", "").strip() or "120/minute"
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
     try:
         parse_rate(raw)
     except ValueError:
-        raise SettingsError(f"ISSUEBRIDGE_RATE_LIMIT must look like 120/minute or 10 per second, got {raw!r}") from None
+        raise SettingsError(f"{name} must look like 120/minute or 10 per second, got {raw!r}") from None
     return raw

@@ -1,8 +1,10 @@
-"""ISSUEBRIDGE_TOKEN end to end: the SDK's MCP clients over both transports, and the event stream."""
+"""ISSUEBRIDGE_TOKEN end to end: the SDK's MCP clients over both transports, the event stream, and
+signing in and out in Chromium."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -11,11 +13,15 @@ import pytest
 from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
+from playwright.async_api import Browser, async_playwright, expect
 
 from tests.conftest import ServerProcess, start_server
+from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.fake_github import FakeGitHub
 from tests.sse import open_event_stream
 
 TOKEN = "e2e-secret-token"
+HAVE_CHROMIUM = os.path.exists(CHROMIUM) or bool(os.environ.get("CI"))
 
 
 @pytest.fixture
@@ -61,3 +67,76 @@ async def test_the_event_stream_takes_the_bearer_token_or_the_cookie(guarded: Se
     cookie_header = "; ".join(f"{name}={value}" for name, value in cookie.items())
     async with open_event_stream(f"{guarded.url}/api/dashboard/events", headers={"Cookie": cookie_header}) as stream:
         assert (await stream.next()).event == "initial_data"
+
+
+async def test_signing_out_ends_the_sessions_open_stream_and_refuses_its_cookie(guarded: ServerProcess) -> None:
+    """A copy of the cookie streaming when its session is signed out is cut off, and cannot come back."""
+    async with httpx.AsyncClient(base_url=guarded.url, follow_redirects=False) as http:
+        signed_in = await http.post("/login", data={"token": TOKEN})
+        assert signed_in.status_code == 303
+        cookie = f"issuebridge_session={http.cookies['issuebridge_session']}"
+        async with open_event_stream(f"{guarded.url}/api/dashboard/events", headers={"Cookie": cookie}) as stream:
+            assert (await stream.next()).event == "initial_data"
+            signed_out = await http.post("/logout", headers={"Origin": guarded.url})
+            assert signed_out.status_code == 303
+            with pytest.raises(EOFError):  # the server ends the stream at once
+                await stream.next(wait=10)
+        again = await http.get("/api/dashboard/events", headers={"Cookie": cookie})
+        assert again.status_code == 401
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not HAVE_CHROMIUM:
+        pytest.skip("Chromium is not installed (apt-get install chromium); CI always runs these")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.mark.browser
+async def test_sign_out_in_chromium_ends_every_copy_of_the_session(
+    tmp_path: Path, fake_github: FakeGitHub, browser: Browser
+) -> None:
+    """Signed in with the form, then signed out: the page that signed out, and a second browser
+    holding a copy of its cookie (its live page and any later visit), are all back at sign-in."""
+    server = start_server(
+        tmp_path,
+        {"GITHUB_API_URL": fake_github.url, "ISSUEBRIDGE_DB": str(tmp_path / "b.db"), "ISSUEBRIDGE_TOKEN": TOKEN},
+    )
+    try:
+        mine = await browser.new_context()
+        page = await mine.new_page()
+        await page.goto(f"{server.url}/login")
+        await page.fill("#token", TOKEN)
+        await page.click("button[type=submit]")
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+        (kept,) = await mine.cookies()
+        assert kept["httpOnly"] and kept["sameSite"] == "Strict" and TOKEN not in kept["value"]
+        name, value = kept["name"], kept["value"]
+
+        copied = await browser.new_context()
+        await copied.add_cookies([{"name": name, "value": value, "url": server.url}])
+        elsewhere = await copied.new_page()
+        await elsewhere.goto(server.url)
+        await expect(elsewhere.locator("#connection")).to_have_attribute("data-state", "live")
+
+        await page.click("text=Sign out")
+        await expect(page.locator("form[action='/login']")).to_be_visible()
+        assert page.url == f"{server.url}/login" and await mine.cookies() == []
+
+        # The copy's stream is ended by the server; its reconnect is refused (which also drops
+        # the cookie); the page finds out why and reloads into the sign-in form.
+        await expect(elsewhere.locator("form[action='/login'] #token")).to_be_visible(timeout=15_000)
+        assert await copied.cookies() == []
+        again = await browser.new_context()
+        await again.add_cookies([{"name": name, "value": value, "url": server.url}])
+        late = await again.new_page()
+        response = await late.goto(server.url)
+        assert response is not None and response.status == 401
+        events = await late.request.get(f"{server.url}/api/dashboard/events")
+        assert events.status == 401
+    finally:
+        server.stop()
+    assert TOKEN not in server.log

@@ -1,12 +1,14 @@
-"""``issuebridge serve``: uvicorn on ``issuebridge.app:app``, as ``make run`` starts it."""
+"""``issuebridge serve``: uvicorn on ``issuebridge.app:app``, with bounded connections (``make run``)."""
 
 from __future__ import annotations
 
 from importlib.util import find_spec
+from typing import Any
 
 import uvicorn
 
 from issuebridge.cli import error
+from issuebridge.cli.connections import connection_limit, http_protocol
 from issuebridge.exposure import is_loopback
 from issuebridge.settings import Settings, SettingsError
 
@@ -38,8 +40,17 @@ def serve(host: str, port: int, workers: int, reload: bool) -> int:
         port=port,
         workers=workers if workers > 1 else None,
         reload=reload,
-        loop="uvloop" if find_spec("uvloop") else "auto",
-        http="httptools" if find_spec("httptools") else "auto",
-        timeout_graceful_shutdown=5,  # a stream that never reads must not hold up Ctrl+C
+        **server_options(settings),
     )
     return 0
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for any issuebridge server: fast loop and parser, and bounded connections."""
+    httptools = find_spec("httptools") is not None
+    return {
+        "loop": "uvloop" if find_spec("uvloop") else "auto",
+        "http": http_protocol(settings.header_timeout, httptools=httptools),
+        "limit_concurrency": settings.max_connections or connection_limit(),
+        "timeout_graceful_shutdown": 5,  # a stream that never reads must not hold up Ctrl+C
+    }

@@ -170,3 +170,7 @@ class DashboardStore(Protocol):
     async def release(self, name: str) -> None:
         """Drop the claim on ``name`` (if any): its work failed, and the next claim may retry it."""
         ...
+
+    async def claimed(self, name: str) -> bool:
+        """Whether a claim on ``name`` holds now, for every worker (a revoked dashboard session)."""
+        ...

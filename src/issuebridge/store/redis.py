@@ -272,6 +272,9 @@ class RedisStore(EntriesInMemory):
     async def release(self, name: str) -> None:
         await self._send("DEL", CLAIMS + name, write=True)
 
+    async def claimed(self, name: str) -> bool:
+        return bool(await self._send("EXISTS", CLAIMS + name, write=False))
+
     async def _script(self, script: str, *args: str | int) -> tuple[int, bytes]:
         """Run ``script`` (one of the writes above): its revision, and the epoch of the data set."""
         candidate = secrets.token_hex(8)  # the epoch, should the data set need a new one

@@ -161,6 +161,22 @@ class SQLiteStore(EntriesInMemory):
         async with self._write_lock:
             await self._transaction(lambda c: c.execute("DELETE FROM claims WHERE name = ?", (name,)))
 
+    async def claimed(self, name: str) -> bool:
+        if self._connection is None:
+            raise StoreError("the store is not open")
+        connection = self._connection
+
+        def query() -> bool:
+            row = connection.execute("SELECT 1 FROM claims WHERE name = ? AND expires > ?", (name, time.time()))
+            return row.fetchone() is not None
+
+        async with self._write_lock:  # one statement at a time on the shared connection
+            try:
+                return await asyncio.to_thread(query)
+            except sqlite3.Error as exc:
+                logger.warning("issuebridge: SQLite at %s could not be read: %s", self.location, exc)
+                raise StoreError(f"the dashboard's database cannot be read ({refusal(exc)})") from None
+
     async def _write(self, revision: int, change: Callable[[sqlite3.Connection], object]) -> None:
         """Apply ``change`` and move the revision counter in one transaction."""
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -14,28 +12,12 @@ from starlette.routing import Route
 from issuebridge.boards import InvalidRepository, IssuesBoard, SyncIssuesRequest, issues_key, parse_repository
 from issuebridge.dashboard import Dashboard, entry_json, entry_payload
 from issuebridge.store import StoreError
-
-
-class BodyTooLarge(Exception):
-    pass
+from issuebridge.web.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
 
 
 def error(status: int, message: str, **extra: Any) -> JSONResponse:
     """Every API error has the same shape: ``{"error": message, ...}`` with a fitting status."""
     return JSONResponse({"error": message, **extra}, status_code=status)
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing more than ``limit`` bytes without reading them all."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLarge
-    return bytes(body)
 
 
 def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
@@ -45,10 +27,8 @@ def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
     ]
 
 
-def api_routes(dashboard: Dashboard, max_body_bytes: int, security: TransportSecuritySettings) -> list[Route]:
-    # The same Host and Origin checks as the MCP transports: a page on another site must not be
-    # able to push to a dashboard on localhost (DNS rebinding, cross-site POSTs).
-    host_and_origin = TransportSecurityMiddleware(security)
+def api_routes(dashboard: Dashboard, max_body_bytes: int) -> list[Route]:
+    """The JSON reads and the push. Host and Origin are checked before any route (``web/hosts.py``)."""
 
     async def get_issues(request: Request) -> Response:
         """One board by ``?repository=owner/repo``, or the most recently synced one."""
@@ -71,18 +51,14 @@ def api_routes(dashboard: Dashboard, max_body_bytes: int, security: TransportSec
         """Validate a pushed board whole, then store and broadcast it; nothing changes on any error."""
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             return error(415, "send the body as JSON with Content-Type: application/json")
-        rejected = await host_and_origin.validate_request(request, is_post=True)
-        if rejected is not None:
-            reason = bytes(rejected.body).decode(errors="replace")
-            return error(rejected.status_code, f"{reason}; see ISSUEBRIDGE_ALLOWED_HOSTS")
         try:
             body = await read_body(request, max_body_bytes)
         except BodyTooLarge:
             return error(413, f"the body is larger than the limit of {max_body_bytes} bytes")
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return error(400, f"the body is not valid JSON: {exc}")
+            data = parse_json(body)
+        except InvalidJson as exc:
+            return error(400, str(exc))
         try:
             payload = SyncIssuesRequest.model_validate(data)
         except ValidationError as exc:

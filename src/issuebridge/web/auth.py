@@ -2,23 +2,23 @@
 
 - The MCP endpoints and every write need ``Authorization: Bearer <token>``.
 - The dashboard (the page, its event stream and the JSON reads) also accepts a session cookie,
-  which a person gets once, from the login form or a ``/?token=...`` link. The cookie holds a
-  value derived from the token, never the token itself, and is HttpOnly and SameSite=Strict, so
-  other sites can neither read it nor make the browser send it.
+  which a person gets from the sign-in form or a ``/?token=...`` link (``web/sessions.py``): a
+  session of its own that expires (``ISSUEBRIDGE_SESSION_SECONDS``) and ends with "Sign out"
+  (``POST /logout``). The cookie never holds the token; it is HttpOnly, SameSite=Strict, and
+  Secure when the public URL is https.
 - ``/healthz``, ``/static/`` and ``/login`` stay open.
 - ``/webhooks/github`` needs no bearer token: GitHub cannot send one, and the route checks its
   own signature (``web/webhooks.py``) before anything else.
+- Each address may fail to authenticate only so often (``web/ratelimit.py``); past that, no
+  token it sends is even compared until the window has passed, so guessing gains nothing.
 
 Tokens are compared in constant time. Without a token configured, everything is open (the
-server binds to loopback by default).
+server binds to loopback by default, and ``web/hosts.py`` still checks Host and Origin).
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import logging
-import re
 from urllib.parse import parse_qs
 
 from starlette.datastructures import URL
@@ -26,11 +26,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from issuebridge.web.api import BodyTooLarge, read_body
+from issuebridge.store import StoreError
+from issuebridge.web.bodies import BodyTooLarge, read_body
 from issuebridge.web.pages import PAGE_HEADERS
+from issuebridge.web.ratelimit import AuthFailures
+from issuebridge.web.sessions import COOKIE, SCOPE_KEY, Sessions, session_of
 
-COOKIE = "issuebridge_session"
-OPEN_PATHS = ("/healthz", "/static/", "/login")
+OPEN_PATHS = ("/static/",)
+OPEN_EXACT = ("/healthz",)
 SIGNED_PATHS = ("/webhooks/github",)  # exact paths that authenticate themselves
 # What a cookie may reach: reading the dashboard, never writing or MCP.
 COOKIE_PATHS = ("/", "/api/dashboard/events", "/api/dashboard/issues")
@@ -45,93 +48,165 @@ LOGIN_PAGE = """<!doctype html>
 <label for="token">Access token (<code>ISSUEBRIDGE_TOKEN</code>)</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
 <button type="submit">Open the dashboard</button></form></main></body></html>"""
-
-
-_TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s\"]*")
-
-
-class RedactTokenLinks(logging.Filter):
-    """Keeps ``?token=...`` sign-in links out of the access log (uvicorn logs every request line)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _TOKEN_IN_QUERY.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg for arg in record.args
-            )
-        return True
-
-
-def redact_access_log() -> None:
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(existing, RedactTokenLinks) for existing in access.filters):
-        access.addFilter(RedactTokenLinks())
+SIGN_IN = "Sign in to see the dashboard."
+WRONG = "That token is not right. Try again."
+ENDED = "Your session has ended. Sign in again."
 
 
 class TokenAuth:
     """ASGI middleware in front of every route, the MCP transports included."""
 
-    def __init__(self, app: ASGIApp, token: str | None) -> None:
+    def __init__(
+        self, app: ASGIApp, token: str | None, sessions: Sessions | None, failures: AuthFailures, secure_cookie: bool
+    ) -> None:
         self.app = app
         self._token = token.encode() if token else None
-        # The cookie's value: derived from the token, so the cookie never carries the token itself.
-        self._session = hmac.new(self._token or b"", b"issuebridge dashboard session", hashlib.sha256).hexdigest()
+        self._sessions = sessions
+        self._failures = failures
+        self._secure_cookie = secure_cookie  # the public URL is https (behind a TLS proxy)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self._token is None:
+        if scope["type"] != "http" or self._token is None or self._sessions is None:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
         path = request.url.path
-        if path == "/login":
-            response = await self._login(request)
-        elif (
-            path.startswith(OPEN_PATHS) or path in SIGNED_PATHS or self._bearer_ok(request) or self._cookie_ok(request)
-        ):
+        if path.startswith(OPEN_PATHS) or path in OPEN_EXACT or path in SIGNED_PATHS:
             await self.app(scope, receive, send)
             return
-        elif path == "/" and request.method == "GET" and self._matches(request.query_params.get("token", "")):
-            response = self._signed_in(request.url.remove_query_params("token"))
-        elif path == "/" and request.method == "GET":
-            response = HTMLResponse(
-                LOGIN_PAGE.format(message="Sign in to see the dashboard."), status_code=401, headers=PAGE_HEADERS
-            )
+        if path == "/login":
+            response: Response | None = await self._login(request)
+        elif path == "/logout":
+            response = await self._logout(request)
         else:
-            response = JSONResponse(
-                {"error": "this server needs Authorization: Bearer <ISSUEBRIDGE_TOKEN>"},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer realm="issuebridge"'},
-            )
-        await response(scope, receive, send)
+            response = await self._check(request)
+        if response is not None:
+            await response(scope, receive, send)
+            return
+        session = session_of(scope)
+        if session is None:
+            await self.app(scope, receive, send)
+            return
+        # Let in by a session: what it has open ends when the session does.
+        async with self._sessions.held(session, receive) as receive_until_ended:
+            await self.app(scope, receive_until_ended, send)
+
+    async def _check(self, request: Request) -> Response | None:
+        """None to let the request through (with ``scope[SCOPE_KEY]`` set if a session let it in)."""
+        assert self._sessions is not None
+        bearer = _bearer(request)
+        if bearer is not None:
+            refused = self._failures.refusal(request.scope)  # before comparing: no answer tells a right guess
+            if refused is not None or self._matches(bearer):
+                return refused
+            self._failures.failed(request.scope)
+            return _unauthorized()
+        ended = drop_cookie = False
+        cookie = request.cookies.get(COOKIE)
+        if cookie is not None and request.method in ("GET", "HEAD") and request.url.path in COOKIE_PATHS:
+            session = self._sessions.read(cookie)
+            if session is None:
+                self._failures.failed(request.scope)  # not a session this server signed
+            else:
+                try:
+                    live = await self._sessions.is_live(session)
+                except StoreError as exc:
+                    return JSONResponse({"error": f"the session cannot be checked now: {exc}"}, status_code=503)
+                if live:
+                    request.scope[SCOPE_KEY] = session
+                    return None
+                ended = True
+            drop_cookie = True  # the browser should stop sending it
+        response: Response
+        if request.url.path == "/" and request.method == "GET" and "token" in request.query_params:
+            refused = self._failures.refusal(request.scope)
+            if refused is not None:
+                return refused
+            if self._matches(request.query_params["token"]):
+                return self._signed_in(request.url.remove_query_params("token"))
+            self._failures.failed(request.scope)
+            response = _login_page(WRONG, 401)
+        elif request.url.path == "/" and request.method == "GET":
+            response = _login_page(ENDED if ended else SIGN_IN, 401)
+        else:
+            response = _unauthorized()
+        if drop_cookie:
+            response.delete_cookie(COOKIE, path="/", secure=self._secure_cookie, httponly=True, samesite="strict")
+        return response
 
     def _matches(self, candidate: str) -> bool:
         assert self._token is not None
         return bool(candidate) and hmac.compare_digest(candidate.encode(), self._token)
 
-    def _bearer_ok(self, request: Request) -> bool:
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and self._matches(value.strip())
-
-    def _cookie_ok(self, request: Request) -> bool:
-        if request.method not in ("GET", "HEAD") or request.url.path not in COOKIE_PATHS:
-            return False
-        return hmac.compare_digest(request.cookies.get(COOKIE, "").encode(), self._session.encode())
-
     async def _login(self, request: Request) -> Response:
+        if request.method == "GET":
+            return _login_page(SIGN_IN, 200)
         if request.method != "POST":
-            return HTMLResponse(LOGIN_PAGE.format(message="Sign in to see the dashboard."), headers=PAGE_HEADERS)
+            return JSONResponse({"error": "sign in with GET or POST /login"}, status_code=405)
+        refused = self._failures.refusal(request.scope)
+        if refused is not None:
+            return refused
         try:
             body = await read_body(request, MAX_FORM_BYTES)
         except BodyTooLarge:
             return JSONResponse({"error": "the form is too large"}, status_code=413)
         token = parse_qs(body.decode("utf-8", "replace")).get("token", [""])[0]
         if not self._matches(token):
-            message = "That token is not right. Try again."
-            return HTMLResponse(LOGIN_PAGE.format(message=message), status_code=401, headers=PAGE_HEADERS)
+            self._failures.failed(request.scope)
+            return _login_page(WRONG, 401)
         return self._signed_in(request.url.replace(path="/", query=""))
 
+    async def _logout(self, request: Request) -> Response:
+        """``POST /logout`` from the page: revoke its session for every worker, and drop the cookie.
+
+        The request must carry an ``Origin`` (browsers send one with every form POST), which
+        ``web/hosts.py`` has already found to be this server's own: no other site can sign a
+        person out.
+        """
+        assert self._sessions is not None
+        if request.method != "POST":
+            return JSONResponse({"error": "sign out with POST /logout"}, status_code=405)
+        if "origin" not in request.headers:
+            return JSONResponse({"error": "sign out from the dashboard page (the request has no Origin)"}, 403)
+        session = self._sessions.read(request.cookies.get(COOKIE, ""))
+        response: Response = RedirectResponse("/login", status_code=303)
+        if session is not None:
+            try:
+                await self._sessions.revoke(session)
+            except StoreError as exc:
+                message = f"signed out of this browser, but the session could not be revoked everywhere: {exc}"
+                response = JSONResponse({"error": message}, status_code=503)
+        response.delete_cookie(COOKIE, path="/", secure=self._secure_cookie, httponly=True, samesite="strict")
+        return response
+
     def _signed_in(self, target: URL) -> Response:
+        assert self._sessions is not None
         response = RedirectResponse(target.path + (f"?{target.query}" if target.query else ""), status_code=303)
         response.set_cookie(
-            COOKIE, self._session, httponly=True, samesite="strict", secure=target.scheme == "https", path="/"
+            COOKIE,
+            self._sessions.issue(),
+            max_age=self._sessions.lifetime,
+            httponly=True,
+            samesite="strict",
+            secure=self._secure_cookie or target.scheme == "https",
+            path="/",
         )
         return response
+
+
+def _bearer(request: Request) -> str | None:
+    """The value of ``Authorization: Bearer ...``, if the request presents one."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+def _login_page(message: str, status: int) -> HTMLResponse:
+    return HTMLResponse(LOGIN_PAGE.format(message=message), status_code=status, headers=PAGE_HEADERS)
+
+
+def _unauthorized() -> JSONResponse:
+    return JSONResponse(
+        {"error": "this server needs Authorization: Bearer <ISSUEBRIDGE_TOKEN>"},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="issuebridge"'},
+    )

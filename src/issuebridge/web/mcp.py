@@ -3,56 +3,39 @@
 from __future__ import annotations
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from issuebridge.settings import Settings
+# Host and Origin are checked for every route, these included, by ``web/hosts.py``. The SDK's
+# own check compares ``localhost:*`` as a string prefix (``localhost:evil.com`` passes it), and
+# left to its defaults it switches itself off for any host setting but 127.0.0.1: it is off
+# here, explicitly. (It still insists on ``Content-Type: application/json`` for POSTs.)
+CHECKED_BY_THE_APP = TransportSecuritySettings(enable_dns_rebinding_protection=False)
 
 
-def transport_security(settings: Settings) -> TransportSecuritySettings:
-    """DNS-rebinding protection built from settings, not left to the SDK's defaults.
-
-    The SDK switches the protection off silently for any host setting but 127.0.0.1.
-    """
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=settings.allowed_hosts,
-        allowed_origins=settings.allowed_origins,
-    )
-
-
-def mcp_routes(mcp: MCPServer, settings: Settings) -> list[BaseRoute]:
+def mcp_routes(mcp: MCPServer) -> list[BaseRoute]:
     """``/sse`` + ``/messages/`` (SSE transport) and ``/mcp`` (Streamable HTTP).
 
     The transports' routes are used directly: mounting their sub-apps would redirect
     ``POST /mcp`` to ``/mcp/``. The parent app's lifespan must run ``mcp.session_manager``.
     """
-    security = transport_security(settings)
-    sse = mcp.sse_app(sse_path="/sse", message_path="/messages/", transport_security=security).routes
-    http = mcp.streamable_http_app(streamable_http_path="/mcp", transport_security=security).routes
-    return [*(_checked_sse_route(route, security) for route in sse), *http]
+    sse = mcp.sse_app(sse_path="/sse", message_path="/messages/", transport_security=CHECKED_BY_THE_APP).routes
+    http = mcp.streamable_http_app(streamable_http_path="/mcp", transport_security=CHECKED_BY_THE_APP).routes
+    return [*(_sent_once(route) for route in sse), *http]
 
 
-def _checked_sse_route(route: BaseRoute, security: TransportSecuritySettings) -> BaseRoute:
-    """Answer a bad Host or Origin on ``GET /sse`` ourselves.
-
-    The SDK's SSE endpoint sends the 421/403 and then raises, which logs a traceback for every
-    rejected request and drops the client's connection.
-    """
+def _sent_once(route: BaseRoute) -> BaseRoute:
+    """``GET /sse`` without a second response: the SDK's endpoint streams the whole response
+    itself, then returns a fresh ``Response`` that Starlette would try to send as well (a
+    RuntimeError in the log when the stream ends)."""
     if not (isinstance(route, Route) and route.path == "/sse"):
         return route
-    check = TransportSecurityMiddleware(security)
     sdk_endpoint = route.endpoint
 
     async def sse(request: Request) -> Response:
-        rejection = await check.validate_request(request, is_post=False)
-        if rejection is not None:
-            return rejection
-        # The SDK's endpoint streams the whole response itself, then returns a fresh
-        # Response that Starlette would try to send a second time.
         await sdk_endpoint(request)
         return _AlreadySent()
 

@@ -17,6 +17,7 @@ from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
 from issuebridge.dashboard import Dashboard
+from issuebridge.web.sessions import session_of
 from issuebridge.web.templating import rendered_rows
 
 # Only our own scripts, stylesheets and connections. Style *attributes* stay allowed
@@ -89,6 +90,7 @@ def page_routes(dashboard: Dashboard, env: Environment) -> list[BaseRoute]:
             "base_url": str(request.base_url).rstrip("/"),
             "events_url": request.url_for("events").path,
             "static_url": static_url,
+            "signed_in": session_of(request.scope) is not None,  # a person, who can sign out
         }
         html = rows.render_page(template, context)
         # How long the page took to render, for the browser's developer tools and the benchmark.

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import json
 import logging
 import re
 from typing import Any, TypeVar
@@ -33,7 +32,8 @@ from issuebridge.curated import PullsBoard
 from issuebridge.dashboard import Dashboard
 from issuebridge.entries import AnyEntry
 from issuebridge.store import StoreError
-from issuebridge.web.api import BodyTooLarge, error, read_body
+from issuebridge.web.api import error
+from issuebridge.web.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
 from issuebridge.webhooks import (
     APPLIED_EVENTS,
     After,
@@ -86,9 +86,9 @@ def webhook_routes(dashboard: Dashboard, secret: str | None, max_body_bytes: int
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             return error(415, "set the webhook's content type to application/json")
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return error(400, f"the body is not valid JSON: {exc}")
+            payload = parse_json(body)
+        except InvalidJson as exc:
+            return error(400, str(exc))
         if event == "ping":
             return JSONResponse(
                 {"pong": True, "hook_id": payload.get("hook_id") if isinstance(payload, dict) else None}
