@@ -18,9 +18,9 @@ from issuebridge.boards import (
     repository_name,
     summarize,
 )
-from issuebridge.curated import Commit, Panel, pull_from_github
+from issuebridge.curated import TIMELINE_DAYS, Commit, CommitsBoard, Panel, commit_from_github, pull_from_github
 from issuebridge.webhooks import RowChange, read_event
-from tests.fake_github import make_issue, make_pull, make_pull_request, make_webhook
+from tests.fake_github import make_commit, make_issue, make_pull, make_pull_request, make_webhook
 from tests.unvalidated import hostile_colours
 
 HOSTILE_COLOURS = [*hostile_colours("https://evil.example/"), "", "d73a4", "gggggg", 0xD73A4A, None, ["d73a4a"]]
@@ -248,3 +248,13 @@ def test_hostile_link_from_github_is_dropped_not_fatal() -> None:
     item = make_issue("octo/app", 1)
     item["html_url"] = "javascript:alert(document.cookie)"
     assert issue_from_github(item).html_url is None
+
+
+def test_a_commit_timeline_spans_a_year_at_most_whatever_dates_github_sends() -> None:
+    dates = ["0001-01-01T00:00:00Z", "2026-11-20T10:00:00Z", "2026-11-30T10:00:00Z", "9999-12-31T00:00:00Z"]
+    commits = [commit_from_github(make_commit("octo/app", n, date=when)) for n, when in enumerate(dates, 1)]
+    board = CommitsBoard(repository="octo/app", source="mcp", commits=commits, last_updated=datetime.now(UTC))
+    days = board.per_day
+    assert len(days) == TIMELINE_DAYS and days[-1] == (datetime(9999, 12, 31).date(), 1)
+    recent = CommitsBoard(repository="octo/app", source="mcp", commits=commits[1:3], last_updated=datetime.now(UTC))
+    assert len(recent.per_day) == 11 and sum(count for _, count in recent.per_day) == 2

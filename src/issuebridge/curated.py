@@ -34,6 +34,7 @@ PANEL_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 SHA = re.compile(r"[0-9a-f]{7,64}")
 ATTENTION_OLDEST = 5
 TOP_AUTHORS = 8
+TIMELINE_DAYS = 366  # the longest commit timeline drawn or sent, in days
 
 
 class PullRequest(Record):
@@ -105,11 +106,14 @@ class CommitsBoard(RepositoryBoard):
 
     @property
     def per_day(self) -> list[tuple[date, int]]:
-        """Commits per calendar day (UTC), oldest first, days without commits included."""
+        """Commits per calendar day (UTC), oldest first, days without commits included, over the
+        last :data:`TIMELINE_DAYS` days at most: a commit dated year 1 beside one of today must
+        not make a list of 740,000 days."""
         days = Counter(c.date.date() for c in self.commits if c.date is not None)
         if not days:
             return []
-        first, last = min(days).toordinal(), max(days).toordinal()
+        last = max(days).toordinal()
+        first = max(min(days).toordinal(), last - TIMELINE_DAYS + 1)
         return [(date.fromordinal(day), days[date.fromordinal(day)]) for day in range(first, last + 1)]
 
     @property
