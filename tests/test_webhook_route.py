@@ -106,6 +106,22 @@ def test_a_delivery_whose_write_failed_is_applied_when_redelivered(tmp_path: Pat
         assert deliver(client, "issues", opened(2), delivery="delivery-1").json()["duplicate"] is True
 
 
+def test_a_delivery_is_recorded_only_once_its_change_is_written(tmp_path: Path) -> None:
+    """Nothing of a failed delivery stays behind, even when the store would not let it be undone."""
+    with app_client(tmp_path) as client:
+        assert client.post("/api/dashboard/sync-issues", json=PUSH).status_code == 200
+        with sqlite3.connect(tmp_path / "b.db") as raw:  # the board write fails, and so would any undoing
+            raw.execute("CREATE TRIGGER refuse BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+            raw.execute("CREATE TRIGGER keep BEFORE DELETE ON claims BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+        assert deliver(client, "issues", opened(2), delivery="delivery-1").status_code == 503
+        with sqlite3.connect(tmp_path / "b.db") as raw:
+            raw.execute("DROP TRIGGER refuse")
+            raw.execute("DROP TRIGGER keep")
+        retried = deliver(client, "issues", opened(2), delivery="delivery-1")
+        assert retried.status_code == 200 and retried.json()["changed"] is True
+        assert [i["number"] for i in client.get("/api/dashboard/issues").json()["issues"]] == [2, 1]
+
+
 def test_a_delivery_without_an_id_is_refused(tmp_path: Path) -> None:
     with app_client(tmp_path) as client:
         client.post("/api/dashboard/sync-issues", json=PUSH)

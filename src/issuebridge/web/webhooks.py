@@ -7,16 +7,15 @@ configured every delivery is refused: an unsigned webhook is never accepted. Onl
 signed, not the headers, so ``webhooks.py`` reads a body as the event ``X-GitHub-Event`` names only
 if its shape agrees, and applies it only if it is not older than what the board knows.
 
-Each delivery (``X-GitHub-Delivery``) is applied once, redeliveries included and across
-restarts, through ``store.claim``. The claim is taken after the signature and the payload check
-out and released if applying fails, so that a redelivery can try again; a crash between the
-claim and the write loses that delivery (it expires with the claim), and the next event about
-the same issue, a re-sync or the background refresh brings the board up to date.
+Each delivery (``X-GitHub-Delivery``) is recorded in the store (``store.claim``, 7 days, across
+restarts and workers) once its change is written, and a redelivery of a recorded one is answered
+as a duplicate. Nothing is recorded before the write: a delivery that failed (the store away, a
+crash mid-write) is applied when GitHub redelivers it. Two copies arriving at once may both be
+applied, which is harmless: applying an event again never moves a board (``webhooks.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import logging
@@ -108,14 +107,15 @@ def webhook_routes(dashboard: Dashboard, secret: str | None, max_body_bytes: int
         if not _DELIVERY_ID.fullmatch(delivery):
             return error(400, "the X-GitHub-Delivery header is missing or malformed")
 
-        claim = f"webhook:{delivery}"
+        # A delivery is recorded once its change is written, never before: one that failed (the
+        # store away, a crash mid-write) leaves nothing behind, so its redelivery is applied.
+        applied = f"webhook:{delivery}"
         try:
-            first = await dashboard.store.claim(claim, DELIVERY_CLAIM_SECONDS)
+            if await dashboard.store.claimed(applied):
+                logger.info("Webhook delivery %s was applied before; ignoring the redelivery", delivery)
+                return JSONResponse({"duplicate": True, "delivery": delivery, "message": "already applied"})
         except StoreError as exc:
             return error(503, f"{exc.about('the event')}; GitHub may redeliver it later")
-        if not first:
-            logger.info("Webhook delivery %s was applied before; ignoring the redelivery", delivery)
-            return JSONResponse({"duplicate": True, "delivery": delivery, "message": "already applied"})
         at = now()
         outcome: list[After[Any]] = []  # what the last application of the change (the one written) did
 
@@ -134,16 +134,14 @@ def webhook_routes(dashboard: Dashboard, secret: str | None, max_body_bytes: int
                     change.key, lambda b: record_outcome(pulls_board_after(b, change, at))
                 )
         except StoreError as exc:
-            with contextlib.suppress(StoreError):  # if the store is away, the claim stays: redeliver later
-                await dashboard.store.release(claim)
             return error(503, f"{exc.about('the event')}; redeliver it from GitHub to try again")
         except Exception:
-            await dashboard.store.release(claim)  # a redelivery may try again
             logger.exception("Webhook delivery %s could not be applied", delivery)
             return error(500, "the event could not be applied; redeliver it from GitHub to try again")
-        except BaseException:  # cancelled mid-write: a redelivery finds the board as it is and fixes it
-            await dashboard.store.release(claim)
-            raise
+        try:
+            await dashboard.store.claim(applied, DELIVERY_CLAIM_SECONDS)
+        except StoreError:  # applied all the same: a redelivery applies it again, which changes nothing
+            logger.warning("Webhook delivery %s was applied but could not be recorded as applied", delivery)
         name = _BOARD_NAMES[change.kind]
         if stored is None or not outcome:  # no board of that kind to change
             message = f"no {name} on the dashboard shows {change.repository}; nothing changed"
