@@ -14,6 +14,7 @@ from pydantic import Field, StringConstraints, field_validator
 
 from issuebridge.boards import (
     Entry,
+    ItemNumber,
     Label,
     Record,
     RepositoryBoard,
@@ -32,7 +33,7 @@ TOP_AUTHORS = 8
 
 
 class PullRequest(Record):
-    number: Annotated[int, Field(ge=1)]
+    number: ItemNumber
     title: Annotated[str, StringConstraints(max_length=1024)]
     state: Literal["open", "closed"]
     draft: bool = False
