@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,11 @@ class Settings:
     github_concurrency: int = 8
     extra_allowed_hosts: tuple[str, ...] = ()
     refresh_seconds: float | None = None  # None: no background refresh
+    stream_rate_limit: str = "60/minute"  # event streams one client address may open
+    stream_send_timeout: float = 10.0  # seconds a stream's client may take to accept a piece
+    mcp_max_sessions: int = 1000
+    mcp_sessions_per_client: int = 32
+    mcp_session_idle_seconds: float = 600.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -79,6 +85,11 @@ class Settings:
             extra_allowed_hosts=hosts,
             webhook_secret=env.get("ISSUEBRIDGE_WEBHOOK_SECRET", "").strip() or None,
             refresh_seconds=_optional_interval(env, "ISSUEBRIDGE_REFRESH_SECONDS"),
+            stream_rate_limit=_rate_setting(env, "ISSUEBRIDGE_STREAM_RATE_LIMIT", "60/minute"),
+            stream_send_timeout=_seconds(env, "ISSUEBRIDGE_STREAM_SEND_TIMEOUT", 10.0),
+            mcp_max_sessions=_positive(env, "ISSUEBRIDGE_MCP_MAX_SESSIONS", int, 1000),
+            mcp_sessions_per_client=_positive(env, "ISSUEBRIDGE_MCP_SESSIONS_PER_CLIENT", int, 32),
+            mcp_session_idle_seconds=_seconds(env, "ISSUEBRIDGE_MCP_SESSION_IDLE_SECONDS", 600.0),
         )
 
     @property
@@ -127,3 +138,20 @@ def _rate(env: Mapping[str, str]) -> str:
     except ValueError:
         raise SettingsError(f"ISSUEBRIDGE_RATE_LIMIT must look like 120/minute or 10 per second, got {raw!r}") from None
     return raw
+
+
+def _rate_setting(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
+    try:
+        parse_rate(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must look like 60/minute or 10 per second, got {raw!r}") from None
+    return raw
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive, finite number of seconds."""
+    value = _positive(env, name, float, default)
+    if not math.isfinite(value):
+        raise SettingsError(f"{name} must be a finite number of seconds, got {env.get(name, '').strip()!r}")
+    return value

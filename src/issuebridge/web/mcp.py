@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from issuebridge.settings import Settings
+from issuebridge.web.mcp_sessions import CappedSse, CappedStreamableHttp, McpSessions
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
@@ -24,19 +25,34 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     )
 
 
-def mcp_routes(mcp: MCPServer, settings: Settings) -> list[BaseRoute]:
+def mcp_routes(mcp: MCPServer, settings: Settings, sessions: McpSessions | None = None) -> list[BaseRoute]:
     """``/sse`` + ``/messages/`` (SSE transport) and ``/mcp`` (Streamable HTTP).
 
     The transports' routes are used directly: mounting their sub-apps would redirect
     ``POST /mcp`` to ``/mcp/``. The parent app's lifespan must run ``mcp.session_manager``.
+    Sessions are capped per client and in total (``web/mcp_sessions.py``); the SDK closes idle
+    Streamable HTTP sessions after the same time, and refuses past the same total itself too.
     """
     security = transport_security(settings)
+    if sessions is None:
+        sessions = McpSessions.from_settings(settings)
     sse = mcp.sse_app(sse_path="/sse", message_path="/messages/", transport_security=security).routes
-    http = mcp.streamable_http_app(streamable_http_path="/mcp", transport_security=security).routes
-    return [*(_checked_sse_route(route, security) for route in sse), *http]
+    http = mcp.streamable_http_app(
+        streamable_http_path="/mcp",
+        transport_security=security,
+        session_idle_timeout=sessions.idle_seconds,
+        max_sessions=sessions.total,
+    ).routes
+    return [*(_checked_sse_route(route, security, sessions) for route in sse), *(_capped(r, sessions) for r in http)]
 
 
-def _checked_sse_route(route: BaseRoute, security: TransportSecuritySettings) -> BaseRoute:
+def _capped(route: BaseRoute, sessions: McpSessions) -> BaseRoute:
+    if not (isinstance(route, Route) and route.path == "/mcp"):
+        return route
+    return Route("/mcp", CappedStreamableHttp(route.app, sessions), methods=route.methods)
+
+
+def _checked_sse_route(route: BaseRoute, security: TransportSecuritySettings, sessions: McpSessions) -> BaseRoute:
     """Answer a bad Host or Origin on ``GET /sse`` ourselves.
 
     The SDK's SSE endpoint sends the 421/403 and then raises, which logs a traceback for every
@@ -47,13 +63,18 @@ def _checked_sse_route(route: BaseRoute, security: TransportSecuritySettings) ->
     check = TransportSecurityMiddleware(security)
     sdk_endpoint = route.endpoint
 
+    async def stream(scope: Scope, receive: Receive, send: Send) -> None:
+        # The SDK's endpoint streams the whole response itself, then returns a fresh
+        # Response that Starlette would try to send a second time.
+        await sdk_endpoint(Request(scope, receive, send))
+
+    capped = CappedSse(stream, sessions)
+
     async def sse(request: Request) -> Response:
         rejection = await check.validate_request(request, is_post=False)
         if rejection is not None:
             return rejection
-        # The SDK's endpoint streams the whole response itself, then returns a fresh
-        # Response that Starlette would try to send a second time.
-        await sdk_endpoint(request)
+        await capped(request.scope, request.receive, request._send)
         return _AlreadySent()
 
     return Route("/sse", sse, methods=["GET"])
