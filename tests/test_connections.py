@@ -85,3 +85,23 @@ async def test_shutdown_cuts_stuck_streams_instead_of_waiting_for_ever(tmp_path:
     finally:
         for client in clients:
             client.close()
+
+
+async def test_shutdown_cuts_a_request_whose_body_never_finishes(tmp_path: Path) -> None:
+    app = create_app(Settings(db_path=tmp_path / "boards.db"))
+    loop = asyncio.get_running_loop()
+    client = socket.socket()
+    try:
+        async with asyncio.timeout(30), serving(app) as served:
+            client.setblocking(False)
+            await loop.sock_connect(client, ("127.0.0.1", served.port))
+            head = (
+                f"POST /api/dashboard/sync-issues HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\n"
+                "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+            )
+            await loop.sock_sendall(client, head.encode() + b'{"repository": "octo/slow", "issues": [')
+            await until(lambda: any(getattr(c, "cycle", None) for c in served.server.server_state.connections))
+        # The block's end waited for serve() to return: the half-sent request did not hold it.
+        assert not served.server.server_state.connections
+    finally:
+        client.close()

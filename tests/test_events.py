@@ -318,7 +318,7 @@ async def test_streams_waiting_for_their_clients_share_one_budget() -> None:
     await asyncio.sleep(0)
     assert stalls.held == STALL_BYTES
     with pytest.raises(Stalled, match="too many streams"):  # refused at once, not after the deadline
-        await Sender(stuck, 60, stalls).message({"type": "http.response.body", "body": b"y"})
+        await Sender(stuck, 1, stalls).message({"type": "http.response.body", "body": b"y"})
     first.cancel()
     with pytest.raises(asyncio.CancelledError):
         await first

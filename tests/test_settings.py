@@ -93,3 +93,35 @@ def test_the_redis_url_never_appears_in_repr() -> None:
 def test_a_redis_url_of_another_kind_is_refused_by_name() -> None:
     with pytest.raises(SettingsError, match="ISSUEBRIDGE_REDIS_URL must start with redis://"):
         Settings.from_env({"ISSUEBRIDGE_REDIS_URL": "localhost:6379"})
+
+
+def test_live_delivery_limits_are_read_and_checked() -> None:
+    settings = Settings.from_env(
+        {
+            "ISSUEBRIDGE_STREAM_RATE_LIMIT": "5 per second",
+            "ISSUEBRIDGE_STREAM_SEND_TIMEOUT": "2.5",
+            "ISSUEBRIDGE_MCP_MAX_SESSIONS": "50",
+            "ISSUEBRIDGE_MCP_SESSIONS_PER_CLIENT": "4",
+            "ISSUEBRIDGE_MCP_SESSION_IDLE_SECONDS": "90",
+        }
+    )
+    assert (settings.stream_rate_limit, settings.stream_send_timeout) == ("5 per second", 2.5)
+    assert (settings.mcp_max_sessions, settings.mcp_sessions_per_client, settings.mcp_session_idle_seconds) == (
+        50,
+        4,
+        90.0,
+    )
+    defaults = Settings.from_env({})
+    assert (defaults.stream_rate_limit, defaults.mcp_max_sessions, defaults.mcp_session_idle_seconds) == (
+        "60/minute",
+        1000,
+        600.0,
+    )
+    for name, value in [
+        ("ISSUEBRIDGE_STREAM_RATE_LIMIT", "lots"),
+        ("ISSUEBRIDGE_STREAM_SEND_TIMEOUT", "inf"),
+        ("ISSUEBRIDGE_MCP_SESSION_IDLE_SECONDS", "0"),
+        ("ISSUEBRIDGE_MCP_MAX_SESSIONS", "-1"),
+    ]:
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({name: value})

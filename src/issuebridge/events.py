@@ -140,12 +140,17 @@ class Subscription:
         if event is None:
             self.end()
             return True
-        if self._ended or len(self._events) >= self._max_queued or self._held + event.size > self._max_bytes:
+        if self._ended:
+            return False
+        events = self._events
+        if not events and self.deliver is not None:  # the stream is waiting: it may write it at once
+            self.recently_active = True
+            if self._held + event.size <= self._max_bytes and self.deliver(event):
+                return True
+        if len(events) >= self._max_queued or self._held + event.size > self._max_bytes:
             return False
         self.recently_active = True
-        if self.deliver is not None and not self._events and self.deliver(event):
-            return True
-        self._events.append(event)
+        events.append(event)
         self._held += event.size
         self.wake()
         return True

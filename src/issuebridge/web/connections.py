@@ -11,18 +11,18 @@ too. ASGI has no way to abort a connection, so this module finds the running uvi
 
 - :func:`cut`: the connection serving one request (a stream whose client stopped reading);
 - :func:`release_at_shutdown`: once uvicorn is shutting down, every connection that still holds
-  unsent bytes after ``grace`` seconds, and every response still streaming after
-  ``streaming_grace`` (an MCP stream, say, whose client reads but whose end never comes).
-  Requests still being answered normally are left to uvicorn's graceful shutdown.
+  unsent bytes after ``grace`` seconds, and every response still streaming (an MCP stream, say,
+  whose end never comes) or request body still arriving after ``streaming_grace``. Requests
+  being answered are left to uvicorn's graceful shutdown.
 
-What this relies on, in the uvicorn versions ``pyproject.toml`` allows (pinned; the behaviour
-is tested in ``tests/test_connections.py`` and ``tests/e2e/test_lifecycle.py``): the SIGTERM
+What this relies on, in the uvicorn versions ``pyproject.toml`` allows (pinned; the behaviour is
+tested in ``tests/test_connections.py`` and ``tests/e2e/test_lifecycle.py``): the SIGTERM
 handler is the running ``Server``'s bound ``handle_exit``; ``Server.should_exit``;
 ``Server.server_state.connections``, one protocol object per open connection, each with its
 ``transport`` and its current request's ``cycle`` (``scope``, ``response_started``,
-``response_complete``). Under another server, or when none is found, nothing is cut: streams
-still end at shutdown, and a connection whose client stopped reading is released when its
-client goes away.
+``response_complete``, ``more_body``). Under another server, or when none is found, nothing is
+cut: streams still end at shutdown, and a connection whose client stopped reading is released
+when its client goes away.
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ async def release_at_shutdown(server: UvicornServer, grace: float = 1.0, streami
 
     Called once shutdown has begun and the app's own streams were told to end. A connection
     still holding unsent bytes after ``grace`` seconds has a client that is not reading; a
-    response still streaming after ``streaming_grace`` is one that did not end when asked.
+    response still streaming after ``streaming_grace`` is one that did not end when asked, and
+    a request body still arriving then will not be complete in time.
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -101,8 +102,10 @@ async def release_at_shutdown(server: UvicornServer, grace: float = 1.0, streami
                 continue
             cycle = getattr(connection, "cycle", None)
             streaming = cycle is not None and cycle.response_started and not cycle.response_complete
+            # A request whose body is still arriving (slowly) cannot be answered before the end either.
+            receiving = cycle is not None and not cycle.response_started and getattr(cycle, "more_body", False)
             stuck = transport.get_write_buffer_size() > 0
-            if (stuck and elapsed >= grace) or (streaming and elapsed >= streaming_grace):
+            if (stuck and elapsed >= grace) or ((streaming or receiving) and elapsed >= streaming_grace):
                 transport.abort()
                 cut_off.add(id(connection))
         await asyncio.sleep(SHUTDOWN_POLL_SECONDS)

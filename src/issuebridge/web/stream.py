@@ -113,19 +113,19 @@ class Sender:
     wait is finished by ``finish``, under the deadline and counted among the stalls.
     """
 
-    __slots__ = ("_context", "_send", "_stalls", "_timeout")
+    __slots__ = ("_stalls", "_timeout", "context", "send")
 
     def __init__(self, send: Send, timeout: float, stalls: Stalls) -> None:
-        self._send = send
+        self.send = send
         self._timeout = timeout
         self._stalls = stalls
-        self._context = contextvars.copy_context()  # sends run in the stream's context, not the publisher's
+        self.context = contextvars.copy_context()  # sends run in the stream's context, not the publisher's
 
     def start(self, message: Message) -> tuple[Generator[Any, None, None], Any] | None:
         """Run ``message``'s send as far as it goes now: None if it is done, else what to ``finish``."""
-        sending = self._send(message).__await__()
+        sending = self.send(message).__await__()
         try:
-            awaited = self._context.run(sending.send, None)
+            awaited = self.context.run(sending.send, None)
         except StopIteration:
             return None
         return sending, awaited
@@ -136,7 +136,7 @@ class Sender:
             raise Stalled("too many streams are waiting for their clients")
         try:
             async with asyncio.timeout(self._timeout):
-                await _finish(self._context, sending, awaited)
+                await _finish(self.context, sending, awaited)
         except TimeoutError:
             raise Stalled(f"the client took nothing for {self._timeout:g} s") from None
         finally:
@@ -312,22 +312,33 @@ class Follower:
         return True
 
     def deliver(self, event: Event) -> bool:
+        """Write ``event`` within the publisher's call (once per stream per event: kept lean)."""
         frame = event.frames[self._wire_format]
         if len(frame) > PIECE_BYTES:
             return False  # in pieces, by the stream's task
-        if not self._take(event):
-            return True
+        event_id = event.id
+        if event_id is not None:  # _take, inlined
+            if event_id <= self._revision:
+                return True
+            if event_id != self._revision + 1:
+                self._subscription.end()
+                return True
+            self._revision = event_id
+        sender = self._sender
         try:
-            started = self._sender.start(_chunk(frame))
+            sending = sender.send({"type": "http.response.body", "body": frame, "more_body": True}).__await__()
+            awaited = sender.context.run(sending.send, None)
+        except StopIteration:
+            return True
         except Exception as exc:  # raised by the stream's own task, not into the publisher's loop
             self._failed = exc
             self._subscription.end()
             return True
-        if started is not None:
-            self._subscription.deliver = None  # queue what follows until this send is through
-            self._subscription.carry(event)
-            self._waiting = started
-            self._subscription.wake()
+        subscription = self._subscription
+        subscription.deliver = None  # queue what follows until this send is through
+        subscription.carry(event)
+        self._waiting = (sending, awaited)
+        subscription.wake()
         return True
 
 
