@@ -118,10 +118,16 @@ async def writes(http: httpx.AsyncClient, count: int) -> list[float]:
     return seconds
 
 
-async def until_subscribed(http: httpx.AsyncClient, count: int) -> None:
-    """Until the server counts ``count`` open streams (``/healthz`` is the only way to tell from outside)."""
-    while int((await http.get("/healthz")).json()["subscribers"]) < count:  # noqa: ASYNC110
+async def until_subscribed(http: httpx.AsyncClient, count: int, within: float = 60.0) -> int:
+    """Until the server counts ``count`` open streams (``/healthz`` is the only way to tell from
+    outside), or ``within`` seconds; how many it counts. A server may drop stuck streams itself
+    (the one before issue 14 did, with an error, at the first heartbeat)."""
+    deadline = time.monotonic() + within
+    while (open_now := int((await http.get("/healthz")).json()["subscribers"])) < count:
+        if time.monotonic() > deadline:
+            break
         await asyncio.sleep(0.1)
+    return open_now
 
 
 def stop(server: ServerProcess, timeout: float) -> str:
@@ -158,7 +164,7 @@ async def scenario(workdir: Path, sizes: Sizes, kind: str) -> dict[str, Any]:
                 await asyncio.sleep(1.0)  # the answers reach the socket buffers and fill them
             elif kind == "streams":
                 clients = [never_reading(server.port, stream_request(server.port, n)) for n in range(sizes.streams)]
-                await until_subscribed(http, sizes.streams)
+                result["open"] = await until_subscribed(http, sizes.streams)
                 await asyncio.sleep(2.0)  # the snapshots go out, as far as each connection takes them
                 result["rss_after"] = rss_kib(server)
             result["writes"] = await writes(http, sizes.writes)
@@ -217,7 +223,8 @@ async def run(smoke: bool = False) -> None:
     before, after = streams["rss_before"], streams["rss_after"]
     print(
         f"RSS: {before / 1024:,.0f} MiB before, {after / 1024:,.0f} MiB with {sizes.streams} non-reading streams "
-        f"({after / before:.1f}x; {(after - before) / sizes.streams:,.0f} KiB per stream)"
+        f"({after / before:.1f}x; {(after - before) / sizes.streams:,.0f} KiB per stream; "
+        f"{streams['open']} of them open when counted)"
     )
     print(f"SIGTERM to exit, {sizes.streams} non-reading streams open: {streams['stop']}")
     print(f"SIGTERM to exit, {sizes.stuck} stuck streams, {sizes.issues:,}-issue board: {stops[False]}")
