@@ -10,7 +10,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("bench.sync", "bench.page", "bench.fanout", "bench.workers")
+BENCHMARKS = ("bench.sync", "bench.page", "bench.fanout", "bench.workers", "bench.trust")
 
 
 async def main(smoke: bool) -> None:

@@ -406,6 +406,8 @@ def ours(workdir: Path, github_url: str) -> Iterator[Target]:
         "GITHUB_API_URL": github_url,
         "ISSUEBRIDGE_DB": str(workdir / "fanout.db"),
         "ISSUEBRIDGE_RATE_LIMIT": "100000/minute",
+        # Every subscriber comes from 127.0.0.1: 10,000 "pages" on one address, opened in a burst.
+        "ISSUEBRIDGE_STREAM_RATE_LIMIT": "1000000/minute",
     }
     server = start_server(workdir, env)
     revision = 0

@@ -15,4 +15,4 @@ def test_every_benchmark_runs_in_smoke_mode() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "## Sync" in done.stdout and "warm re-sync" in done.stdout
-    assert "## Page" in done.stdout and "## Fan-out" in done.stdout
+    assert "## Page" in done.stdout and "## Fan-out" in done.stdout and "## Trust" in done.stdout

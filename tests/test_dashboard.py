@@ -1,4 +1,4 @@
-"""The dashboard's JSON wire form, and writes that change nothing."""
+"""The dashboard's JSON wire form, writes that change nothing, and writes that fail changing nothing."""
 
 from __future__ import annotations
 
@@ -6,13 +6,24 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from pydantic import ValidationError
 
-from issuebridge.boards import IssuesBoard, issue_from_github, now
-from issuebridge.curated import CommitsBoard, Panel, PullsBoard, commit_from_github, pull_from_github
-from issuebridge.dashboard import Dashboard, JsonFormat, entry_json, entry_payload
+from issuebridge.boards import GITHUB_INT_MAX, IssuesBoard, SyncIssuesRequest, issue_from_github, now
+from issuebridge.curated import CommitsBoard, Panel, PullRequest, PullsBoard, commit_from_github, pull_from_github
+from issuebridge.dashboard import (
+    SNAPSHOT_MAX_AGE_SECONDS,
+    Change,
+    Dashboard,
+    JsonFormat,
+    Touched,
+    Unannounceable,
+    WireFormat,
+    entry_json,
+    entry_payload,
+)
 from issuebridge.entries import AnyEntry
 from issuebridge.events import EventHub
 from issuebridge.settings import Settings
@@ -44,6 +55,18 @@ def entries() -> list[AnyEntry]:
         ),
         Panel(panel_id="triage", title=NASTY, summary_markdown=NASTY, source="mcp", last_updated=now()),
     ]
+
+
+def issues_board() -> IssuesBoard:
+    board = entries()[0]
+    assert isinstance(board, IssuesBoard)
+    return board
+
+
+def panel() -> Panel:
+    entry = entries()[3]
+    assert isinstance(entry, Panel)
+    return entry
 
 
 @pytest.fixture
@@ -111,3 +134,114 @@ async def test_update_reads_and_writes_under_the_write_lock(dashboard: Dashboard
         board.key, lambda current: current if isinstance(current, IssuesBoard) else None
     )
     assert not changed and same == stored and store.revision == 6
+
+
+# Nothing changes on an error (issue 14, item 8): numbers are bounded on the way in, a write's
+# event is built before it is stored, and an event that was never published is noticed.
+
+
+def board_with(number: int, comments: int = 0) -> dict[str, Any]:
+    return {"repository": REPO, "issues": [{"number": number, "title": "t", "state": "open", "comments": comments}]}
+
+
+@pytest.mark.parametrize(
+    ("number", "comments"),
+    [(2**31, 0), (2**63 + 1, 0), (2**64 + 5, 0), (10**30, 0), (1, 2**31), (1, 2**64), (0, 0), (1, -1)],
+)
+def test_numbers_no_github_record_could_hold_are_refused(number: int, comments: int) -> None:
+    with pytest.raises(ValidationError):
+        SyncIssuesRequest.model_validate(board_with(number, comments))
+
+
+def test_the_largest_numbers_github_has_are_kept() -> None:
+    request = SyncIssuesRequest.model_validate(board_with(GITHUB_INT_MAX, GITHUB_INT_MAX))
+    board = IssuesBoard(repository=REPO, state="all", source="api", issues=request.issues, last_updated=now())
+    assert json.loads(entry_json(board))["issues"][0]["number"] == 2**31 - 1
+    with pytest.raises(ValidationError):
+        PullRequest(number=2**31, title="t", state="open")
+
+
+class Refuses:
+    """A wire format that cannot encode boards whose repository is ``octo/bad`` (as a bug would)."""
+
+    def __init__(self) -> None:
+        self.inner = JsonFormat()
+
+    def change(self, change: Change) -> bytes:
+        if change.entry.related_repository == "octo/bad":
+            raise ValueError("cannot encode this")
+        return self.inner.change(change)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def test_a_write_whose_event_cannot_be_built_is_refused_and_changes_nothing(dashboard: Dashboard) -> None:
+    dashboard.formats = {"json": JsonFormat(), "html": cast(WireFormat, Refuses())}
+    good = issues_board()
+    await dashboard.put(good)
+    async with dashboard.hub.subscribe() as page:
+        bad = IssuesBoard(repository="octo/bad", state="open", source="api", issues=[], last_updated=now())
+        with pytest.raises(Unannounceable, match="could not be built"):
+            await dashboard.put(bad)
+        assert dashboard.store.revision == 1 and await dashboard.store.get(bad.key) is None
+        assert page.pop() is None and not page.ended  # nothing was announced, nobody reconnects
+        await dashboard.put(good.model_copy(update={"last_updated": now()}))
+        following = await asyncio.wait_for(page.next(), 1)
+        assert following is not None and following.id == 2  # the next write follows on
+
+
+async def test_a_change_whose_event_cannot_be_built_sends_every_page_to_a_snapshot(dashboard: Dashboard) -> None:
+    """Another process's change (here: straight into the store) is only encoded when announced."""
+    dashboard.formats = {"json": cast(WireFormat, Refuses())}
+    await dashboard.put(issues_board())
+    async with dashboard.hub.subscribe() as page:
+        bad = IssuesBoard(repository="octo/bad", state="open", source="api", issues=[], last_updated=now())
+        await dashboard.store.save(bad)
+        assert page.ended  # reconnects, rather than never hearing of revision 2
+    revision, frames = await dashboard.catch_up("json", last_event_id=1)
+    assert revision == 2 and len(frames) == 1 and b"event: initial_data" in frames[0]
+
+
+class Counting:
+    def __init__(self) -> None:
+        self.inner = JsonFormat()
+        self.snapshots = 0
+
+    def snapshot(self, entries: list[AnyEntry], revision: int) -> bytes:
+        self.snapshots += 1
+        return self.inner.snapshot(entries, revision)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def test_a_snapshot_is_built_once_per_revision_and_shared(store_settings: dict[str, Any]) -> None:
+    store = store_for(Settings(**store_settings))
+    await store.open()
+    clock = [100.0]
+    counting = Counting()
+    dashboard = Dashboard(store, EventHub(), {"json": cast(WireFormat, counting)}, clock=lambda: clock[0])
+    try:
+        await dashboard.put(issues_board())
+        first = [await dashboard.catch_up("json", None) for _ in range(60)]  # a burst of connections
+        assert counting.snapshots == 1 and all(frames[0] is first[0][1][0] for _, frames in first)
+        await dashboard.put(panel())
+        revision, _ = await dashboard.catch_up("json", None)
+        assert revision == 2 and counting.snapshots == 2  # a new revision, a new snapshot
+        clock[0] += SNAPSHOT_MAX_AGE_SECONDS + 1
+        await dashboard.catch_up("json", None)
+        assert counting.snapshots == 3  # and an old one is rebuilt, for its "3 minutes ago"
+    finally:
+        await store.close()
+
+
+async def test_a_failing_listener_fails_neither_the_write_nor_the_others(dashboard: Dashboard) -> None:
+    heard: list[list[Touched]] = []
+
+    def broken(touched: list[Touched]) -> None:
+        raise RuntimeError("listener bug")
+
+    dashboard.listeners.extend([broken, heard.append])
+    stored = await dashboard.put(panel())
+    assert stored.revision == 1 and heard == [[Touched("panel:triage", None)]]

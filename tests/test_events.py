@@ -5,7 +5,7 @@ import pytest
 from starlette.types import Message
 
 from issuebridge.events import HEARTBEAT, RETRY_FRAME, Event, EventHub, Subscription, encode_event
-from issuebridge.web.stream import Follower
+from issuebridge.web.stream import PIECE_BYTES, STALL_BYTES, Follower, Sender, Stalled, Stalls
 
 
 def event(n: int, size: int = 1) -> Event:
@@ -120,14 +120,19 @@ async def test_one_timer_keeps_every_idle_stream_alive() -> None:
 async def test_a_waiting_stream_can_take_events_straight_from_publish() -> None:
     hub = EventHub(max_queued=2)
     delivered: list[int | None] = []
+
+    def take(e: Event) -> bool:
+        delivered.append(e.id)
+        return True
+
     async with hub.subscribe() as subscription:
-        subscription.deliver = lambda e: delivered.append(e.id)
+        subscription.deliver = take
         hub.publish(event(1))
         hub.publish(event(2))
         assert delivered == [1, 2] and subscription.pop() is None  # nothing queued, nobody woken
         subscription.deliver = None  # the stream is busy (a slow send): events queue again
         hub.publish(event(3))
-        subscription.deliver = lambda e: delivered.append(e.id)
+        subscription.deliver = take
         hub.publish(event(4))  # queued behind 3, not delivered ahead of it
         assert delivered == [1, 2]
         assert [subscription.pop(), subscription.pop()] == [event(3), event(4)]
@@ -162,7 +167,7 @@ async def test_a_stream_sends_from_publish_and_a_slow_send_holds_back_the_rest()
         sent.append(message["body"])
 
     async with hub.subscribe() as subscription:
-        stream = asyncio.create_task(Follower(subscription, send, "json", revision=1).run())
+        stream = asyncio.create_task(Follower(subscription, Sender(send, 5, Stalls()), "json", revision=1).run())
         await asyncio.sleep(0)  # the stream is waiting
         hub.publish(numbered(1))  # already in the catch-up
         hub.publish(numbered(2))
@@ -191,8 +196,8 @@ async def test_a_failing_send_fails_its_own_stream_only() -> None:
         received.append(message["body"])
 
     async with hub.subscribe() as first, hub.subscribe() as second:
-        failing = asyncio.create_task(Follower(first, broken, "html", revision=0).run())
-        healthy = asyncio.create_task(Follower(second, working, "html", revision=0).run())
+        failing = asyncio.create_task(Follower(first, Sender(broken, 5, Stalls()), "html", revision=0).run())
+        healthy = asyncio.create_task(Follower(second, Sender(working, 5, Stalls()), "html", revision=0).run())
         await asyncio.sleep(0)
         hub.publish(numbered(1))  # publish itself does not raise
         hub.publish(numbered(2))
@@ -217,3 +222,104 @@ async def test_a_restart_ends_every_stream_and_forgets_the_history_but_keeps_ser
         hub.publish(event(4))
         assert (await asyncio.wait_for(reconnected.next(), 1)) == event(4)
         assert [e.id for e in hub.missed_since(3, 4) or []] == [4]
+
+
+# Bounds (issue 14, items 8 and 11): bytes per subscriber, gaps in the ids, frames in pieces,
+# a deadline per send and a budget for all the sends that wait.
+
+
+async def test_a_subscriber_is_bounded_by_the_bytes_it_holds_not_only_by_count() -> None:
+    hub = EventHub(max_queued=100, max_queued_bytes=100)
+    async with hub.subscribe() as behind, hub.subscribe() as reader:
+        for n in range(1, 6):
+            hub.publish(event(n, size=10))  # 20 bytes each, both formats: 100 in all
+            assert reader.pop() == event(n, size=10)
+        assert behind.held_bytes == 100 and hub.subscriber_count == 2
+        in_flight = behind.pop()  # taken by its stream but not yet written: still held
+        assert in_flight == event(1, size=10) and behind.held_bytes == 100
+        hub.publish(event(6, size=10))
+        assert behind.ended and hub.subscriber_count == 1  # one byte too many: dropped
+        assert reader.pop() == event(6, size=10)
+        reader.finished()
+        assert reader.held_bytes == 0  # what a subscriber has written no longer counts
+
+
+def test_replay_notices_an_event_that_was_never_published() -> None:
+    hub = EventHub()
+    for n in (1, 2, 4, 5):  # revision 3 was stored, but its event could not be built
+        hub.publish(event(n))
+    assert hub.missed_since(2, 5) is None  # not [4, 5]: the client would miss revision 3
+    assert hub.missed_since(1, 5) is None
+    assert [e.id for e in hub.missed_since(3, 5) or []] == [4, 5]
+    assert hub.missed_since(5, 6) is None  # the store is ahead of everything published
+
+
+async def test_a_stream_ends_when_a_revision_is_skipped_instead_of_missing_it() -> None:
+    hub = EventHub()
+    sent: list[bytes] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message["body"])
+
+    async with hub.subscribe() as subscription:
+        stream = asyncio.create_task(Follower(subscription, Sender(send, 5, Stalls()), "json", revision=1).run())
+        await asyncio.sleep(0)
+        hub.publish(numbered(2))
+        hub.publish(numbered(4))  # 3 never came
+        await asyncio.wait_for(stream, 1)  # the stream ends: its client reconnects from 2 and gets a snapshot
+    assert sent == [b"j2"]
+
+
+async def test_a_large_frame_goes_out_in_pieces() -> None:
+    hub = EventHub()
+    bodies: list[bytes] = []
+
+    async def send(message: Message) -> None:
+        bodies.append(message["body"])
+
+    frame = bytes(range(256)) * (3 * PIECE_BYTES // 256) + b"tail"
+    async with hub.subscribe() as subscription:
+        stream = asyncio.create_task(Follower(subscription, Sender(send, 5, Stalls()), "json", revision=0).run())
+        await asyncio.sleep(0)
+        hub.publish(Event(1, {"json": frame}))
+        hub.publish(numbered(2))
+        for _ in range(10):
+            await asyncio.sleep(0)
+        hub.close()
+        await asyncio.wait_for(stream, 1)
+    assert len(bodies) == 5 and all(len(body) <= PIECE_BYTES for body in bodies)
+    assert b"".join(bodies[:4]) == frame and bodies[4] == b"j2"
+
+
+async def test_a_send_the_client_does_not_take_in_time_ends_the_stream() -> None:
+    hub = EventHub()
+    never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def stuck(message: Message) -> None:
+        await never  # the client stopped reading: uvicorn waits for its buffer to drain
+
+    async with hub.subscribe() as subscription:
+        stream = asyncio.create_task(Follower(subscription, Sender(stuck, 0.01, Stalls()), "json", revision=0).run())
+        await asyncio.sleep(0)
+        hub.publish(numbered(1))
+        with pytest.raises(Stalled, match="took nothing"):
+            await asyncio.wait_for(stream, 5)
+    assert never.cancelled()  # the send was given up (uvicorn's wait for the buffer to drain)
+
+
+async def test_streams_waiting_for_their_clients_share_one_budget() -> None:
+    never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def stuck(message: Message) -> None:
+        await never
+
+    stalls = Stalls(max_bytes=STALL_BYTES)  # room for one stalled stream
+    first = asyncio.create_task(Sender(stuck, 60, stalls).message({"type": "http.response.body", "body": b"x"}))
+    await asyncio.sleep(0)
+    assert stalls.held == STALL_BYTES
+    with pytest.raises(Stalled, match="too many streams"):  # refused at once, not after the deadline
+        await Sender(stuck, 1, stalls).message({"type": "http.response.body", "body": b"y"})
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert stalls.held == 0

@@ -104,3 +104,35 @@ def test_github_fetches_are_bounded_by_default() -> None:
 def test_the_call_timeout_stays_under_the_clients_60_seconds(value: str) -> None:
     with pytest.raises(SettingsError, match="ISSUEBRIDGE_CALL_TIMEOUT must be under 60 seconds"):
         Settings.from_env({"ISSUEBRIDGE_CALL_TIMEOUT": value})
+
+
+def test_live_delivery_limits_are_read_and_checked() -> None:
+    settings = Settings.from_env(
+        {
+            "ISSUEBRIDGE_STREAM_RATE_LIMIT": "5 per second",
+            "ISSUEBRIDGE_STREAM_SEND_TIMEOUT": "2.5",
+            "ISSUEBRIDGE_MCP_MAX_SESSIONS": "50",
+            "ISSUEBRIDGE_MCP_SESSIONS_PER_CLIENT": "4",
+            "ISSUEBRIDGE_MCP_SESSION_IDLE_SECONDS": "90",
+        }
+    )
+    assert (settings.stream_rate_limit, settings.stream_send_timeout) == ("5 per second", 2.5)
+    assert (settings.mcp_max_sessions, settings.mcp_sessions_per_client, settings.mcp_session_idle_seconds) == (
+        50,
+        4,
+        90.0,
+    )
+    defaults = Settings.from_env({})
+    assert (defaults.stream_rate_limit, defaults.mcp_max_sessions, defaults.mcp_session_idle_seconds) == (
+        "60/minute",
+        1000,
+        600.0,
+    )
+    for name, value in [
+        ("ISSUEBRIDGE_STREAM_RATE_LIMIT", "lots"),
+        ("ISSUEBRIDGE_STREAM_SEND_TIMEOUT", "inf"),
+        ("ISSUEBRIDGE_MCP_SESSION_IDLE_SECONDS", "0"),
+        ("ISSUEBRIDGE_MCP_MAX_SESSIONS", "-1"),
+    ]:
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({name: value})

@@ -30,6 +30,7 @@ from issuebridge.web.compression import Compression
 from issuebridge.web.deadlines import BodyDeadline
 from issuebridge.web.hosts import AllowedHosts, HostCheck
 from issuebridge.web.mcp import mcp_routes
+from issuebridge.web.mcp_sessions import McpSessions
 from issuebridge.web.page_events import PageFormat
 from issuebridge.web.pages import page_routes
 from issuebridge.web.ratelimit import AuthFailures, RateLimit
@@ -56,7 +57,8 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
     github = GitHubSource.from_settings(settings)
     boards = BoardSync(dashboard, github)
     plain_log_lines()
-    mcp = build_mcp_server(dashboard, boards, settings, env)
+    sessions = McpSessions.from_settings(settings)
+    mcp = build_mcp_server(dashboard, boards, settings, env, sessions=sessions)
     refresher = Refresher(store, boards, settings.refresh_seconds) if settings.refresh_seconds else None
     redact_access_log(settings.api_token)
 
@@ -95,8 +97,12 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
         *page_routes(dashboard, env),
         *api_routes(dashboard, settings.max_body_bytes),
         *webhook_routes(dashboard, settings.webhook_secret, settings.max_body_bytes),
-        *stream_routes(dashboard),
-        *mcp_routes(mcp),
+        *stream_routes(
+            dashboard,
+            open_rate=parse_rate_limit(settings.stream_rate_limit),
+            send_timeout=settings.stream_send_timeout,
+        ),
+        *mcp_routes(mcp, settings, sessions),
     ]
     middleware = [
         # Outermost first. A request to a host this server does not answer to (DNS rebinding)
@@ -115,7 +121,11 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
         Middleware(RateLimit, rate=parse_rate_limit(settings.rate_limit)),
         Middleware(Compression),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    # The parts a test or a benchmark in the same process looks at: how many streams, sessions, ...
+    app.state.dashboard = dashboard
+    app.state.mcp_sessions = sessions
+    return app
 
 
 def plain_log_lines() -> None:

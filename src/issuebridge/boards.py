@@ -142,6 +142,16 @@ def to_utc(value: datetime) -> datetime:
         raise ValueError("is outside the years 1 to 9999 once converted to UTC") from None
 
 
+# Every number a record holds is bounded on the way in. GitHub's fit in 32 bits: its GraphQL
+# schema types issue and pull-request numbers and counts (comments, totalCount) as Int, a
+# signed 32-bit integer. A larger one is not GitHub's, and would not survive every encoder on
+# the way to a page (orjson refuses integers past 64 bits; JavaScript rounds past 2^53).
+GITHUB_INT_MAX = 2**31 - 1
+ItemNumber = Annotated[int, Field(ge=1, le=GITHUB_INT_MAX)]
+Count = Annotated[int, Field(ge=0, le=GITHUB_INT_MAX)]
+# Revisions (and so event ids) stay below 2^53, where a browser's numbers are still exact.
+Revision = Annotated[int, Field(ge=0, lt=2**53)]
+
 RepositoryName = Annotated[str, AfterValidator(_check_repository)]
 HexColour = Annotated[str, PlainValidator(_check_colour, json_schema_input_type=str)]
 WebUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_check_web_url)]
@@ -170,13 +180,13 @@ class Label:
 class Issue:
     """One row of an issues board: what the page shows and nothing more."""
 
-    number: Annotated[int, Field(ge=1)]
+    number: ItemNumber
     title: Annotated[str, StringConstraints(max_length=1024)]
     state: IssueState
     labels: Annotated[list[Label], Field(max_length=100)] = field(default_factory=list)
     author: ShortText | None = None
     assignees: Annotated[list[ShortText], Field(max_length=100)] = field(default_factory=list)
-    comments: Annotated[int, Field(ge=0)] = 0
+    comments: Count = 0
     created_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
     html_url: WebUrl | None = None
@@ -195,7 +205,7 @@ class Entry(Record):
 
     source: Source
     last_updated: UtcDatetime
-    revision: int = 0
+    revision: Revision = 0
 
     @property
     def key(self) -> str:

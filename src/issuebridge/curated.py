@@ -15,6 +15,7 @@ from pydantic import Field, StringConstraints, field_validator
 
 from issuebridge.boards import (
     Entry,
+    ItemNumber,
     Label,
     Record,
     RepositoryBoard,
@@ -38,7 +39,7 @@ TIMELINE_DAYS = 366  # the longest commit timeline drawn or sent, in days
 
 
 class PullRequest(Record):
-    number: Annotated[int, Field(ge=1)]
+    number: ItemNumber
     title: Annotated[str, StringConstraints(max_length=1024)]
     state: Literal["open", "closed"]
     draft: bool = False

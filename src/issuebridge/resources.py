@@ -9,6 +9,7 @@ server's subscription bus (``subscriptions/listen``), handshake-era clients thro
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -17,7 +18,9 @@ import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
+from mcp.shared.exceptions import MCPError
 from mcp_types import (
+    INVALID_PARAMS,
     CompleteRequestParams,
     CompleteResult,
     Completion,
@@ -26,6 +29,7 @@ from mcp_types import (
     SubscribeRequestParams,
     UnsubscribeRequestParams,
 )
+from starlette.requests import Request
 
 from issuebridge.boards import InvalidRepository, repository_name
 from issuebridge.curated import Panel, panel_key
@@ -38,7 +42,8 @@ BOARDS = "dashboard://boards"
 REPOSITORY_TEMPLATE = f"{BOARDS}/{{owner}}/{{repo}}"
 PANEL_TEMPLATE = "dashboard://panels/{panel_id}"
 MAX_COMPLETIONS = 100  # the spec's limit per answer
-NOTIFY_TIMEOUT_SECONDS = 2.0
+NOTIFY_TIMEOUT_SECONDS = 2.0  # for one notification to one session, in that session's own task
+MAX_SUBSCRIPTIONS = 100  # per session; there are three kinds of resource
 
 
 def uris_for(touched: Touched) -> list[str]:
@@ -109,35 +114,131 @@ def _json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
+class _Outbox:
+    """One handshake-era session: what it subscribed to, and the notifications waiting for it.
+
+    ``pending`` is the session's queue, in order, each resource at most once: a resource that
+    changes again before its notification went out is notified once, which is all the
+    notification says ("read it again"). So the queue never holds more than the session's
+    subscriptions, ``MAX_SUBSCRIPTIONS`` at most.
+    """
+
+    __slots__ = ("pending", "sending", "session", "uris")
+
+    def __init__(self, session: Any) -> None:
+        self.session = session  # the latest request's session object: any of them reaches the client
+        self.uris: set[str] = set()
+        self.pending: dict[str, None] = {}
+        self.sending: asyncio.Task[None] | None = None
+
+
 class ResourceNotifier:
-    """Tells subscribed clients which ``dashboard://`` resources changed."""
+    """Tells subscribed clients which ``dashboard://`` resources changed, without a write ever waiting.
+
+    :meth:`changed` is called within a write and only takes note: each subscribed session's
+    queue gets the resources it cares about, and that session's own task sends them, each
+    within ``NOTIFY_TIMEOUT_SECONDS``. A session that does not take a notification in time
+    (its client stopped reading), or whose connection is gone, is dropped and no longer
+    notified; nothing it does reaches the write or the other sessions. 2026-era clients are
+    told through the server's subscription bus, by a task of its own.
+
+    Sessions are known by their transport's session id, so a session's subscriptions are one
+    queue, and :meth:`forget` drops them when the session ends (``web/mcp_sessions.py`` says so).
+    """
 
     def __init__(self, mcp: MCPServer, bus: SubscriptionBus) -> None:
         self._bus = bus
-        self._sessions: dict[str, set[Any]] = {}  # uri -> handshake-era sessions subscribed to it
+        self._bus_pending: dict[str, None] = {}
+        self._bus_task: asyncio.Task[None] | None = None
+        self._outboxes: dict[str, _Outbox] = {}  # session key -> its subscriptions and queue
         # MCPServer serves no resources/subscribe of its own; the SDK points to the low-level
         # server's add_request_handler for spec methods like this one.
         server = mcp._lowlevel_server
         server.add_request_handler("resources/subscribe", SubscribeRequestParams, self._subscribe)
         server.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, self._unsubscribe)
 
-    async def changed(self, touched: list[Touched]) -> None:
+    @property
+    def sessions(self) -> int:
+        """Handshake-era sessions with at least one subscription."""
+        return len(self._outboxes)
+
+    @property
+    def sending(self) -> int:
+        """Sessions whose notifications are being sent now (a stalled client's stay here until dropped)."""
+        return sum(1 for outbox in self._outboxes.values() if outbox.sending is not None)
+
+    def changed(self, touched: list[Touched]) -> None:
+        """Queue the notifications for a change; returns at once (a write calls this)."""
         uris = sorted({uri for entry in touched for uri in uris_for(entry)})
-        for uri in uris:
-            await self._bus.publish(ResourceUpdated(uri=uri))
-            for session in list(self._sessions.get(uri, ())):
-                try:
-                    # A client that stopped reading must not hold up the write that notifies it.
-                    with anyio.fail_after(NOTIFY_TIMEOUT_SECONDS):
-                        await session.send_resource_updated(uri)
-                except Exception:  # closed or stuck: forget it rather than fail the write
-                    logger.debug("dropping a session subscribed to %s that did not take a notification", uri)
-                    self._sessions[uri].discard(session)
+        self._bus_pending.update(dict.fromkeys(uris))
+        if self._bus_task is None:
+            self._bus_task = asyncio.get_running_loop().create_task(self._publish_to_bus())
+        for key, outbox in self._outboxes.items():
+            wanted = [uri for uri in uris if uri in outbox.uris]
+            if wanted:
+                outbox.pending.update(dict.fromkeys(wanted))
+                if outbox.sending is None:
+                    outbox.sending = asyncio.get_running_loop().create_task(self._send(key, outbox))
+
+    def forget(self, key: str) -> None:
+        """Drop a session's subscriptions (it ended), and stop a send to it that is under way."""
+        outbox = self._outboxes.pop(key, None)
+        if outbox is not None and outbox.sending is not None and outbox.sending is not asyncio.current_task():
+            outbox.sending.cancel()
+
+    async def _send(self, key: str, outbox: _Outbox) -> None:
+        try:
+            while outbox.pending:
+                uri = next(iter(outbox.pending))
+                del outbox.pending[uri]
+                # A client that stopped reading must not hold up its own queue for ever either.
+                with anyio.fail_after(NOTIFY_TIMEOUT_SECONDS):
+                    await outbox.session.send_resource_updated(uri)
+        except Exception:  # closed or stuck: forget it
+            logger.debug("dropping MCP session %s: it did not take a notification", key)
+            self.forget(key)
+        finally:
+            outbox.sending = None
+
+    async def _publish_to_bus(self) -> None:
+        try:
+            while self._bus_pending:
+                uri = next(iter(self._bus_pending))
+                del self._bus_pending[uri]
+                await self._bus.publish(ResourceUpdated(uri=uri))
+        finally:
+            self._bus_task = None
 
     async def _subscribe(self, ctx: Any, params: SubscribeRequestParams) -> EmptyResult:
-        self._sessions.setdefault(str(params.uri), set()).add(ctx.session)
+        key = session_key(ctx)
+        outbox = self._outboxes.get(key)
+        if outbox is None:
+            outbox = self._outboxes[key] = _Outbox(ctx.session)
+        outbox.session = ctx.session
+        uri = str(params.uri)
+        if uri not in outbox.uris and len(outbox.uris) >= MAX_SUBSCRIPTIONS:
+            raise MCPError(INVALID_PARAMS, f"a session may subscribe to at most {MAX_SUBSCRIPTIONS} resources")
+        outbox.uris.add(uri)
         return EmptyResult()
 
     async def _unsubscribe(self, ctx: Any, params: UnsubscribeRequestParams) -> EmptyResult:
-        self._sessions.get(str(params.uri), set()).discard(ctx.session)
+        outbox = self._outboxes.get(session_key(ctx))
+        if outbox is not None:
+            outbox.uris.discard(str(params.uri))
+            outbox.pending.pop(str(params.uri), None)
         return EmptyResult()
+
+
+def session_key(ctx: Any) -> str:
+    """The transport's id for the session a request belongs to, as ``web/mcp_sessions.py`` names it.
+
+    ``/messages/?session_id=`` on SSE, the ``Mcp-Session-Id`` header on Streamable HTTP; a
+    session reached some other way is known by its session object.
+    """
+    request = getattr(ctx, "request", None)
+    if isinstance(request, Request):
+        if (header := request.headers.get("mcp-session-id")) is not None:
+            return f"http:{header}"
+        if (query := request.query_params.get("session_id")) is not None:
+            return f"sse:{query}"
+    return f"object:{id(ctx.session)}"

@@ -59,6 +59,11 @@ class Settings:
     header_timeout: float = 10.0  # seconds to send a request's headers (issuebridge serve)
     body_timeout: float = 30.0  # seconds to send a request's body
     max_connections: int | None = None  # None: from the file-descriptor limit (issuebridge serve)
+    stream_rate_limit: str = "60/minute"  # event streams one client address may open
+    stream_send_timeout: float = 10.0  # seconds a stream's client may take to accept a piece
+    mcp_max_sessions: int = 1000
+    mcp_sessions_per_client: int = 32
+    mcp_session_idle_seconds: float = 600.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -110,6 +115,11 @@ class Settings:
             header_timeout=_seconds(env, "ISSUEBRIDGE_HEADER_TIMEOUT", 10.0),
             body_timeout=_seconds(env, "ISSUEBRIDGE_BODY_TIMEOUT", 30.0),
             max_connections=_positive(env, "ISSUEBRIDGE_MAX_CONNECTIONS", int, 0) or None,
+            stream_rate_limit=_rate(env, "ISSUEBRIDGE_STREAM_RATE_LIMIT", "60/minute"),
+            stream_send_timeout=_seconds(env, "ISSUEBRIDGE_STREAM_SEND_TIMEOUT", 10.0),
+            mcp_max_sessions=_positive(env, "ISSUEBRIDGE_MCP_MAX_SESSIONS", int, 1000),
+            mcp_sessions_per_client=_positive(env, "ISSUEBRIDGE_MCP_SESSIONS_PER_CLIENT", int, 32),
+            mcp_session_idle_seconds=_seconds(env, "ISSUEBRIDGE_MCP_SESSION_IDLE_SECONDS", 600.0),
         )
 
     @property

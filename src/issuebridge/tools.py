@@ -44,6 +44,7 @@ from issuebridge.resources import ResourceNotifier, register_resources
 from issuebridge.settings import Settings
 from issuebridge.store import StoreError
 from issuebridge.sync import B, BoardQuery, BoardSync, Synced, commits_query, issues_query, pulls_query
+from issuebridge.web.mcp_sessions import McpSessions
 from issuebridge.web.templating import environment
 
 INSTRUCTIONS = """\
@@ -151,11 +152,13 @@ def build_mcp_server(
     env: Environment | None = None,
     *,
     progress_every: float = PROGRESS_EVERY,
+    sessions: McpSessions | None = None,
 ) -> MCPServer:
     """One MCP server, served by the app over both SSE and Streamable HTTP; ``boards`` fetches
     from GitHub (shared with the background refresher); ``env`` renders the MCP Apps views (the
     page's templates; a fresh environment if not given); ``progress_every`` seconds without a page
-    from GitHub, a tool call reports that it is still waiting."""
+    from GitHub, a tool call reports that it is still waiting; ``sessions`` says when a session
+    ends, so that its resource subscriptions go with it."""
     bus = InMemorySubscriptionBus()
     # MCP Apps: the board tools bind to a ui:// view of the board they update (apps.py); the
     # extension is handed to the server below, once they are declared.
@@ -406,7 +409,10 @@ def build_mcp_server(
     )
     register_resources(mcp, dashboard)
     register_board_views(mcp, dashboard, env)
-    dashboard.listeners.append(ResourceNotifier(mcp, bus).changed)
+    notifier = ResourceNotifier(mcp, bus)
+    dashboard.listeners.append(notifier.changed)
+    if sessions is not None:
+        sessions.on_end.append(notifier.forget)
 
     @mcp.tool(
         title="Read the dashboard",

@@ -1,13 +1,19 @@
-"""The server process as an operator sees it: heartbeats, shutdown with streams open, packaging."""
+"""The server process as an operator sees it: heartbeats, shutdown with streams open (stuck ones
+too), packaging."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
+import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
+import termios
 import time
 import zipfile
 from pathlib import Path
@@ -15,7 +21,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import free_port, start_server
-from tests.e2e.mcp_clients import TRANSPORTS
+from tests.e2e.mcp_clients import INITIALIZE, TRANSPORTS
 from tests.sse import open_event_stream
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +71,79 @@ async def test_shutdown_with_every_kind_of_stream_open_takes_seconds(
     # uvicorn exits by re-raising the SIGTERM it handled once shutdown is complete.
     assert server.process.returncode in (0, -signal.SIGTERM), server.log
     assert "Traceback" not in server.log, server.log
+
+
+def never_reading(port: int, request: bytes) -> socket.socket:
+    """A client that sends ``request`` and then never reads (a tiny receive window)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(request)
+    return sock
+
+
+def has_data_waiting(sock: socket.socket) -> bool:
+    waiting: int = struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, b"\0\0\0\0"))[0]
+    return waiting > 0
+
+
+async def test_shutdown_with_twenty_stuck_streams_under_plain_uvicorn_takes_seconds(tmp_path: Path) -> None:
+    """``uvicorn issuebridge.app:app`` without --timeout-graceful-shutdown, and clients that never read.
+
+    Each stream's snapshot (8 MB) is more than the kernel's socket buffers hold, so bytes stay
+    in the server's own buffers: uvicorn's shutdown would wait for them to drain for ever.
+    Dashboard streams in both formats, MCP SSE sessions stuck on a large read, and a Streamable
+    HTTP GET stream that never ends.
+    """
+    env = {
+        "ISSUEBRIDGE_DB": str(tmp_path / "boards.db"),
+        "ISSUEBRIDGE_RATE_LIMIT": "100000/minute",
+        "ISSUEBRIDGE_STREAM_SEND_TIMEOUT": "600",  # so that only the shutdown can release them
+    }
+    server = start_server(tmp_path, env)
+    clients: list[socket.socket] = []
+    host = f"Host: 127.0.0.1:{server.port}\r\n"
+    try:
+        issues = [{"number": n, "title": f"{n} " + "x" * 600, "state": "open"} for n in range(1, 10_001)]
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+            pushed = await http.post("/api/dashboard/sync-issues", json={"repository": "octo/big", "issues": issues})
+            assert pushed.status_code == 200, pushed.text
+            for n in range(20):
+                path = f"/api/dashboard/events?format={'html' if n % 2 else 'json'}"
+                clients.append(never_reading(server.port, f"GET {path} HTTP/1.1\r\n{host}\r\n".encode()))
+            for _ in range(2):  # SSE sessions whose answer to a read of the big board is never read
+                sse = never_reading(
+                    server.port, f"GET /sse HTTP/1.1\r\n{host}Accept: text/event-stream\r\n\r\n".encode()
+                )
+                clients.append(sse)
+                found = None
+                received = b""
+                while found is None:
+                    received += sse.recv(4096)
+                    found = re.search(rb"session_id=([0-9a-f]{32})", received)
+                messages = f"/messages/?session_id={found[1].decode()}"
+                await http.post(messages, json=INITIALIZE)
+                await http.post(messages, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+                read = {"method": "resources/read", "params": {"uri": "dashboard://boards/octo/big"}}
+                await http.post(messages, json={"jsonrpc": "2.0", "id": 2, **read})
+            opened = await http.post("/mcp", json=INITIALIZE, headers={"Accept": "application/json, text/event-stream"})
+            session = opened.headers["mcp-session-id"]
+            get = f"GET /mcp HTTP/1.1\r\n{host}Accept: text/event-stream\r\nMcp-Session-Id: {session}\r\n"
+            clients.append(never_reading(server.port, (get + "Mcp-Protocol-Version: 2025-06-18\r\n\r\n").encode()))
+            for _ in range(200):  # until every stream is open and its client's window is full
+                health = (await http.get("/healthz")).json()
+                if health["subscribers"] == 20 and all(has_data_waiting(c) for c in clients[:-1]):
+                    break
+                await asyncio.sleep(0.05)
+            assert health["subscribers"] == 20
+        seconds = await asyncio.to_thread(server.stop, 30.0)
+        assert seconds < 5, f"shutdown took {seconds:.1f}s:\n{server.log}"
+        assert server.process.returncode in (0, -signal.SIGTERM), server.log
+        assert "Traceback" not in server.log, server.log
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()
 
 
 async def test_idle_streams_get_heartbeats(tmp_path: Path, server_env: dict[str, str]) -> None:

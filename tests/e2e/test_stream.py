@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from issuebridge.app import create_app
+from issuebridge.settings import Settings
+from issuebridge.web.stream import STALL_BYTES
 from tests.conftest import ServerProcess, start_server
+from tests.inprocess import Served, serving, until
 from tests.sse import EventStream, open_event_stream
 
 
@@ -196,3 +202,104 @@ async def test_a_stalled_subscriber_is_dropped_without_slowing_the_others(
     finally:
         stalled.close()
         server.stop()
+
+
+# What one stream may cost, and how fast streams may be opened (issue 14, items 8, 11 and 12),
+# against a real server in the test's own loop.
+
+
+def live_app(tmp_path: Path, **overrides: Any) -> Any:
+    return create_app(Settings(db_path=tmp_path / "boards.db", rate_limit="100000/minute", **overrides))
+
+
+async def raw_stream(port: int, path: str = "/api/dashboard/events") -> socket.socket:
+    """A client that asks for the event stream and then never reads (a tiny receive window)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(sock, ("127.0.0.1", port))
+    await loop.sock_sendall(sock, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    return sock
+
+
+def write_buffers(served: Served) -> list[int]:
+    return [c.transport.get_write_buffer_size() for c in list(served.server.server_state.connections)]
+
+
+async def test_a_stream_that_never_reads_holds_a_piece_not_the_snapshot(tmp_path: Path) -> None:
+    app = live_app(tmp_path, stream_send_timeout=60.0)
+    async with serving(app, send_buffer=4096) as served:
+        await push(served.url, "octo/big", [issue(n, "a long title " * 20) for n in range(1, 2001)])
+        stuck = [await raw_stream(served.port, f"/api/dashboard/events?format={f}") for f in ("json", "html") * 3]
+        try:
+            # Each snapshot is over a megabyte; each connection holds at most one piece past
+            # uvicorn's high-water mark (and the chunk framing of that piece).
+            await until(lambda: sum(1 for size in write_buffers(served) if size > 0) == len(stuck))
+            assert max(write_buffers(served)) <= STALL_BYTES + 16
+            async with open_event_stream(f"{served.url}/api/dashboard/events?last_event_id=1") as reader:
+                await push(served.url, "octo/after", [issue(1)])
+                assert (await reader.next()).id == "2"  # the others are not held up
+        finally:
+            for sock in stuck:
+                sock.close()
+
+
+async def test_a_stream_whose_client_takes_nothing_is_cut_at_its_deadline(tmp_path: Path) -> None:
+    app = live_app(tmp_path, stream_send_timeout=0.3)
+    async with serving(app, send_buffer=4096) as served:
+        await push(served.url, "octo/big", [issue(n, "a long title " * 20) for n in range(1, 2001)])
+        async with open_event_stream(f"{served.url}/api/dashboard/events?last_event_id=1") as reader:
+            stuck = await raw_stream(served.port)
+            try:
+                await until(lambda: app.state.dashboard.hub.subscriber_count == 2)
+                # Dropped and its connection cut: nothing of it is held any more.
+                await until(lambda: app.state.dashboard.hub.subscriber_count == 1)
+                await until(lambda: len(served.server.server_state.connections) == 1)
+                await push(served.url, "octo/after", [issue(1)])
+                assert (await reader.next()).id == "2"
+                # The client, reading at last, finds its stream cut short: no end chunk, then EOF.
+                received = bytearray()
+                with contextlib.suppress(ConnectionError):
+                    while chunk := await asyncio.get_running_loop().sock_recv(stuck, 1 << 20):
+                        received += chunk
+                assert b"event: initial_data" in received and not received.endswith(b"\r\n0\r\n\r\n")
+            finally:
+                stuck.close()
+
+
+async def test_opening_streams_too_fast_from_one_address_is_refused(tmp_path: Path) -> None:
+    app = live_app(tmp_path, stream_rate_limit="3/minute")
+    async with serving(app) as served, httpx.AsyncClient(base_url=served.url, timeout=5) as http:
+        for _ in range(3):
+            async with open_event_stream(f"{served.url}/api/dashboard/events") as stream:
+                assert (await stream.next()).event == "initial_data"
+        refused = await http.get("/api/dashboard/events")
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        assert "ISSUEBRIDGE_STREAM_RATE_LIMIT" in refused.json()["error"]
+        async with open_event_stream(
+            f"{served.url}/api/dashboard/events", headers={"X-Forwarded-For": "10.0.0.9"}
+        ) as other:
+            assert (await other.next()).event == "initial_data"  # another address is not affected
+
+
+async def test_a_person_reloading_the_page_is_never_refused(tmp_path: Path) -> None:
+    async with serving(live_app(tmp_path)) as served:
+        for _ in range(30):  # thirty reloads in a row, as fast as they go
+            async with open_event_stream(f"{served.url}/api/dashboard/events?format=html") as page:
+                assert (await page.next()).event == "snapshot"
+
+
+@pytest.mark.parametrize("number", [2**31, 2**63 + 1, 2**64 + 1])
+async def test_a_number_no_github_issue_has_is_refused_and_nothing_changes(tmp_path: Path, number: int) -> None:
+    async with serving(live_app(tmp_path)) as served, httpx.AsyncClient(base_url=served.url) as http:
+        await push(served.url, "octo/app", [issue(1)])
+        async with open_event_stream(f"{served.url}/api/dashboard/events?last_event_id=1") as page:
+            response = await http.post(
+                "/api/dashboard/sync-issues", json={"repository": "octo/app", "issues": [issue(number)]}
+            )
+            assert response.status_code == 422
+            assert response.json()["fields"][0]["field"] == "issues.0.number"
+            assert (await http.get("/healthz")).json()["revision"] == 1
+            assert await push(served.url, "octo/app", [issue(2)]) == 2
+            assert (await page.next()).id == "2"  # the next event is the next write: nothing in between

@@ -3,6 +3,15 @@
 ``?format=json`` (the default) sends the documented JSON events; ``?format=html`` sends the
 page's HTML fragments. A client that reconnects with ``Last-Event-ID`` (or ``?last_event_id=``,
 for clients that cannot set the header) receives what it missed, or a snapshot.
+
+What one stream may cost is bounded. Frames go to the connection in pieces of at most
+``PIECE_BYTES``, each handed over only once uvicorn's buffer is below its high-water mark, so
+a connection holds at most a piece past that mark however large the event (a snapshot of a
+5,000-issue board is 3.6 MB). Each piece must be taken within ``send_timeout`` seconds; all the
+streams waiting for their clients at once hold at most ``max_stalled_bytes``. A stream past
+either is dropped and its connection cut (``web/connections.py``): its client reconnects and
+catches up. How fast one client address may open streams is limited too: each opening builds
+or replays a catch-up.
 """
 
 from __future__ import annotations
@@ -10,18 +19,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-from collections.abc import AsyncIterator, Generator
+import math
+import time
+from collections.abc import AsyncIterator, Callable, Generator
 from typing import Any
 
+from limits import RateLimitItem
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from sse_starlette import EventSourceResponse
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from issuebridge.dashboard import Dashboard
 from issuebridge.events import RETRY_FRAME, Event, EventHub, Subscription
+from issuebridge.web import connections
 from issuebridge.web.api import error
+
+PIECE_BYTES = 64 * 1024  # the most one send hands to the connection
+# What a stream whose client stopped reading can leave in its connection: a piece past uvicorn's
+# high-water mark (64 KiB, where it stops taking more until the buffer drains).
+STALL_BYTES = PIECE_BYTES + 64 * 1024
+MAX_STALLED_BYTES = 64 << 20  # about 500 streams waiting for their clients at once
+SEND_TIMEOUT_SECONDS = 10.0
 
 
 def last_event_id(request: Request) -> int | None:
@@ -31,15 +53,22 @@ def last_event_id(request: Request) -> int | None:
 
 
 async def end_streams_at_shutdown(hub: EventHub) -> None:
-    """Wait for the server to begin shutting down, then end every stream.
+    """Wait for the server to begin shutting down, end every stream, then release stuck connections.
 
     Ending the subscriptions lets each response finish cleanly, instead of being cancelled
     mid-stream; uvicorn waits for open responses before it runs the lifespan's shutdown, so this
-    cannot wait for that. sse-starlette's watcher of uvicorn's exit flag does the detecting; this
-    is its one waiter for all streams.
+    cannot wait for that. Under uvicorn its exit flag is watched here, and connections that
+    would keep the shutdown waiting are cut (``web/connections.py``); under another server,
+    sse-starlette's watcher of the shutdown signal does the detecting.
     """
-    await EventSourceResponse._listen_for_exit_signal()
+    server = connections.running_server()
+    if server is None:
+        await EventSourceResponse._listen_for_exit_signal()
+        hub.close()
+        return
+    await connections.shutdown_begun(server)
     hub.close()
+    await connections.release_at_shutdown(server)
 
 
 @contextlib.asynccontextmanager
@@ -55,6 +84,80 @@ async def live_streams(hub: EventHub, heartbeat_seconds: float) -> AsyncIterator
         hub.close()
 
 
+class Stalled(Exception):
+    """A stream's client did not take what was sent in time, or too many streams are waiting."""
+
+
+class Stalls:
+    """What the streams waiting for their clients hold, together: each up to ``STALL_BYTES``."""
+
+    def __init__(self, max_bytes: int = MAX_STALLED_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.held = 0
+
+    def begin(self) -> bool:
+        if self.held + STALL_BYTES > self.max_bytes:
+            return False
+        self.held += STALL_BYTES
+        return True
+
+    def end(self) -> None:
+        self.held -= STALL_BYTES
+
+
+class Sender:
+    """Writes one stream's messages: frames in pieces, each taken within the deadline.
+
+    A send is first run in the caller's own call (``start``): uvicorn normally writes to the
+    socket at once, and the publisher then needs no task wake-up per stream. A send that has to
+    wait is finished by ``finish``, under the deadline and counted among the stalls.
+    """
+
+    __slots__ = ("_stalls", "_timeout", "context", "send")
+
+    def __init__(self, send: Send, timeout: float, stalls: Stalls) -> None:
+        self.send = send
+        self._timeout = timeout
+        self._stalls = stalls
+        self.context = contextvars.copy_context()  # sends run in the stream's context, not the publisher's
+
+    def start(self, message: Message) -> tuple[Generator[Any, None, None], Any] | None:
+        """Run ``message``'s send as far as it goes now: None if it is done, else what to ``finish``."""
+        sending = self.send(message).__await__()
+        try:
+            awaited = self.context.run(sending.send, None)
+        except StopIteration:
+            return None
+        return sending, awaited
+
+    async def finish(self, sending: Generator[Any, None, None], awaited: Any) -> None:
+        if not self._stalls.begin():
+            sending.close()
+            raise Stalled("too many streams are waiting for their clients")
+        try:
+            async with asyncio.timeout(self._timeout):
+                await _finish(self.context, sending, awaited)
+        except TimeoutError:
+            raise Stalled(f"the client took nothing for {self._timeout:g} s") from None
+        finally:
+            self._stalls.end()
+
+    async def message(self, message: Message) -> None:
+        started = self.start(message)
+        if started is not None:
+            await self.finish(*started)
+
+    async def frame(self, frame: bytes, stop: Subscription | None = None) -> None:
+        """Send ``frame`` in pieces; stop early once ``stop`` ends (the client is gone, or shutdown)."""
+        if len(frame) <= PIECE_BYTES:
+            await self.message(_chunk(frame))
+            return
+        for start in range(0, len(frame), PIECE_BYTES):
+            if stop is not None and stop.ended:
+                return  # an event cut short is never dispatched: EventSource waits for its blank line
+            await self.message(_chunk(frame[start : start + PIECE_BYTES]))
+
+
 class EventStream:
     """The endpoint itself: a plain ASGI app, so that an open stream holds as little as possible.
 
@@ -68,8 +171,21 @@ class EventStream:
     call. ``bench/fanout.py`` measures the difference (BENCHMARKS.md).
     """
 
-    def __init__(self, dashboard: Dashboard) -> None:
+    def __init__(
+        self,
+        dashboard: Dashboard,
+        *,
+        open_rate: RateLimitItem | None = None,
+        send_timeout: float = SEND_TIMEOUT_SECONDS,
+        stalls: Stalls | None = None,
+        cut: Callable[[Scope], bool] = connections.cut,
+    ) -> None:
         self._dashboard = dashboard
+        self._open_rate = open_rate
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._send_timeout = send_timeout
+        self._stalls = stalls or Stalls()
+        self._cut = cut
         self._start: Message = {
             "type": "http.response.start",
             "status": 200,
@@ -83,18 +199,27 @@ class EventStream:
             return
         wire_format, seen = parsed
         dashboard = self._dashboard
+        sender = Sender(send, self._send_timeout, self._stalls)
         # Subscribe before catching up, so no event can fall between the two.
         async with dashboard.hub.subscribe() as subscription:
             disconnected = asyncio.create_task(_disconnect(receive))
             disconnected.add_done_callback(lambda _: subscription.end())
             try:
-                await send(self._start)
-                await send(_chunk(RETRY_FRAME))
+                await sender.message(self._start)
+                await sender.message(_chunk(RETRY_FRAME))
                 revision, catch_up = await dashboard.catch_up(wire_format, seen)
                 for frame in catch_up:
-                    await send(_chunk(frame))
-                await Follower(subscription, send, wire_format, revision).run()
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    await sender.frame(frame, stop=subscription)
+                await Follower(subscription, sender, wire_format, revision).run()
+                await sender.message({"type": "http.response.body", "body": b"", "more_body": False})
+            except Stalled:
+                subscription.end()
+                # Cut the connection, or it would keep what it holds until its client reads; then
+                # return once uvicorn has seen it go, so the response does not count as unfinished.
+                if self._cut(scope):
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(1):
+                            await asyncio.shield(disconnected)
             finally:
                 disconnected.cancel()
 
@@ -106,7 +231,28 @@ class EventStream:
             return error(400, f"format must be one of {', '.join(sorted(self._dashboard.formats))}")
         if scope["method"] == "HEAD":
             return EventSourceResponse(NO_CONTENT, ping=0)  # headers only: a stream never ends (sse-starlette #218)
+        refused = self._refuse_if_too_fast(request)
+        if refused is not None:
+            return refused
         return wire_format, last_event_id(request)
+
+    def _refuse_if_too_fast(self, request: Request) -> Response | None:
+        """429 for an address that opens streams faster than ``open_rate`` (churn costs every page)."""
+        if self._open_rate is None:
+            return None
+        address = request.client.host if request.client else "unknown"
+        if self._limiter.hit(self._open_rate, address):
+            return None
+        reset = self._limiter.get_window_stats(self._open_rate, address).reset_time
+        retry_after = max(1, math.ceil(reset - time.time()))
+        return JSONResponse(
+            {
+                "error": f"this address opened more event streams than {self._open_rate} allows "
+                f"(ISSUEBRIDGE_STREAM_RATE_LIMIT); reconnect in {retry_after} s"
+            },
+            status_code=429,
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 class Follower:
@@ -116,30 +262,35 @@ class Follower:
     send normally completes at once (uvicorn writes to the socket), which spares a task wake-up
     per stream per event. A send that has to wait (the client reads slowly, the socket buffer is
     full) is handed back to the stream's task, and later events queue behind it until it is
-    through; if they fill the queue, the hub drops the subscriber.
+    through; if they fill the queue, the hub drops the subscriber. Frames larger than a piece
+    are always sent by the stream's task.
+
+    Event ids are consecutive revisions: an id that skips one means an event was never
+    published (it could not be built), so the stream ends, and the client's reconnect with
+    the last id it saw gets a snapshot instead of silently missing a change.
     """
 
-    __slots__ = ("_context", "_failed", "_revision", "_send", "_subscription", "_waiting", "_wire_format")
+    __slots__ = ("_failed", "_revision", "_sender", "_subscription", "_waiting", "_wire_format")
 
-    def __init__(self, subscription: Subscription, send: Send, wire_format: str, revision: int) -> None:
+    def __init__(self, subscription: Subscription, sender: Sender, wire_format: str, revision: int) -> None:
         self._subscription = subscription
-        self._send = send
+        self._sender = sender
         self._wire_format = wire_format
         self._revision = revision
-        self._context = contextvars.copy_context()  # sends run in the stream's context, not the publisher's
         self._waiting: tuple[Generator[Any, None, None], Any] | None = None
         self._failed: Exception | None = None
 
     async def run(self) -> None:
-        subscription, send, wire_format, revision = self._subscription, self._send, self._wire_format, self._revision
+        subscription, sender, wire_format = self._subscription, self._sender, self._wire_format
         while True:
             if self._waiting is not None:
                 sending, awaited = self._waiting
                 self._waiting = None
-                await _finish(self._context, sending, awaited)
+                await sender.finish(sending, awaited)
             while (event := subscription.pop()) is not None:
-                if event.id is None or event.id > revision:  # older ones were in the catch-up
-                    await send(_chunk(event.frames[wire_format]))
+                if self._take(event):
+                    await sender.frame(event.frames[wire_format], stop=subscription)
+            subscription.finished()
             if self._failed is not None:
                 raise self._failed
             if subscription.ended:
@@ -148,30 +299,63 @@ class Follower:
             await subscription.wait()
             subscription.deliver = None
 
-    def deliver(self, event: Event) -> None:
-        if event.id is not None and event.id <= self._revision:
-            return
+    def _take(self, event: Event) -> bool:
+        """Whether to send ``event``: not one the catch-up already covered; a gap ends the stream."""
+        if event.id is None:
+            return True
+        if event.id <= self._revision:
+            return False
+        if event.id != self._revision + 1:
+            self._subscription.end()
+            return False
+        self._revision = event.id
+        return True
+
+    def deliver(self, event: Event) -> bool:
+        """Write ``event`` within the publisher's call (once per stream per event: kept lean)."""
+        frame = event.frames[self._wire_format]
+        if len(frame) > PIECE_BYTES:
+            return False  # in pieces, by the stream's task
+        event_id = event.id
+        if event_id is not None:  # _take, inlined
+            if event_id <= self._revision:
+                return True
+            if event_id != self._revision + 1:
+                self._subscription.end()
+                return True
+            self._revision = event_id
+        sender = self._sender
         try:
-            sending = self._send(_chunk(event.frames[self._wire_format])).__await__()
-            awaited = self._context.run(sending.send, None)
+            sending = sender.send({"type": "http.response.body", "body": frame, "more_body": True}).__await__()
+            awaited = sender.context.run(sending.send, None)
         except StopIteration:
-            return
+            return True
         except Exception as exc:  # raised by the stream's own task, not into the publisher's loop
             self._failed = exc
             self._subscription.end()
-            return
-        self._subscription.deliver = None  # queue what follows until this send is through
+            return True
+        subscription = self._subscription
+        subscription.deliver = None  # queue what follows until this send is through
+        subscription.carry(event)
         self._waiting = (sending, awaited)
-        self._subscription.wake()
+        subscription.wake()
+        return True
 
 
 async def _finish(context: contextvars.Context, sending: Generator[Any, None, None], awaited: Any) -> None:
-    """Drive a started send to its end the way its own task would: wait for what it awaits, resume it."""
+    """Drive a started send to its end the way its own task would: wait for what it awaits, resume it.
+
+    As a task does with a future its coroutine yields, the future's "blocking" flag is taken
+    down first: awaiting it again with the flag still up fails at once ("await wasn't used
+    with future"). Cancelling this (the deadline, shutdown) cancels the future and throws the
+    cancellation into the send, as a task would.
+    """
     while True:
         try:
             if awaited is None:  # a bare yield: give the loop one turn
                 await asyncio.sleep(0)
             else:
+                awaited._asyncio_future_blocking = False
                 await awaited
         except BaseException as exc:  # this stream was cancelled: so is the send
             try:
@@ -208,6 +392,7 @@ async def _disconnect(receive: Receive) -> None:
         pass
 
 
-def stream_routes(dashboard: Dashboard) -> list[Route]:
+def stream_routes(dashboard: Dashboard, **options: Any) -> list[Route]:
+    """The event stream's route; ``options`` are :class:`EventStream`'s (rate of opening, deadline)."""
     # Named "events", as the endpoint function it replaces was: the page links to it by that name.
-    return [Route("/api/dashboard/events", EventStream(dashboard), methods=["GET"], name="events")]
+    return [Route("/api/dashboard/events", EventStream(dashboard, **options), methods=["GET"], name="events")]
