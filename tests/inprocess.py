@@ -65,3 +65,26 @@ async def until(condition: Callable[[], object], within: float = 10.0) -> None:
     async with asyncio.timeout(within):
         while not condition():  # noqa: ASYNC110
             await asyncio.sleep(0.02)
+
+
+async def raw_request(port: int, request: bytes, *, wait: float = 10.0) -> bytes:
+    """Send ``request`` as bytes on a fresh connection and read until the server closes it."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), wait)
+    finally:
+        writer.close()
+
+
+async def never_reading_client(port: int, path: str = "/") -> socket.socket:
+    """A client that sends ``GET path`` and then never reads, with a tiny receive window, so that
+    what the server sends it soon stays in the server's buffers."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(sock, ("127.0.0.1", port))
+    await loop.sock_sendall(sock, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    return sock

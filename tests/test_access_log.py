@@ -13,13 +13,12 @@ from pathlib import Path
 from urllib.parse import quote, unquote, unquote_plus
 
 import pytest
-import uvicorn
 from uvicorn.logging import AccessFormatter
 
 from issuebridge.app import create_app
 from issuebridge.settings import Settings
 from issuebridge.web.access_log import ACCESS_LOGGER, RedactTokens
-from tests.uvicorn_server import raw_request, serving
+from tests.inprocess import raw_request, serving
 
 # Characters a URL spells in more than one way: '+' (a space in a query), '/', '=' and '&'.
 TOKEN = "Zx9+q/Ab=cd&ef-0123456789"
@@ -77,8 +76,7 @@ def access_lines() -> Iterator[Lines]:
 
 async def test_the_token_never_reaches_the_access_log(tmp_path: Path, access_lines: Lines) -> None:
     app = create_app(Settings(db_path=tmp_path / "b.db", api_token=TOKEN, github_api_url="http://127.0.0.1:9"))
-    config = uvicorn.Config(app, port=0, log_config=None, lifespan="on")
-    async with serving(config) as running:
+    async with serving(app) as running:
         answers = {}
         for target in TARGETS:
             request = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()

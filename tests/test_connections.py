@@ -18,19 +18,9 @@ from starlette.types import Receive, Scope, Send
 from issuebridge.app import create_app
 from issuebridge.settings import Settings
 from issuebridge.web import connections
-from tests.inprocess import Served, serving, until
+from tests.inprocess import Served, never_reading_client, serving, until
 
 BODY = b"x" * (4 << 20)  # more than the socket buffers hold for a client that never reads
-
-
-async def never_reading_client(port: int, path: str = "/") -> socket.socket:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    loop = asyncio.get_running_loop()
-    await loop.sock_connect(sock, ("127.0.0.1", port))
-    await loop.sock_sendall(sock, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
-    return sock
 
 
 def stuck_connections(served: Served) -> list[object]:

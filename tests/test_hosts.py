@@ -9,14 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from starlette.testclient import TestClient
 
 from issuebridge.app import create_app
 from issuebridge.settings import Settings, SettingsError
 from issuebridge.web.hosts import AllowedHosts, InvalidHostPattern, parse_host_pattern
 from tests.fake_github import webhook_request
-from tests.uvicorn_server import serving
+from tests.inprocess import serving
 
 STREAMS = ["/api/dashboard/events", "/sse"]
 
@@ -94,7 +93,7 @@ async def test_the_streams_refuse_foreign_hosts_and_origins(tmp_path: Path) -> N
     """The event stream and MCP's SSE stream, through a real uvicorn: refused before they start."""
     app = create_app(Settings(db_path=tmp_path / "b.db", github_api_url="http://127.0.0.1:9"))
     async with (
-        serving(uvicorn.Config(app, port=0, log_config=None)) as running,
+        serving(app) as running,
         httpx.AsyncClient(base_url=running.url, timeout=10) as http,
     ):
 

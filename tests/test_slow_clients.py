@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from issuebridge.app import create_app
 from issuebridge.cli.connections import RESERVED_DESCRIPTORS, connection_limit, http_protocol
 from issuebridge.cli.serve import server_options
 from issuebridge.settings import Settings, SettingsError
-from tests.uvicorn_server import RunningServer, serving
+from tests.inprocess import Served, serving
 
 QUICK = 0.3  # seconds: the header and body deadlines of these servers
 HANG = 10.0  # seconds: a read that takes this long means the server never gave up on the client
@@ -48,21 +47,20 @@ def protocol(request: pytest.FixtureRequest) -> str:
 
 
 @asynccontextmanager
-async def serve_as_the_cli_does(config_settings: Settings, protocol: str) -> AsyncIterator[RunningServer]:
+async def serve_as_the_cli_does(config_settings: Settings, protocol: str) -> AsyncIterator[Served]:
     options = server_options(config_settings) | {"http": http_protocol(QUICK, httptools=protocol == "httptools")}
     options.pop("loop")  # this server runs in the test's own loop
-    config = uvicorn.Config(create_app(config_settings), port=0, log_config=None, **options)
-    async with serving(config) as running:
+    async with serving(create_app(config_settings), **options) as running:
         yield running
 
 
 @pytest.fixture
-async def served(tmp_path: Path, protocol: str) -> AsyncIterator[RunningServer]:
+async def served(tmp_path: Path, protocol: str) -> AsyncIterator[Served]:
     async with serve_as_the_cli_does(settings(tmp_path), protocol) as running:
         yield running
 
 
-async def connect(running: RunningServer) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def connect(running: Served) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     return await asyncio.open_connection("127.0.0.1", running.port)
 
 
@@ -89,13 +87,13 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
     return head.split(b"\r\n", 1)[0], await asyncio.wait_for(reader.readexactly(length), HANG)
 
 
-async def test_a_connection_that_sends_nothing_is_closed_at_the_header_deadline(served: RunningServer) -> None:
+async def test_a_connection_that_sends_nothing_is_closed_at_the_header_deadline(served: Served) -> None:
     reader, writer = await connect(served)
     assert await asyncio.wait_for(reader.read(), HANG) == b""  # closed by the server, no answer
     writer.close()
 
 
-async def test_headers_trickled_a_byte_at_a_time_are_cut_off(served: RunningServer) -> None:
+async def test_headers_trickled_a_byte_at_a_time_are_cut_off(served: Served) -> None:
     reader, writer = await connect(served)
     sending = asyncio.create_task(trickle(writer, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 1000))
     assert await asyncio.wait_for(reader.read(), HANG) == b""  # data kept coming; the deadline held
@@ -103,7 +101,7 @@ async def test_headers_trickled_a_byte_at_a_time_are_cut_off(served: RunningServ
     writer.close()
 
 
-async def test_the_next_requests_headers_have_the_same_deadline(served: RunningServer) -> None:
+async def test_the_next_requests_headers_have_the_same_deadline(served: Served) -> None:
     reader, writer = await connect(served)
     writer.write(GET)
     assert (await read_response(reader))[0] == b"HTTP/1.1 200 OK"
@@ -115,14 +113,13 @@ async def test_the_next_requests_headers_have_the_same_deadline(served: RunningS
     writer.close()
 
 
-ServerFactory = Callable[[Settings, str], AbstractAsyncContextManager[RunningServer]]
+ServerFactory = Callable[[Settings, str], AbstractAsyncContextManager[Served]]
 
 
 @asynccontextmanager
-async def serve_plain_uvicorn(config_settings: Settings, protocol: str) -> AsyncIterator[RunningServer]:
+async def serve_plain_uvicorn(config_settings: Settings, protocol: str) -> AsyncIterator[Served]:
     """``uvicorn issuebridge.app:app`` with nothing of ``issuebridge serve``'s."""
-    config = uvicorn.Config(create_app(config_settings), port=0, log_config=None, http=protocol)
-    async with serving(config) as running:
+    async with serving(create_app(config_settings), http=protocol) as running:
         yield running
 
 
@@ -133,7 +130,7 @@ POST = (
 )
 
 
-async def nothing_written(running: RunningServer) -> bool:
+async def nothing_written(running: Served) -> bool:
     reader, writer = await connect(running)
     writer.write(GET)
     _, health = await read_response(reader)
@@ -174,7 +171,7 @@ async def test_a_trickled_body_is_cut_off_at_the_deadline(tmp_path: Path, protoc
         assert await nothing_written(running)
 
 
-async def test_a_body_in_time_is_read_as_usual(served: RunningServer) -> None:
+async def test_a_body_in_time_is_read_as_usual(served: Served) -> None:
     reader, writer = await connect(served)
     writer.write(POST + BODY)
     assert (await read_response(reader))[0] == b"HTTP/1.1 200 OK"

@@ -16,7 +16,7 @@ from issuebridge.app import create_app
 from issuebridge.settings import Settings
 from issuebridge.web.stream import STALL_BYTES
 from tests.conftest import ServerProcess, start_server
-from tests.inprocess import Served, serving, until
+from tests.inprocess import Served, never_reading_client, serving, until
 from tests.sse import EventStream, open_event_stream
 
 
@@ -213,14 +213,8 @@ def live_app(tmp_path: Path, **overrides: Any) -> Any:
 
 
 async def raw_stream(port: int, path: str = "/api/dashboard/events") -> socket.socket:
-    """A client that asks for the event stream and then never reads (a tiny receive window)."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    loop = asyncio.get_running_loop()
-    await loop.sock_connect(sock, ("127.0.0.1", port))
-    await loop.sock_sendall(sock, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
-    return sock
+    """A client that asks for the event stream and then never reads."""
+    return await never_reading_client(port, path)
 
 
 def write_buffers(served: Served) -> list[int]:

@@ -74,7 +74,14 @@ def _idle(cycle: Any) -> bool:
     return cycle is None or bool(cycle.response_complete)
 
 
-class HttpToolsWithHeaderDeadline(HttpToolsProtocol):
+class _HeaderDeadline(asyncio.Protocol):
+    """The header deadline on top of one of uvicorn's HTTP protocols (listed first among the bases)."""
+
+    # What uvicorn's protocols have (see the module docstring).
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    cycle: Any
+
     def __init__(self, *args: Any, header_timeout: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._headers = HeaderTimer(self.loop, header_timeout)
@@ -88,7 +95,7 @@ class HttpToolsWithHeaderDeadline(HttpToolsProtocol):
         self._headers.headers_seen(self.cycle)
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        super().on_response_complete()  # type: ignore[misc]
         if _idle(self.cycle) and not self.transport.is_closing():
             self._headers.arm(self.transport, self, self.cycle)
 
@@ -97,27 +104,12 @@ class HttpToolsWithHeaderDeadline(HttpToolsProtocol):
         super().connection_lost(exc)
 
 
-class H11WithHeaderDeadline(H11Protocol):
-    def __init__(self, *args: Any, header_timeout: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._headers = HeaderTimer(self.loop, header_timeout)
+class HttpToolsWithHeaderDeadline(_HeaderDeadline, HttpToolsProtocol):
+    pass
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._headers.arm(transport, self, self.cycle)
 
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        self._headers.headers_seen(self.cycle)
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if _idle(self.cycle) and not self.transport.is_closing():
-            self._headers.arm(self.transport, self, self.cycle)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._headers.disarm()
-        super().connection_lost(exc)
+class H11WithHeaderDeadline(_HeaderDeadline, H11Protocol):
+    pass
 
 
 def http_protocol(header_timeout: float, *, httptools: bool) -> type[asyncio.Protocol]:
