@@ -253,6 +253,16 @@ async def test_a_board_pushed_in_place_of_another_still_knows_what_left_it(tmp_p
         assert await hooks.numbers(issues_key(REPO)) == [1]
 
 
+async def only_a_newer_reopen_brings_back_issue_2(hooks: Worker) -> None:
+    """Issue 2 is not on the board: a reopen older than the board's list changes nothing, a newer one adds it."""
+    replay = make_webhook("issues", "reopened", REPO, issue=make_issue(REPO, 2, updated_at="2024-02-01T00:00:00Z"))
+    answer = (await hooks.deliver("issues", replay)).json()
+    assert answer["changed"] is False and "older than the list the board shows" in answer["message"]
+    reopened_now = make_webhook("issues", "reopened", REPO, issue=make_issue(REPO, 2, updated_at=github_now()))
+    assert (await hooks.deliver("issues", reopened_now)).json()["changed"] is True
+    assert await hooks.numbers(issues_key(REPO)) == [2, 1]
+
+
 async def test_a_replay_older_than_the_fetch_cannot_add_what_the_fetch_left_out(
     tmp_path: Path, fake_github: FakeGitHub
 ) -> None:
@@ -263,12 +273,7 @@ async def test_a_replay_older_than_the_fetch_cannot_add_what_the_fetch_left_out(
         github = GitHubSource(fake_github.url, None, timeout=10, max_items=1000)
         await BoardSync(hooks.dashboard, github).sync(issues_query(REPO, "open"))
         assert await hooks.numbers(issues_key(REPO)) == [1]
-        replay = make_webhook("issues", "reopened", REPO, issue=make_issue(REPO, 2, updated_at="2024-02-01T00:00:00Z"))
-        answer = (await hooks.deliver("issues", replay)).json()
-        assert answer["changed"] is False and "older than the list the board shows" in answer["message"]
-        reopened_now = make_webhook("issues", "reopened", REPO, issue=make_issue(REPO, 2, updated_at=github_now()))
-        assert (await hooks.deliver("issues", reopened_now)).json()["changed"] is True
-        assert await hooks.numbers(issues_key(REPO)) == [2, 1]
+        await only_a_newer_reopen_brings_back_issue_2(hooks)
 
 
 async def test_a_board_is_ordered_against_githubs_clock_not_the_servers(
@@ -295,12 +300,7 @@ async def test_a_replay_older_than_a_push_cannot_add_what_the_push_left_out(tmp_
         await hooks.dashboard.sync_issues(
             REPO, [Issue(number=1, title="One", state="open")], state="open", source="api"
         )
-        replay = make_webhook("issues", "reopened", REPO, issue=make_issue(REPO, 2, updated_at="2024-02-01T00:00:00Z"))
-        answer = (await hooks.deliver("issues", replay)).json()
-        assert answer["changed"] is False and "older than the list the board shows" in answer["message"]
-        reopened_now = make_webhook("issues", "reopened", REPO, issue=make_issue(REPO, 2, updated_at=github_now()))
-        assert (await hooks.deliver("issues", reopened_now)).json()["changed"] is True
-        assert await hooks.numbers(issues_key(REPO)) == [2, 1]
+        await only_a_newer_reopen_brings_back_issue_2(hooks)
 
 
 def test_what_a_board_remembers_is_never_shown(tmp_path: Path) -> None:
