@@ -11,15 +11,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Dependencies are (re)installed when pyproject.toml changes.
-$(VENV)/.deps: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet ".[dev]"
+# The package is installed editable, with its dependencies, once (and again when pyproject.toml
+# changes): edits to src/, templates/ and static/ take effect without reinstalling. What the
+# wheel ships is checked by tests/e2e/test_lifecycle.py, which builds one.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-# The package itself is reinstalled (not editable) on every call, so that what runs and what
-# is tested is the wheel, templates and static files included.
-install: $(VENV)/.deps
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation --force-reinstall .
+install: $(VENV)/.installed
 
 # issuebridge serve: uvloop and httptools, a deadline for request headers, a connection limit.
 run: install
@@ -28,7 +27,7 @@ run: install
 # MCP clients we did not write (conformance suite, TypeScript SDK, Inspector), run by tests/e2e
 # with the venv's Node 24; reinstalled when tests/node/package-lock.json changes.
 NODE_DIR := tests/node
-$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package-lock.json | $(VENV)/.deps
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package-lock.json | $(VENV)/.installed
 	$(BIN)/npm ci --prefix $(NODE_DIR) --no-audit --no-fund
 	touch $@
 

@@ -10,16 +10,15 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import pytest
 from jinja2 import Environment
 from starlette.testclient import TestClient
 
-import issuebridge
 from issuebridge.app import create_app
 from issuebridge.apps import Views
+from issuebridge.assets import STATIC
 from issuebridge.boards import Issue, IssuesBoard, diff_issues, issue_from_github
 from issuebridge.curated import PullRequest, PullsBoard, pull_from_github
 from issuebridge.dashboard import Change
@@ -256,8 +255,6 @@ def test_records_built_without_validation_still_render_inert(clock: Clock) -> No
 
 
 # ---- over HTTP ----------------------------------------------------------------------------------
-
-STATIC = Path(issuebridge.__file__).parent / "static"
 
 
 @pytest.fixture

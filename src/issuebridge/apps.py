@@ -21,7 +21,6 @@ stylesheet is inlined, and the script is inline too.
 
 from __future__ import annotations
 
-from importlib import resources as package_files
 from typing import Any
 
 from jinja2 import Environment
@@ -30,6 +29,7 @@ from mcp.server.apps import APP_MIME_TYPE, Apps, ResourceCsp
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
+from issuebridge.assets import STATIC
 from issuebridge.dashboard import Dashboard
 from issuebridge.entries import AnyEntry
 
@@ -51,7 +51,7 @@ class Views:
 
     def __init__(self, env: Environment) -> None:
         self._template = env.get_template("app_view.html")
-        css = package_files.files("issuebridge").joinpath("static/dashboard.css").read_text("utf-8")
+        css = (STATIC / "dashboard.css").read_text("utf-8")
         if "</" in css:  # it goes inside <style>; our own file, but never let it close the element
             raise ValueError("dashboard.css must not contain '</'")
         self._css = Markup(css)  # noqa: S704 - our own stylesheet, checked above

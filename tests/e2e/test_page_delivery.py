@@ -10,11 +10,10 @@ import asyncio
 import hashlib
 import re
 import time
-from pathlib import Path
 
 import httpx
 
-import issuebridge
+from issuebridge.assets import STATIC
 from tests.conftest import ServerProcess
 from tests.e2e.mcp_clients import INITIALIZE
 from tests.e2e.test_stream import issue, push
@@ -51,7 +50,7 @@ async def test_mcp_streams_are_never_compressed(server: ServerProcess) -> None:
 
 async def test_the_installed_page_is_gzipped_and_its_files_cached(server: ServerProcess) -> None:
     await push(server.url, "octo/app", [issue(n) for n in range(1, 300)])
-    static = Path(issuebridge.__file__).parent / "static"
+    static = STATIC
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
         page = await http.get("/", headers=GZIP)
         assert page.headers["content-encoding"] == "gzip"

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
+from issuebridge.assets import STATIC
 from issuebridge.dashboard import Dashboard
 from issuebridge.web.sessions import session_of
 from issuebridge.web.templating import rendered_rows
@@ -42,8 +43,8 @@ REVALIDATE = "no-cache"
 class VersionedStaticFiles(StaticFiles):
     """Static files with cache headers that depend on whether the URL names the current content."""
 
-    def __init__(self, *, packages: list[str | tuple[str, str]]) -> None:
-        super().__init__(packages=packages)
+    def __init__(self, *, directory: Path) -> None:
+        super().__init__(directory=directory)
         self._digests: dict[str, tuple[tuple[int, int], str]] = {}
 
     def version(self, path: str) -> str:
@@ -75,7 +76,7 @@ class VersionedStaticFiles(StaticFiles):
 def page_routes(dashboard: Dashboard, env: Environment) -> list[BaseRoute]:
     template = env.get_template("dashboard.html")
     rows = rendered_rows(env)
-    static = VersionedStaticFiles(packages=[("issuebridge", "static")])
+    static = VersionedStaticFiles(directory=STATIC)
 
     async def index(request: Request) -> Response:
         started = time.perf_counter()

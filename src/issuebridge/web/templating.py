@@ -14,9 +14,10 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, Template, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from markupsafe import Markup
 
+from issuebridge.assets import TEMPLATES
 from issuebridge.boards import Issue, IssuesBoard, displayable_colour, iso_utc, now, sorted_for_display, summarize
 from issuebridge.curated import PullRequest, PullsBoard
 from issuebridge.entries import AnyEntry
@@ -243,9 +244,9 @@ def grouped(entries: Iterable[AnyEntry]) -> list[tuple[str, list[AnyEntry]]]:
 def environment(*, keep_rows: bool = True) -> Environment:
     """The templates' environment. ``keep_rows=False`` renders every row on every use, as the page
     did before rows were kept (the benchmark's baseline)."""
-    # Templates ship inside the package (see pyproject.toml), so they are found wherever the
-    # server is started from. Autoescaping is on for every template: GitHub text is hostile.
-    env = Environment(loader=PackageLoader("issuebridge", "templates"), autoescape=select_autoescape(default=True))
+    # Found wherever the server is started from (``assets.py``). Autoescaping is on for every
+    # template: GitHub text is hostile.
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
     env.filters["iso"] = iso
     env.filters["ago"] = _ago_filter
     env.filters["hex_colour"] = displayable_colour  # six hex digits, whatever the record holds
