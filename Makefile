@@ -35,8 +35,8 @@ test: install $(NODE_DIR)/node_modules/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench testkit
+	$(BIN)/ruff format --check src tests bench testkit
 	$(BIN)/mypy
 
 clean:

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import ServerProcess
-from tests.fake_github import FakeGitHub
+from testkit.fake_github import FakeGitHub
+from testkit.servers import ServerProcess
 
 
 def machine() -> str:

@@ -53,8 +53,8 @@ import httpx
 import uvloop
 
 from bench.common import machine
-from tests.conftest import ServerProcess, free_port, start_server
-from tests.fake_github import FakeGitHub
+from testkit.fake_github import FakeGitHub
+from testkit.servers import ServerProcess, free_port, start_server
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"

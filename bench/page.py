@@ -32,9 +32,9 @@ from pathlib import Path
 import httpx
 
 from bench.common import machine
-from tests.conftest import ServerProcess, start_server
-from tests.e2e.mcp_clients import TRANSPORTS
-from tests.fake_github import FakeGitHub, make_issue
+from testkit.fake_github import FakeGitHub, make_issue
+from testkit.mcp_clients import TRANSPORTS
+from testkit.servers import ServerProcess, start_server
 
 REPO = "bench/page"
 LABELS = [("bug", "d73a4a"), ("docs", "0075ca"), ("good first issue", "7057ff"), ("p1", "b60205"), ("ui", "c2e0c6")]

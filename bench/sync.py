@@ -23,10 +23,10 @@ from mcp import Client
 from bench.common import fake_github_process, machine
 from issuebridge.boards import IssuesBoard, issue_from_github, now
 from issuebridge.github import GitHubSource
-from tests.conftest import ServerProcess, start_server
-from tests.e2e.mcp_clients import TRANSPORTS
-from tests.fake_github import make_issue
-from tests.sse import EventStream, open_event_stream
+from testkit.fake_github import make_issue
+from testkit.mcp_clients import TRANSPORTS
+from testkit.servers import ServerProcess, start_server
+from testkit.sse import EventStream, open_event_stream
 
 REPO = "bench/big"
 

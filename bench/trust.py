@@ -42,9 +42,9 @@ from pydantic import TypeAdapter
 
 from bench.common import machine, rss_kib
 from issuebridge.boards import Issue, issue_from_github
-from tests.conftest import ServerProcess, start_server
-from tests.e2e.mcp_clients import INITIALIZE
-from tests.fake_github import make_issue
+from testkit.fake_github import make_issue
+from testkit.mcp_clients import INITIALIZE
+from testkit.servers import ServerProcess, start_server
 
 REPO = "bench/trust"
 LABELS = [("bug", "d73a4a"), ("docs", "0075ca"), ("good first issue", "7057ff"), ("p1", "b60205"), ("ui", "c2e0c6")]

@@ -30,8 +30,8 @@ from pathlib import Path
 import httpx
 
 from bench.common import machine
-from tests.conftest import RedisServer, ServerProcess, start_server
-from tests.sse import EventStream, open_event_stream
+from testkit.servers import RedisServer, ServerProcess, start_server
+from testkit.sse import EventStream, open_event_stream
 
 REPO = "bench/workers"
 

@@ -9,7 +9,7 @@ from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any
 
-from tests.conftest import free_port
+from testkit.servers import free_port
 
 
 class TcpProxy:

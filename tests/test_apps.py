@@ -9,7 +9,7 @@ from issuebridge.apps import BOARD_URI, CSP, UI_META, VIEW_URI, Views, board_app
 from issuebridge.boards import IssuesBoard, issue_from_github
 from issuebridge.curated import Metric, Panel, PanelItem
 from issuebridge.web.templating import Fragments, environment
-from tests.fake_github import make_issue
+from testkit.fake_github import make_issue
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'

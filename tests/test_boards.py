@@ -20,7 +20,7 @@ from issuebridge.boards import (
 )
 from issuebridge.curated import TIMELINE_DAYS, Commit, CommitsBoard, Panel, commit_from_github, pull_from_github
 from issuebridge.webhooks import RowChange, read_event
-from tests.fake_github import make_commit, make_issue, make_pull, make_pull_request, make_webhook
+from testkit.fake_github import make_commit, make_issue, make_pull, make_pull_request, make_webhook
 from tests.unvalidated import hostile_colours
 
 HOSTILE_COLOURS = [*hostile_colours("https://evil.example/"), "", "d73a4", "gggggg", 0xD73A4A, None, ["d73a4a"]]

@@ -8,7 +8,7 @@ import pytest
 from issuebridge.cli import build_parser
 from issuebridge.cli.doctor import client_configs
 from issuebridge.cli.push import Pushed
-from tests.fake_github import FakeGitHub
+from testkit.fake_github import FakeGitHub
 
 
 def test_push_arguments() -> None:

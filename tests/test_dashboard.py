@@ -28,7 +28,7 @@ from issuebridge.entries import AnyEntry
 from issuebridge.events import EventHub
 from issuebridge.settings import Settings
 from issuebridge.store import store_for
-from tests.fake_github import make_commit, make_issue, make_pull
+from testkit.fake_github import make_commit, make_issue, make_pull
 
 REPO = "octo/app"
 # What JSON must escape, what it must not, and what would break an SSE line if left raw.

@@ -22,7 +22,7 @@ from githubkit.exception import (
 from githubkit_schemas.latest.models import Commit, Issue, PullRequestSimple, Repository, SimpleUser
 from pydantic import BaseModel, TypeAdapter
 
-from tests.fake_github import (
+from testkit.fake_github import (
     DOCS_LIST_COMMITS,
     DOCS_REDIRECTS,
     FakeGitHub,

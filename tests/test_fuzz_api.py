@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from issuebridge.app import create_app
 from issuebridge.settings import Settings
 from issuebridge.web.bodies import MAX_JSON_DEPTH
-from tests.fake_github import make_comment, make_issue, make_webhook, sign_webhook, webhook_request
+from testkit.fake_github import make_comment, make_issue, make_webhook, sign_webhook, webhook_request
 
 SECRET = "whsec-for-the-fuzz-tests"
 

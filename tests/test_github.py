@@ -23,8 +23,8 @@ from issuebridge.github import (
     Unchanged,
 )
 from issuebridge.github_http import ApiOrigin, BearerToken
-from tests.conftest import free_port
-from tests.fake_github import FakeGitHub, make_issue, make_pull, make_pull_request
+from testkit.fake_github import FakeGitHub, make_issue, make_pull, make_pull_request
+from testkit.servers import free_port
 
 
 def mixed_items(repo: str, count: int) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from issuebridge.app import create_app
 from issuebridge.settings import Settings, SettingsError
 from issuebridge.web.hosts import AllowedHosts, InvalidHostPattern, parse_host_pattern
-from tests.fake_github import webhook_request
+from testkit.fake_github import webhook_request
 from tests.inprocess import serving
 
 STREAMS = ["/api/dashboard/events", "/sse"]

@@ -27,7 +27,7 @@ from issuebridge.settings import Settings
 from issuebridge.web import rows, templating
 from issuebridge.web.page_events import PageFormat
 from issuebridge.web.templating import Fragments, environment, rendered_rows
-from tests.fake_github import make_issue, make_pull
+from testkit.fake_github import make_issue, make_pull
 from tests.unvalidated import board_with_colours, hostile_colours, unvalidated_label
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from issuebridge.events import EventHub
 from issuebridge.store import MaybeSaved, NotSaved, RedisStore, StoreError, redis
 from issuebridge.store.base import Cleared, Conflict, Reloaded, Removed, Saved, StoreChange
 from issuebridge.store.redis import LOG, RECONNECT_DELAYS
-from tests.conftest import RedisServer, free_port
+from testkit.servers import RedisServer, free_port
 from tests.tcp_proxy import TcpProxy
 from tests.unvalidated import board_with_colours, hostile_colours
 

@@ -16,7 +16,7 @@ from issuebridge.github import GitHubSource
 from issuebridge.refresh import Refresher
 from issuebridge.store import SQLiteStore
 from issuebridge.sync import BoardSync, issues_query
-from tests.fake_github import FakeGitHub, make_issue
+from testkit.fake_github import FakeGitHub, make_issue
 
 INTERVAL = 60.0
 

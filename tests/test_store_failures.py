@@ -24,9 +24,9 @@ from issuebridge.store import redis, store_for
 from issuebridge.store.redis import RECONNECT_DELAYS
 from issuebridge.sync import BoardSync
 from issuebridge.tools import build_mcp_server
-from tests.conftest import RedisServer
+from testkit.fake_github import FakeGitHub, make_issue, make_webhook, webhook_request
+from testkit.servers import RedisServer
 from tests.disk import Disk
-from tests.fake_github import FakeGitHub, make_issue, make_webhook, webhook_request
 from tests.tcp_proxy import TcpProxy
 
 SECRET = "whsec-for-store-failures"

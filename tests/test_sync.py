@@ -14,7 +14,7 @@ from issuebridge.events import EventHub
 from issuebridge.github import GitHubSource, GitHubUnavailable
 from issuebridge.store import SQLiteStore
 from issuebridge.sync import BoardSync, issues_query
-from tests.fake_github import FakeGitHub, make_issue
+from testkit.fake_github import FakeGitHub, make_issue
 
 REPO = "octo/app"
 

@@ -30,7 +30,7 @@ from issuebridge.settings import Settings
 from issuebridge.store import store_for
 from issuebridge.sync import BoardSync, issues_query
 from issuebridge.web.webhooks import webhook_routes
-from tests.fake_github import FakeGitHub, github_now, make_comment, make_issue, make_webhook, webhook_request
+from testkit.fake_github import FakeGitHub, github_now, make_comment, make_issue, make_webhook, webhook_request
 
 SECRET = "whsec-for-in-process-tests"
 TOKEN = "api-token-for-tests"

@@ -23,7 +23,7 @@ from issuebridge.webhooks import (
     pulls_board_after,
     read_event,
 )
-from tests.fake_github import (
+from testkit.fake_github import (
     make_comment,
     make_issue,
     make_pull,

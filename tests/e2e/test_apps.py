@@ -18,10 +18,10 @@ from mcp.client.sse import sse_client
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 
 from issuebridge.apps import BOARD_URI, VIEW_URI, board_uri
-from tests.conftest import ServerProcess
-from tests.e2e.mcp_clients import TRANSPORTS
+from testkit.fake_github import FakeGitHub, make_commit, make_pull
+from testkit.mcp_clients import TRANSPORTS
+from testkit.servers import ServerProcess
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
-from tests.fake_github import FakeGitHub, make_commit, make_pull
 
 BOARD_TOOLS = {
     "send_issues_to_dashboard",

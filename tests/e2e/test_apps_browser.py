@@ -16,11 +16,11 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from issuebridge.apps import VIEW_URI, board_uri
-from tests.conftest import ServerProcess, start_server
-from tests.e2e.mcp_clients import TRANSPORTS
+from testkit.fake_github import FakeGitHub
+from testkit.mcp_clients import TRANSPORTS
+from testkit.servers import ServerProcess, start_server
 from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, pytestmark  # noqa: F401 - the same marks
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
-from tests.fake_github import FakeGitHub
 from tests.unvalidated import board_with_colours, hostile_colours, store_unvalidated
 
 # The spec's default for a view that declares no domains (ours declares every list empty).

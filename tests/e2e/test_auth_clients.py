@@ -15,10 +15,10 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from playwright.async_api import Browser, async_playwright, expect
 
-from tests.conftest import ServerProcess, start_server
+from testkit.fake_github import FakeGitHub
+from testkit.servers import ServerProcess, start_server
+from testkit.sse import open_event_stream
 from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
-from tests.fake_github import FakeGitHub
-from tests.sse import open_event_stream
 
 TOKEN = "e2e-secret-token"
 HAVE_CHROMIUM = os.path.exists(CHROMIUM) or bool(os.environ.get("CI"))

@@ -14,11 +14,11 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
-from tests.conftest import ServerProcess, start_server
-from tests.e2e.mcp_clients import TRANSPORTS
+from testkit.fake_github import FakeGitHub, make_commit, make_issue, make_pull
+from testkit.mcp_clients import TRANSPORTS
+from testkit.servers import ServerProcess, start_server
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
 from tests.e2e.test_stream import push
-from tests.fake_github import FakeGitHub, make_commit, make_issue, make_pull
 from tests.unvalidated import board_with_colours, hostile_colours, store_unvalidated
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

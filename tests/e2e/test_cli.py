@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, free_port, start_server
-from tests.fake_github import FakeGitHub, make_commit, make_issue, make_pull, make_pull_request
+from testkit.fake_github import FakeGitHub, make_commit, make_issue, make_pull, make_pull_request
+from testkit.servers import ServerProcess, free_port, start_server
 
 REPO = "octo/app"
 SCRIPT = str(Path(sys.executable).parent / "issuebridge")  # the installed console script

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from mcp_types import PromptReference, ResourceTemplateReference
 
-from tests.conftest import ServerProcess
-from tests.e2e.mcp_clients import TRANSPORTS
+from testkit.mcp_clients import TRANSPORTS
+from testkit.servers import ServerProcess
 
 REPOSITORY = ResourceTemplateReference(uri="dashboard://boards/{owner}/{repo}")
 PANEL = ResourceTemplateReference(uri="dashboard://panels/{panel_id}")

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ServerProcess, start_server
+from testkit.fake_github import FakeGitHub
+from testkit.servers import ServerProcess, start_server
 from tests.e2e.node_clients import package_bin, run_node
-from tests.fake_github import FakeGitHub
 
 APPLIES = [
     "server-initialize",

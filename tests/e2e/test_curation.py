@@ -11,11 +11,11 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
-from tests.conftest import ServerProcess
-from tests.e2e.mcp_clients import TRANSPORTS
+from testkit.fake_github import FakeGitHub
+from testkit.mcp_clients import TRANSPORTS
+from testkit.servers import ServerProcess
+from testkit.sse import open_event_stream
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
-from tests.fake_github import FakeGitHub
-from tests.sse import open_event_stream
 
 HOSTILE_MARKDOWN = """\
 ## Findings <script>window.__pwned = 1</script>

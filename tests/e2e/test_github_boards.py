@@ -25,10 +25,10 @@ from issuebridge.settings import Settings
 from issuebridge.store import SQLiteStore
 from issuebridge.sync import BoardSync
 from issuebridge.tools import build_mcp_server
-from tests.conftest import ServerProcess
-from tests.e2e.mcp_clients import TRANSPORTS
-from tests.fake_github import FakeGitHub, make_commit, make_issue, make_pull
-from tests.sse import open_event_stream
+from testkit.fake_github import FakeGitHub, make_commit, make_issue, make_pull
+from testkit.mcp_clients import TRANSPORTS
+from testkit.servers import ServerProcess
+from testkit.sse import open_event_stream
 
 REPO = "vercel/next.js"
 

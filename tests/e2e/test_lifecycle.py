@@ -20,9 +20,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port, start_server
-from tests.e2e.mcp_clients import INITIALIZE, TRANSPORTS
-from tests.sse import open_event_stream
+from testkit.mcp_clients import INITIALIZE, TRANSPORTS
+from testkit.servers import free_port, start_server
+from testkit.sse import open_event_stream
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

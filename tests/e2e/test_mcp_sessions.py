@@ -21,7 +21,7 @@ from issuebridge.app import create_app
 from issuebridge.dashboard import Dashboard
 from issuebridge.resources import ResourceNotifier
 from issuebridge.settings import Settings
-from tests.e2e.mcp_clients import INITIALIZE
+from testkit.mcp_clients import INITIALIZE
 from tests.inprocess import Served, serving, until
 
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}

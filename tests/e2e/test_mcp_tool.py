@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, free_port, start_server
-from tests.e2e.mcp_clients import INITIALIZE, TRANSPORTS
-from tests.fake_github import FakeGitHub, make_issue, make_pull_request
-from tests.sse import open_event_stream
+from testkit.fake_github import FakeGitHub, make_issue, make_pull_request
+from testkit.mcp_clients import INITIALIZE, TRANSPORTS
+from testkit.servers import ServerProcess, free_port, start_server
+from testkit.sse import open_event_stream
 
 REPO = "facebook/react"
 

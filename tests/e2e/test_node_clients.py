@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from issuebridge.tools import INSTRUCTIONS
-from tests.conftest import ServerProcess, start_server
+from testkit.fake_github import FakeGitHub, make_issue, make_pull_request
+from testkit.servers import ServerProcess, start_server
 from tests.e2e.node_clients import NODE_DIR, VENV_BIN, package_bin, run_node
-from tests.fake_github import FakeGitHub, make_issue, make_pull_request
 
 OWNER, NAME = "vercel", "next.js"
 REPO = f"{OWNER}/{NAME}"

@@ -14,10 +14,10 @@ import time
 import httpx
 
 from issuebridge.assets import STATIC
-from tests.conftest import ServerProcess
-from tests.e2e.mcp_clients import INITIALIZE
+from testkit.mcp_clients import INITIALIZE
+from testkit.servers import ServerProcess
+from testkit.sse import open_event_stream
 from tests.e2e.test_stream import issue, push
-from tests.sse import open_event_stream
 
 GZIP = {"Accept-Encoding": "gzip, deflate, br, zstd"}
 

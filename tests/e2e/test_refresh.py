@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, start_server
-from tests.e2e.mcp_clients import TRANSPORTS
-from tests.fake_github import FakeGitHub, RecordedRequest, make_commit, make_issue, make_pull
-from tests.sse import open_event_stream
+from testkit.fake_github import FakeGitHub, RecordedRequest, make_commit, make_issue, make_pull
+from testkit.mcp_clients import TRANSPORTS
+from testkit.servers import ServerProcess, start_server
+from testkit.sse import open_event_stream
 
 REPO = "octo/app"
 ARGS = {"owner": "octo", "repo": "app"}

@@ -15,9 +15,9 @@ import pytest
 from issuebridge.app import create_app
 from issuebridge.settings import Settings
 from issuebridge.web.stream import STALL_BYTES
-from tests.conftest import ServerProcess, start_server
+from testkit.servers import ServerProcess, start_server
+from testkit.sse import EventStream, open_event_stream
 from tests.inprocess import Served, never_reading_client, serving, until
-from tests.sse import EventStream, open_event_stream
 
 
 def issue(number: int, title: str | None = None, **fields: Any) -> dict[str, Any]:

@@ -10,9 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, start_server
-from tests.e2e.mcp_clients import TRANSPORTS
-from tests.fake_github import (
+from testkit.fake_github import (
     FakeGitHub,
     github_now,
     make_comment,
@@ -23,7 +21,9 @@ from tests.fake_github import (
     sign_webhook,
     webhook_request,
 )
-from tests.sse import EventStream, open_event_stream
+from testkit.mcp_clients import TRANSPORTS
+from testkit.servers import ServerProcess, start_server
+from testkit.sse import EventStream, open_event_stream
 
 SECRET = "whsec-0123456789-not-a-real-one"
 REPO = "octo/app"

@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import RedisServer, ServerProcess, start_server
-from tests.e2e.mcp_clients import TRANSPORTS
-from tests.fake_github import FakeGitHub, make_issue, make_webhook, webhook_request
-from tests.sse import open_event_stream
+from testkit.fake_github import FakeGitHub, make_issue, make_webhook, webhook_request
+from testkit.mcp_clients import TRANSPORTS
+from testkit.servers import RedisServer, ServerProcess, start_server
+from testkit.sse import open_event_stream
 from tests.tcp_proxy import TcpProxy
 
 SECRET = "whsec-shared-by-every-worker"
