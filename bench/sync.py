@@ -21,8 +21,10 @@ from typing import Any, NamedTuple
 from mcp import Client
 
 from bench.common import fake_github_process, machine
-from issuebridge.boards import IssuesBoard, issue_from_github, now
-from issuebridge.github import GitHubSource
+from issuebridge.github.client import GitHubSource
+from issuebridge.github.mapping import issue_from_github
+from issuebridge.records.base import now
+from issuebridge.records.issues import IssuesBoard
 from testkit.fake_github import make_issue
 from testkit.mcp_clients import TRANSPORTS
 from testkit.servers import ServerProcess, start_server

@@ -41,7 +41,8 @@ import httpx
 from pydantic import TypeAdapter
 
 from bench.common import machine, rss_kib
-from issuebridge.boards import Issue, issue_from_github
+from issuebridge.github.mapping import issue_from_github
+from issuebridge.records.issues import Issue
 from testkit.fake_github import make_issue
 from testkit.mcp_clients import INITIALIZE
 from testkit.servers import ServerProcess, start_server

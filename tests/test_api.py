@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from issuebridge.app import create_app
-from issuebridge.curated import parse_since
+from issuebridge.records.commits import parse_since
 from issuebridge.settings import Settings
 
 HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'

@@ -6,8 +6,9 @@ import re
 from datetime import UTC, datetime
 
 from issuebridge.apps import BOARD_URI, CSP, UI_META, VIEW_URI, Views, board_apps, board_uri
-from issuebridge.boards import IssuesBoard, issue_from_github
-from issuebridge.curated import Metric, Panel, PanelItem
+from issuebridge.github.mapping import issue_from_github
+from issuebridge.records.issues import IssuesBoard
+from issuebridge.records.panels import Metric, Panel, PanelItem
 from issuebridge.web.templating import Fragments, environment
 from testkit.fake_github import make_issue
 

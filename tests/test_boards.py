@@ -4,22 +4,20 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from issuebridge.boards import (
+from issuebridge.github.mapping import commit_from_github, is_pull_request, issue_from_github, pull_from_github
+from issuebridge.github.webhook_events import read_event
+from issuebridge.records.base import (
     DEFAULT_LABEL_COLOUR,
     InvalidRepository,
-    Issue,
     Label,
-    SyncIssuesRequest,
-    diff_issues,
-    is_pull_request,
-    issue_from_github,
     parse_repository,
     readable_text_colour,
     repository_name,
-    summarize,
 )
-from issuebridge.curated import TIMELINE_DAYS, Commit, CommitsBoard, Panel, commit_from_github, pull_from_github
-from issuebridge.webhooks import RowChange, read_event
+from issuebridge.records.commits import TIMELINE_DAYS, Commit, CommitsBoard
+from issuebridge.records.issues import Issue, SyncIssuesRequest, diff_issues, summarize
+from issuebridge.records.panels import Panel
+from issuebridge.records.tracked import RowChange
 from testkit.fake_github import make_commit, make_issue, make_pull, make_pull_request, make_webhook
 from tests.unvalidated import hostile_colours
 

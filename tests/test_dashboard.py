@@ -11,8 +11,6 @@ from typing import Any, cast
 import pytest
 from pydantic import ValidationError
 
-from issuebridge.boards import GITHUB_INT_MAX, IssuesBoard, SyncIssuesRequest, issue_from_github, now
-from issuebridge.curated import CommitsBoard, Panel, PullRequest, PullsBoard, commit_from_github, pull_from_github
 from issuebridge.dashboard import (
     SNAPSHOT_MAX_AGE_SECONDS,
     Change,
@@ -24,8 +22,14 @@ from issuebridge.dashboard import (
     entry_json,
     entry_payload,
 )
-from issuebridge.entries import AnyEntry
 from issuebridge.events import EventHub
+from issuebridge.github.mapping import commit_from_github, issue_from_github, pull_from_github
+from issuebridge.records.base import GITHUB_INT_MAX, now
+from issuebridge.records.commits import CommitsBoard
+from issuebridge.records.issues import IssuesBoard, SyncIssuesRequest
+from issuebridge.records.panels import Panel
+from issuebridge.records.pulls import PullRequest, PullsBoard
+from issuebridge.records.registry import AnyEntry
 from issuebridge.settings import Settings
 from issuebridge.store import store_for
 from testkit.fake_github import make_commit, make_issue, make_pull

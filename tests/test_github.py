@@ -11,18 +11,19 @@ import httpx
 import pytest
 from githubkit.response import Response
 
-from issuebridge import github as github_module
-from issuebridge.github import (
+from issuebridge.github import mapping
+from issuebridge.github.client import GitHubSource
+from issuebridge.github.conditional import Unchanged
+from issuebridge.github.errors import (
     AuthenticationFailed,
-    Fetched,
     GitHubError,
-    GitHubSource,
     GitHubUnavailable,
     RateLimited,
     RepositoryNotFound,
-    Unchanged,
+    github_detail,
 )
-from issuebridge.github_http import ApiOrigin, BearerToken
+from issuebridge.github.paging import Fetched
+from issuebridge.github.transport import ApiOrigin, BearerToken
 from testkit.fake_github import FakeGitHub, make_issue, make_pull, make_pull_request
 from testkit.servers import free_port
 
@@ -553,7 +554,7 @@ async def test_a_readable_page_is_still_validated_in_one_call(
     fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     one_at_a_time: list[object] = []
-    single = github_module.ISSUES._one
+    single = mapping.ISSUES._one
     monkeypatch.setattr(single, "validate_python", lambda value: one_at_a_time.append(value))
     fake_github.add_repo("octo/app", many_issues("octo/app", 150))
     fetched = await source(fake_github).list_issues("octo", "app", "open")
@@ -595,7 +596,7 @@ async def test_a_422_keeps_githubs_details(fake_github: FakeGitHub) -> None:
 def test_githubs_details_are_one_bounded_line() -> None:
     errors = [{"field": "a\nb", "code": "invalid"}, "plain words", {"message": "y" * 500}, {"code": "missing"}]
     answer = Response(httpx.Response(422, json={"message": "Validation\n Failed", "errors": errors}), Any)
-    detail = github_module._github_detail(answer)
+    detail = github_detail(answer)
     assert detail.startswith("Validation Failed: a b invalid; plain words; yyy") and detail.endswith("… (and 1 more)")
     assert "\n" not in detail and len(detail) < 400
 

@@ -19,10 +19,11 @@ from starlette.testclient import TestClient
 from issuebridge.app import create_app
 from issuebridge.apps import Views
 from issuebridge.assets import STATIC
-from issuebridge.boards import Issue, IssuesBoard, diff_issues, issue_from_github
-from issuebridge.curated import PullRequest, PullsBoard, pull_from_github
 from issuebridge.dashboard import Change
-from issuebridge.entries import AnyEntry
+from issuebridge.github.mapping import issue_from_github, pull_from_github
+from issuebridge.records.issues import Issue, IssuesBoard, diff_issues
+from issuebridge.records.pulls import PullRequest, PullsBoard
+from issuebridge.records.registry import AnyEntry
 from issuebridge.settings import Settings
 from issuebridge.web import rows, templating
 from issuebridge.web.page_events import PageFormat
@@ -65,7 +66,7 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return original_issue_row(row)
 
     monkeypatch.setattr(templating, "_render", counting_macro)
-    monkeypatch.setattr(templating, "issue_row", counting_issue_row)
+    monkeypatch.setitem(rows.PYTHON_ROWS, "issue_row", counting_issue_row)
     return rendered
 
 

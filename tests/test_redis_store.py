@@ -16,11 +16,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from issuebridge.boards import Issue, IssuesBoard, now
-from issuebridge.curated import Panel
 from issuebridge.dashboard import Dashboard, JsonFormat
-from issuebridge.entries import AnyEntry
 from issuebridge.events import EventHub
+from issuebridge.records.base import now
+from issuebridge.records.issues import Issue, IssuesBoard
+from issuebridge.records.panels import Panel
+from issuebridge.records.registry import AnyEntry
 from issuebridge.store import MaybeSaved, NotSaved, RedisStore, StoreError, redis
 from issuebridge.store.base import Cleared, Conflict, Reloaded, Removed, Saved, StoreChange
 from issuebridge.store.redis import LOG, RECONNECT_DELAYS

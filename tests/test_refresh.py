@@ -9,13 +9,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from issuebridge.boards import IssuesBoard
 from issuebridge.dashboard import Dashboard, JsonFormat
 from issuebridge.events import EventHub
-from issuebridge.github import GitHubSource
+from issuebridge.github.client import GitHubSource
+from issuebridge.records.issues import IssuesBoard, issues_query
 from issuebridge.refresh import Refresher
 from issuebridge.store import SQLiteStore
-from issuebridge.sync import BoardSync, issues_query
+from issuebridge.sync import BoardSync
 from testkit.fake_github import FakeGitHub, make_issue
 
 INTERVAL = 60.0

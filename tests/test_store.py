@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from issuebridge.boards import Issue, IssuesBoard, issues_key
-from issuebridge.curated import Panel
+from issuebridge.records.issues import Issue, IssuesBoard, issues_key
+from issuebridge.records.panels import Panel
 from issuebridge.settings import Settings
 from issuebridge.store import DashboardStore, NotSaved, SQLiteStore, StoreError, store_for
 from issuebridge.store.base import Conflict

@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 from issuebridge.app import create_app
 from issuebridge.dashboard import Dashboard, JsonFormat
 from issuebridge.events import EventHub
-from issuebridge.github import GitHubSource
+from issuebridge.github.client import GitHubSource
 from issuebridge.settings import Settings
 from issuebridge.store import redis, store_for
 from issuebridge.store.redis import RECONNECT_DELAYS

@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
-from issuebridge.boards import IssuesBoard, now
 from issuebridge.dashboard import Dashboard, JsonFormat
 from issuebridge.events import EventHub
-from issuebridge.github import GitHubSource, GitHubUnavailable
+from issuebridge.github.client import GitHubSource
+from issuebridge.github.errors import GitHubUnavailable
+from issuebridge.records.base import now
+from issuebridge.records.issues import IssuesBoard, issues_query
 from issuebridge.store import SQLiteStore
-from issuebridge.sync import BoardSync, issues_query
+from issuebridge.sync import BoardSync
 from testkit.fake_github import FakeGitHub, make_issue
 
 REPO = "octo/app"

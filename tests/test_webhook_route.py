@@ -20,15 +20,17 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from issuebridge.app import create_app
-from issuebridge.boards import BOOKKEEPING_FIELDS, Issue, IssuesBoard, issues_key, now
-from issuebridge.curated import PullRequest, PullsBoard, pulls_key
 from issuebridge.dashboard import Dashboard, JsonFormat
-from issuebridge.entries import AnyEntry, entry_adapter
 from issuebridge.events import EventHub
-from issuebridge.github import GitHubSource
+from issuebridge.github.client import GitHubSource
+from issuebridge.records.base import now
+from issuebridge.records.issues import Issue, IssuesBoard, issues_key, issues_query
+from issuebridge.records.pulls import PullRequest, PullsBoard, pulls_key
+from issuebridge.records.registry import AnyEntry, entry_adapter
+from issuebridge.records.tracked import BOOKKEEPING_FIELDS
 from issuebridge.settings import Settings
 from issuebridge.store import store_for
-from issuebridge.sync import BoardSync, issues_query
+from issuebridge.sync import BoardSync
 from issuebridge.web.webhooks import webhook_routes
 from testkit.fake_github import FakeGitHub, github_now, make_comment, make_issue, make_webhook, webhook_request
 

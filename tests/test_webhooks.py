@@ -8,21 +8,13 @@ from typing import Any
 
 import pytest
 
-from issuebridge.boards import TOMBSTONES_PER_BOARD, Issue, IssuesBoard, StateFilter, Tombstone, issue_from_github, now
-from issuebridge.curated import PullRequest, PullsBoard, pull_from_github
-from issuebridge.tombstones import carry
+from issuebridge.github.mapping import ISSUE_SOURCES, PULL_SOURCES, issue_from_github, pull_from_github
+from issuebridge.github.webhook_events import SHAPES, BadPayload, NotShown, read_event
+from issuebridge.records.base import StateFilter, now
+from issuebridge.records.issues import Issue, IssuesBoard
+from issuebridge.records.pulls import PullRequest, PullsBoard
+from issuebridge.records.tracked import TOMBSTONES_PER_BOARD, RowChange, Tombstone, board_after, carry
 from issuebridge.web.webhooks import signature_matches
-from issuebridge.webhooks import (
-    ISSUE_SOURCES,
-    PULL_SOURCES,
-    SHAPES,
-    BadPayload,
-    NotShown,
-    RowChange,
-    issues_board_after,
-    pulls_board_after,
-    read_event,
-)
 from testkit.fake_github import (
     make_comment,
     make_issue,
@@ -62,7 +54,7 @@ def issue_change(action: str, item: dict[str, Any], event: str = "issues") -> Ro
 
 def after(board: IssuesBoard, change: RowChange) -> IssuesBoard:
     """``board`` after ``change``: the same object if nothing changed."""
-    result = issues_board_after(board, change, AT)
+    result = board_after(board, change, AT)
     assert result is not None
     assert (result.board is board) == (result.board == board), "nothing changed: the board itself"
     return result.board
@@ -384,9 +376,13 @@ def test_a_partial_payload_changes_only_the_fields_it_carries() -> None:
 
 def test_a_change_only_reaches_a_board_of_its_kind() -> None:
     change = issue_change("opened", make_issue(REPO, 3))
-    assert issues_board_after(None, change, AT) is None
-    assert issues_board_after(pulls_board("open"), change, AT) is None
-    assert pulls_board_after(issues_board("open"), change, AT) is None
+    assert board_after(None, change, AT) is None
+    assert board_after(pulls_board("open"), change, AT) is None
+    pull_change = read_event(
+        "pull_request", make_webhook("pull_request", "opened", REPO, pull_request=make_pull(REPO, 3))
+    )
+    assert isinstance(pull_change, RowChange)
+    assert board_after(issues_board("open"), pull_change, AT) is None
 
 
 def test_a_pull_request_event_updates_the_pull_request_board() -> None:
@@ -395,7 +391,7 @@ def test_a_pull_request_event_updates_the_pull_request_board() -> None:
     def pulls_after(action: str, pull: dict[str, Any], on: PullsBoard) -> PullsBoard:
         change = read_event("pull_request", make_webhook("pull_request", action, REPO, pull_request=pull))
         assert isinstance(change, RowChange)
-        result = pulls_board_after(on, change, AT)
+        result = board_after(on, change, AT)
         assert result is not None
         return result.board
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from issuebridge.boards import Issue, IssuesBoard, Label
+from issuebridge.records.base import Label
+from issuebridge.records.issues import Issue, IssuesBoard
 from issuebridge.settings import Settings
 from issuebridge.store import store_for
 

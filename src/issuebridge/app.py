@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 from issuebridge.dashboard import Dashboard, JsonFormat, WireFormat
 from issuebridge.events import EventHub
 from issuebridge.exposure import check_exposure
-from issuebridge.github import GitHubSource
+from issuebridge.github.client import GitHubSource
 from issuebridge.refresh import Refresher, background_refresh
 from issuebridge.settings import Settings
 from issuebridge.store import store_for

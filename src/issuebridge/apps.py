@@ -31,7 +31,7 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
 from issuebridge.assets import STATIC
 from issuebridge.dashboard import Dashboard
-from issuebridge.entries import AnyEntry
+from issuebridge.records.registry import AnyEntry
 
 VIEW_URI = "ui://issuebridge/board"
 BOARD_URI = VIEW_URI + "/{+key}"

@@ -7,50 +7,42 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 import orjson
 
-from issuebridge import tombstones
-from issuebridge.boards import (
-    BOOKKEEPING_FIELDS,
-    Issue,
-    IssuesBoard,
-    IssuesDiff,
-    Kind,
-    Source,
-    StateFilter,
-    TrackedBoard,
-    diff_issues,
-    now,
-)
-from issuebridge.curated import CommitsBoard, Panel, PullsBoard
-from issuebridge.entries import AnyEntry
 from issuebridge.events import Event, EventHub, encode_event, encode_json_event
+from issuebridge.records import tracked as tombstones
+from issuebridge.records.base import Entry, Source, StateFilter, now
+from issuebridge.records.issues import Issue, IssuesBoard
+from issuebridge.records.kind import RowsDiff
+from issuebridge.records.panels import Panel
+from issuebridge.records.registry import KINDS, AnyEntry, kind_of
+from issuebridge.records.tracked import BOOKKEEPING_FIELDS, TrackedBoard
 from issuebridge.store import DashboardStore
 from issuebridge.store.base import Cleared, Conflict, Removed, Saved, StoreChange, StoreError
 
 logger = logging.getLogger(__name__)
 
-E = TypeVar("E", IssuesBoard, PullsBoard, CommitsBoard, Panel)
+E = TypeVar("E", bound=Entry)
 _NOT_SHOWN = set(BOOKKEEPING_FIELDS)  # what the store keeps and no reader is shown
 WRITE_ATTEMPTS = 20  # a key written this often by other processes during one write is a fight to report
 
 
 class Change(NamedTuple):
-    """One write as a wire format sees it: the entry as stored, what it replaced, and for issues
-    boards the difference between the two."""
+    """One write as a wire format sees it: the entry as stored, what it replaced, and for kinds
+    whose pages take only changed rows (``Kind.delta``) the difference between the two."""
 
     entry: AnyEntry
     previous: AnyEntry | None
-    diff: IssuesDiff | None
+    diff: RowsDiff | None
 
 
 class Activity(NamedTuple):
     """A sync in progress, failed, or that found nothing new: shown on the page, never stored."""
 
     key: str
-    kind: Kind
+    kind: str
     repository: str
     done: int = 0
     total: int | None = None
@@ -84,7 +76,7 @@ class WireFormat(Protocol):
 
 def entry_payload(entry: AnyEntry) -> dict[str, Any]:
     """An entry as the JSON API and the JSON event stream show it, with what is derived from it."""
-    return {"id": entry.key, **entry.model_dump(mode="json", exclude=_NOT_SHOWN), **_derived(entry)}
+    return {"id": entry.key, **entry.model_dump(mode="json", exclude=_NOT_SHOWN), **kind_of(entry).derived(entry)}
 
 
 def entry_json(entry: AnyEntry) -> bytes:
@@ -95,35 +87,17 @@ def entry_json(entry: AnyEntry) -> bytes:
     """
     # The entry's own serializer: through the union adapter the same bytes take three times as long.
     fields = entry.model_dump_json(exclude=_NOT_SHOWN).encode()  # '{"source":...}': never empty
-    derived = _derived(entry)
+    derived = kind_of(entry).derived(entry)
     extra = b"," + orjson.dumps(derived)[1:-1] if derived else b""
     return b'{"id":' + orjson.dumps(entry.key) + b"," + fields[1:-1] + extra + b"}"
 
 
-def _derived(entry: AnyEntry) -> dict[str, Any]:
-    if isinstance(entry, PullsBoard):
-        return {
-            "attention": {
-                "drafts": [p.number for p in entry.drafts],
-                "without_reviewers": [p.number for p in entry.without_reviewers],
-                "oldest_open": [p.number for p in entry.oldest_open],
-            }
-        }
-    if isinstance(entry, CommitsBoard):
-        return {
-            "per_day": [{"date": day.isoformat(), "count": count} for day, count in entry.per_day],
-            "top_authors": [{"author": author, "count": count} for author, count in entry.top_authors],
-        }
-    return {}
-
-
 class JsonFormat:
-    """The documented JSON events. Issues boards keep the ``issues_update`` of the first release."""
+    """The documented JSON events: each kind's ``json_event`` and ``json_group`` (``registry.py``)."""
 
     def change(self, change: Change) -> bytes:
         entry = change.entry
-        name = {"issues": "issues_update", "panel": "panel_update"}.get(entry.kind, "board_update")
-        return encode_json_event(name, entry_json(entry), entry.revision)
+        return encode_json_event(kind_of(entry).json_event, entry_json(entry), entry.revision)
 
     def removed(self, key: str, revision: int) -> bytes:
         return encode_event("removed", {"id": key}, revision)
@@ -132,10 +106,9 @@ class JsonFormat:
         return encode_event("cleared", {}, revision)
 
     def snapshot(self, entries: list[AnyEntry], revision: int) -> bytes:
-        groups: dict[str, list[bytes]] = {"boards": [], "pull_boards": [], "commit_boards": [], "panels": []}
+        groups: dict[str, list[bytes]] = {kind.json_group: [] for kind in KINDS}
         for entry in entries:
-            group = {"issues": "boards", "pulls": "pull_boards", "commits": "commit_boards"}.get(entry.kind, "panels")
-            groups[group].append(entry_json(entry))
+            groups[kind_of(entry).json_group].append(entry_json(entry))
         data = b",".join(orjson.dumps(name) + b":[" + b",".join(items) + b"]" for name, items in groups.items())
         return encode_json_event("initial_data", b"{" + data + b"}", revision)
 
@@ -202,7 +175,7 @@ class Dashboard:
         """Store ``entry`` in place of the one with the same key, and broadcast the change."""
         stored, _ = await self._write(entry.key, lambda _: entry, always=True)
         assert stored is not None
-        return stored
+        return cast(E, stored)
 
     async def refresh(self, entry: E) -> tuple[E, bool]:
         """Like :meth:`put`, unless the stored entry already shows the same thing.
@@ -227,8 +200,10 @@ class Dashboard:
         return await self._write(key, change, always=False)
 
     async def _write(
-        self, key: str, make: Callable[[AnyEntry | None], E | None], *, always: bool
-    ) -> tuple[E | None, bool]:
+        self, key: str, make: Callable[[AnyEntry | None], Entry | None], *, always: bool
+    ) -> tuple[Any, bool]:
+        """Write what ``make`` builds on the stored entry; the entry as stored (the caller's type:
+        ``make`` builds entries of one type) and whether it changed."""
         async with self._write_lock:  # one write at a time from this process
             for attempt in range(1, WRITE_ATTEMPTS + 1):
                 previous = await self.store.get(key)
@@ -239,9 +214,10 @@ class Dashboard:
                 assert entry.key == key, "an entry is written under its own key"
                 if not always and isinstance(previous, type(entry)) and _same_content(previous, entry):
                     return previous, False
-                self._prepared = self._prepare(entry, previous)
+                written = cast(AnyEntry, entry)  # every entry is of a kind in the registry
+                self._prepared = self._prepare(written, previous)
                 try:
-                    stored = await self.store.save(entry, if_revision=previous.revision if previous else 0)
+                    stored = await self.store.save(written, if_revision=previous.revision if previous else 0)
                 except Conflict:  # another process wrote ``key`` meanwhile: build again on what it wrote
                     await asyncio.sleep(random.uniform(0, 0.005 * attempt))  # noqa: S311 (jitter: out of step with the other writer)
                     continue
@@ -385,10 +361,10 @@ class Dashboard:
 
 
 def _change(entry: AnyEntry, previous: AnyEntry | None) -> Change:
-    diff = None
-    if isinstance(entry, IssuesBoard):
-        diff = diff_issues(previous.issues if isinstance(previous, IssuesBoard) else [], entry.issues)
-    return Change(entry, previous, diff)
+    delta = kind_of(entry).delta
+    if delta is None:
+        return Change(entry, previous, None)
+    return Change(entry, previous, delta.diff(previous if type(previous) is type(entry) else None, entry))
 
 
 def _same_write(prepared: AnyEntry, stored: AnyEntry) -> bool:
@@ -404,15 +380,15 @@ def _same_write(prepared: AnyEntry, stored: AnyEntry) -> bool:
     return all(getattr(stored, name) is getattr(prepared, name) for name in fields)
 
 
-def _same_content(previous: AnyEntry, entry: AnyEntry) -> bool:
+def _same_content(previous: Entry, entry: Entry) -> bool:
     """Whether ``entry`` shows what ``previous`` shows, whenever each was written (or fetched: a
     board keeps the older ``as_of`` of the same content, which is just as true)."""
-    if isinstance(previous, IssuesBoard) and isinstance(entry, IssuesBoard):
-        diff = diff_issues(previous.issues, entry.issues)
-        if diff.added or diff.changed or diff.removed:
+    delta = kind_of(entry).delta
+    if delta is not None and isinstance(previous, TrackedBoard) and isinstance(entry, TrackedBoard):
+        if delta.diff(previous, entry):  # the rows differ in more than their order
             return False
-        previous = previous.model_copy(update={"issues": []})
-        entry = entry.model_copy(update={"issues": []})
+        previous = previous.model_copy(update={entry.rows_field: []})
+        entry = entry.model_copy(update={entry.rows_field: []})
     written: dict[str, Any] = {"last_updated": entry.last_updated, "revision": entry.revision}
     if isinstance(entry, TrackedBoard):
         written["as_of"] = entry.as_of

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 
-from issuebridge.github import GitHubError, RateLimited
+from issuebridge.github.errors import GitHubError, RateLimited
 from issuebridge.store import DashboardStore
 from issuebridge.sync import BoardSync, query_for
 

@@ -31,10 +31,10 @@ from mcp_types import (
 )
 from starlette.requests import Request
 
-from issuebridge.boards import InvalidRepository, repository_name
-from issuebridge.curated import Panel, panel_key
 from issuebridge.dashboard import Dashboard, Touched, entry_payload
 from issuebridge.readback import view_of
+from issuebridge.records.base import InvalidRepository, repository_name
+from issuebridge.records.panels import Panel, panel_key
 
 logger = logging.getLogger(__name__)
 

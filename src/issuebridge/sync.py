@@ -2,7 +2,7 @@
 report every page) and the background refresher (which stays silent unless the board changed).
 
 A board fetched from GitHub records what is needed to fetch it again (repository and state;
-for commits the branch and the window), so :func:`query_for` rebuilds its query from the board.
+for commits the branch and the window), so its kind rebuilds its query from the board.
 A repository renamed on GitHub takes its board along: it is written under the new name, and the
 board under the old one goes.
 """
@@ -11,124 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
-from issuebridge.boards import IssuesBoard, Kind, StateFilter, issues_key, now
-from issuebridge.curated import CommitsBoard, PullsBoard, commits_key, pulls_key
 from issuebridge.dashboard import Activity, Dashboard
-from issuebridge.entries import AnyEntry
-from issuebridge.freshness import Freshness
-from issuebridge.github import Fetched, GitHubError, GitHubSource, Progress, Unchanged, Validators
+from issuebridge.github.client import GitHubSource
+from issuebridge.github.conditional import Freshness, Unchanged
+from issuebridge.github.errors import GitHubError
+from issuebridge.github.paging import Fetched, Progress
+from issuebridge.records.base import RepositoryBoard, now
+from issuebridge.records.kind import BoardQuery
+from issuebridge.records.registry import AnyEntry, kind_of
 
-B = TypeVar("B", IssuesBoard, PullsBoard, CommitsBoard)
-FetchList = Callable[[GitHubSource, Progress | None, Validators | None], Awaitable[Fetched[Any] | Unchanged]]
-
-
-@dataclass(frozen=True, slots=True)
-class BoardQuery(Generic[B]):
-    """One board's GitHub query: what to fetch, and how the board is built from what came back."""
-
-    kind: Kind
-    repository: str
-    key: str
-    board_type: type[B]
-    # Whether a stored board shows this very query, so that the validators of the fetch that
-    # wrote it may confirm it unchanged.
-    matches: Callable[[B], bool]
-    fetch: FetchList
-    # The board for what came back, under the repository's current name (GitHub may say it moved),
-    # and the time it is complete as of (what webhook events are ordered against: ``listed_as_of``).
-    build: Callable[[Fetched[Any], datetime], B]
-
-
-def issues_query(repository: str, state: StateFilter) -> BoardQuery[IssuesBoard]:
-    owner, repo = repository.split("/")
-    return BoardQuery(
-        "issues",
-        repository,
-        issues_key(repository),
-        IssuesBoard,
-        lambda board: board.state == state,
-        lambda github, progress, known: github.list_issues(owner, repo, state, progress, known),
-        lambda fetched, as_of: IssuesBoard(
-            repository=fetched.renamed_to or repository,
-            state=state,
-            source="mcp",
-            issues=fetched.items,
-            last_updated=now(),
-            truncated=fetched.truncated,
-            as_of=as_of,
-            unreadable=fetched.unreadable,
-        ),
-    )
-
-
-def pulls_query(repository: str, state: StateFilter) -> BoardQuery[PullsBoard]:
-    owner, repo = repository.split("/")
-    return BoardQuery(
-        "pulls",
-        repository,
-        pulls_key(repository),
-        PullsBoard,
-        lambda board: board.state == state,
-        lambda github, progress, known: github.list_pulls(owner, repo, state, progress, known),
-        lambda fetched, as_of: PullsBoard(
-            repository=fetched.renamed_to or repository,
-            state=state,
-            pulls=fetched.items,
-            source="mcp",
-            last_updated=now(),
-            truncated=fetched.truncated,
-            as_of=as_of,
-            unreadable=fetched.unreadable,
-        ),
-    )
-
-
-def commits_query(
-    repository: str, branch: str | None, since: datetime, until: datetime | None
-) -> BoardQuery[CommitsBoard]:
-    """A fixed window: ``since`` is a time, not "30 days ago", so repeating the query (a
-    refresh) asks GitHub the same question and an unchanged history costs two 304s."""
-    owner, repo = repository.split("/")
-    return BoardQuery(
-        "commits",
-        repository,
-        commits_key(repository),
-        CommitsBoard,
-        lambda board: (board.branch, board.since, board.until) == (branch, since, until),
-        lambda github, progress, known: github.list_commits(
-            owner, repo, branch=branch, since=since, until=until, progress=progress, known=known
-        ),
-        lambda fetched, _: CommitsBoard(
-            repository=fetched.renamed_to or repository,
-            branch=branch,
-            since=since,
-            until=until,
-            commits=fetched.items,
-            source="mcp",
-            last_updated=now(),
-            truncated=fetched.truncated,
-            unreadable=fetched.unreadable,
-        ),
-    )
+B = TypeVar("B", bound=RepositoryBoard)
 
 
 def query_for(entry: AnyEntry) -> BoardQuery[Any] | None:
     """The query that fetched ``entry``, to repeat it; None for what has no GitHub query behind
     it (panels, and boards pushed through the JSON API)."""
-    if entry.source != "mcp":
-        return None
-    if isinstance(entry, IssuesBoard):
-        return issues_query(entry.repository, entry.state)
-    if isinstance(entry, PullsBoard):
-        return pulls_query(entry.repository, entry.state)
-    if isinstance(entry, CommitsBoard) and entry.since is not None:
-        return commits_query(entry.repository, entry.branch, entry.since, entry.until)
-    return None
+    return kind_of(entry).github_query(entry)
 
 
 def listed_as_of(fetched: Fetched[Any], started: datetime) -> datetime:
@@ -192,7 +94,7 @@ class BoardSync:
                 deadline.reschedule(None)  # what was fetched is written whole, however long that takes
                 if isinstance(fetched, Unchanged):
                     assert isinstance(current, query.board_type) and known is not None
-                    synced = Synced(current, False, known.skipped, known.unreadable)
+                    synced = Synced(cast(B, current), False, known.skipped, known.unreadable)
                 else:
                     synced = await self._write(query, query.build(fetched, listed_as_of(fetched, started)), fetched)
         except GitHubError as exc:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import inspect
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 from jinja2 import Environment
@@ -18,7 +17,11 @@ from pydantic import BaseModel, Field, ValidationError
 
 from issuebridge import __version__
 from issuebridge.apps import VIEW_URI, board_apps, register_board_views
-from issuebridge.boards import (
+from issuebridge.dashboard import Dashboard
+from issuebridge.github.errors import GitHubError
+from issuebridge.progress import PROGRESS_EVERY, CallProgress
+from issuebridge.readback import view_of
+from issuebridge.records.base import (
     Entry,
     InvalidRepository,
     StateFilter,
@@ -27,23 +30,15 @@ from issuebridge.boards import (
     parse_repository,
     repository_name,
 )
-from issuebridge.curated import (
-    PANEL_ID,
-    Metric,
-    Panel,
-    PanelItem,
-    panel_id_from_title,
-    panel_key,
-    parse_since,
-)
-from issuebridge.dashboard import Dashboard
-from issuebridge.github import GitHubError
-from issuebridge.progress import PROGRESS_EVERY, CallProgress
-from issuebridge.readback import DashboardView, view_of
+from issuebridge.records.commits import DEFAULT_WINDOW, commits_query, parse_since
+from issuebridge.records.issues import issues_query
+from issuebridge.records.kind import BoardQuery, DashboardView
+from issuebridge.records.panels import PANEL_ID, Metric, Panel, PanelItem, panel_id_from_title, panel_key
+from issuebridge.records.pulls import pulls_query
 from issuebridge.resources import ResourceNotifier, register_resources
 from issuebridge.settings import Settings
 from issuebridge.store import StoreError
-from issuebridge.sync import B, BoardQuery, BoardSync, Synced, commits_query, issues_query, pulls_query
+from issuebridge.sync import B, BoardSync, Synced
 from issuebridge.web.mcp_sessions import McpSessions
 from issuebridge.web.templating import environment
 
@@ -288,7 +283,7 @@ def build_mcp_server(
         """
         repository = _repository(owner, repo)
         try:
-            start = parse_since(since, "since") or now() - timedelta(days=30)
+            start = parse_since(since, "since") or now() - DEFAULT_WINDOW
             end = parse_since(until, "until")
         except ValueError as exc:
             raise ToolError(str(exc)) from None

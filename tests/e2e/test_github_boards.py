@@ -17,10 +17,10 @@ from mcp_types import CallToolResult, TextContent
 from starlette.testclient import TestClient
 
 from issuebridge.app import create_app
-from issuebridge.boards import IssuesBoard
 from issuebridge.dashboard import Dashboard, JsonFormat
 from issuebridge.events import EventHub
-from issuebridge.github import GitHubSource
+from issuebridge.github.client import GitHubSource
+from issuebridge.records.issues import IssuesBoard
 from issuebridge.settings import Settings
 from issuebridge.store import SQLiteStore
 from issuebridge.sync import BoardSync

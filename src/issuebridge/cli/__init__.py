@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from issuebridge import __version__
-from issuebridge.boards import InvalidRepository, parse_repository
+from issuebridge.records.base import InvalidRepository, parse_repository
 
 EPILOG = "Exit codes: 0 done; 1 a sync or check failed; 2 bad arguments or settings."
 

@@ -8,7 +8,6 @@ sync service over the store from the environment.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Any, Literal, NamedTuple
 
 import httpx
@@ -19,24 +18,21 @@ from mcp.shared.dispatcher import ProgressFnT
 from mcp_types import TextContent
 from rich.console import Console
 
-from issuebridge.boards import StateFilter, now
 from issuebridge.cli import error
 from issuebridge.cli.output import PageCallback, console, page_bars
 from issuebridge.dashboard import Dashboard, JsonFormat
 from issuebridge.events import EventHub
-from issuebridge.github import GitHubError, GitHubSource, Progress
+from issuebridge.github.client import GitHubSource
+from issuebridge.github.errors import GitHubError
+from issuebridge.github.paging import Progress
+from issuebridge.records.base import StateFilter
+from issuebridge.records.kind import BoardQuery, Kind, SyncTool
+from issuebridge.records.registry import kind_named
 from issuebridge.settings import Settings, SettingsError
 from issuebridge.store import StoreError, store_for
-from issuebridge.sync import BoardQuery, BoardSync, commits_query, issues_query, pulls_query
+from issuebridge.sync import BoardSync
 
-Kind = Literal["issues", "pulls", "commits"]
-TOOLS: dict[Kind, str] = {
-    "issues": "send_issues_to_dashboard",
-    "pulls": "send_pull_requests_to_dashboard",
-    "commits": "send_commit_summary_to_dashboard",
-}
-NOUNS: dict[Kind, str] = {"issues": "issue", "pulls": "pull request", "commits": "commit"}
-COUNTS: dict[Kind, str] = {"issues": "issue_count", "pulls": "pull_request_count", "commits": "commit_count"}
+PUSHED_KINDS = Literal["issues", "pulls", "commits"]  # the command's choices: issues, --prs, --commits
 DEFAULT_DASHBOARD = "http://127.0.0.1:8000/"  # where `issuebridge serve` shows it by default
 
 
@@ -46,21 +42,21 @@ class PushFailed(Exception):
 
 class Pushed(NamedTuple):
     board_id: str
-    kind: Kind
+    kind: str
     items: int
     changed: bool
     truncated: bool
     dashboard_url: str
 
     def line(self) -> str:
-        noun = NOUNS[self.kind] + ("" if self.items == 1 else "s")
+        noun = kind_named(self.kind).noun + ("" if self.items == 1 else "s")
         what = "sent" if self.changed else "unchanged on GitHub, board kept"
         more = " (stopped at ISSUEBRIDGE_MAX_ITEMS; there are more)" if self.truncated else ""
         return f"{self.board_id}: {self.items} {noun}, {what}{more}: {self.dashboard_url}"
 
 
 def push(repository: str, state: StateFilter, prs: bool, commits: bool, server: str | None, token: str | None) -> int:
-    kinds: list[Kind] = ["issues"]
+    kinds: list[PUSHED_KINDS] = ["issues"]
     kinds += ["pulls"] if prs else []
     kinds += ["commits"] if commits else []
     out, bars = console(), console(stderr=True)
@@ -84,16 +80,19 @@ def push(repository: str, state: StateFilter, prs: bool, commits: bool, server: 
     return 0
 
 
-def _query(kind: Kind, repository: str, state: StateFilter) -> BoardQuery[Any]:
-    if kind == "issues":
-        return issues_query(repository, state)
-    if kind == "pulls":
-        return pulls_query(repository, state)
-    return commits_query(repository, None, now() - timedelta(days=30), None)  # the tool's default window
+def _query(kind: Kind[Any], repository: str, state: StateFilter) -> BoardQuery[Any]:
+    """The board as the kind's tool fetches it with no options but ``state``."""
+    assert kind.repository_query is not None, f"{kind.name} boards are not fetched from GitHub"
+    return kind.repository_query(repository, state)
+
+
+def _tool(kind: Kind[Any]) -> SyncTool:
+    assert kind.sync_tool is not None, f"no MCP tool fetches {kind.name} boards"
+    return kind.sync_tool
 
 
 async def _direct(
-    settings: Settings, repository: str, kinds: list[Kind], state: StateFilter, bars: Console
+    settings: Settings, repository: str, kinds: list[PUSHED_KINDS], state: StateFilter, bars: Console
 ) -> list[Pushed]:
     """The server's own sync service (app.py builds it the same way), over the store, without pages."""
     store = store_for(settings)
@@ -105,11 +104,13 @@ async def _direct(
     pushed: list[Pushed] = []
     try:
         with page_bars(bars) as add:
-            for kind in kinds:
-                synced = await boards.sync(_query(kind, repository, state), _sync_progress(add(f"{kind} {repository}")))
+            for name in kinds:
+                kind = kind_named(name)
+                progress = _sync_progress(add(f"{name} {repository}"))
+                synced = await boards.sync(_query(kind, repository, state), progress)
                 board = synced.board
-                count = len(board.issues if kind == "issues" else board.pulls if kind == "pulls" else board.commits)
-                pushed.append(Pushed(board.key, kind, count, synced.changed, board.truncated, url))
+                count = kind.read_back(board).count
+                pushed.append(Pushed(board.key, name, count, synced.changed, board.truncated, url))
     finally:
         hub.close()
         await store.close()
@@ -117,7 +118,7 @@ async def _direct(
 
 
 async def _through_server(
-    server: str, token: str | None, repository: str, kinds: list[Kind], state: StateFilter, bars: Console
+    server: str, token: str | None, repository: str, kinds: list[PUSHED_KINDS], state: StateFilter, bars: Console
 ) -> list[Pushed]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     await _check_server(server, headers, token is not None)
@@ -129,19 +130,20 @@ async def _through_server(
             Client(streamable_http_client(f"{server}/mcp", http_client=http)) as client,
         ):
             with page_bars(bars) as add:
-                for kind in kinds:
-                    progress = _mcp_progress(add(f"{kind} {repository}"))
-                    arguments = {"owner": owner, "repo": repo, **({} if kind == "commits" else {"state": state})}
-                    result = await client.call_tool(TOOLS[kind], arguments, progress_callback=progress)
+                for name in kinds:
+                    tool = _tool(kind_named(name))
+                    progress = _mcp_progress(add(f"{name} {repository}"))
+                    arguments = {"owner": owner, "repo": repo, **({"state": state} if tool.takes_state else {})}
+                    result = await client.call_tool(tool.name, arguments, progress_callback=progress)
                     text = " ".join(c.text for c in result.content if isinstance(c, TextContent))
                     if result.is_error or not result.structured_content:
-                        raise PushFailed(text or f"the server's {TOOLS[kind]} failed")
+                        raise PushFailed(text or f"the server's {tool.name} failed")
                     data = result.structured_content
                     pushed.append(
                         Pushed(
                             str(data["board_id"]),
-                            kind,
-                            int(data[COUNTS[kind]]),
+                            name,
+                            int(data[tool.count_field]),
                             bool(data["changed"]),
                             bool(data["truncated"]),
                             str(data["dashboard_url"]),

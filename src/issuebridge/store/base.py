@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import NamedTuple, Protocol
 
-from issuebridge.entries import AnyEntry
+from issuebridge.records.registry import AnyEntry
 
 
 class StoreError(RuntimeError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from issuebridge.entries import AnyEntry
+from issuebridge.records.registry import AnyEntry
 from issuebridge.store.base import ChangeListener, Cleared, Saved, StoreChange
 
 

@@ -46,7 +46,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.maint_notifications import MaintNotificationsConfig
 
-from issuebridge.entries import AnyEntry, read_stored
+from issuebridge.records.registry import AnyEntry, read_stored
 from issuebridge.store.base import (
     Conflict,
     MaybeSaved,

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from issuebridge.entries import AnyEntry, read_stored
+from issuebridge.records.registry import AnyEntry, read_stored
 from issuebridge.store.base import Conflict, NotSaved, Removed, StoreError
 from issuebridge.store.memory import EntriesInMemory
 

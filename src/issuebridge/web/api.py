@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from issuebridge.boards import InvalidRepository, IssuesBoard, SyncIssuesRequest, issues_key, parse_repository
 from issuebridge.dashboard import Dashboard, entry_json, entry_payload
+from issuebridge.records.base import InvalidRepository, parse_repository
+from issuebridge.records.issues import IssuesBoard, SyncIssuesRequest, issues_key
 from issuebridge.store import StoreError
 from issuebridge.web.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
 

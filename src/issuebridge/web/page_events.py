@@ -1,8 +1,8 @@
 """The dashboard page's own event format: HTML fragments rendered by the page's macros.
 
-A re-sync of an issues board sends only the rows that were added or changed and the numbers of
-those removed, so a 5,000-issue board does not travel again when three issues changed. Other
-entries are small and travel whole. Fragments are rendered here, once per change, with
+A re-sync of a board whose kind has a ``delta`` (issues) sends only the rows that were added or
+changed and the numbers of those removed, so a 5,000-issue board does not travel again when
+three issues changed. Other entries are small and travel whole. Fragments are rendered here, once per change, with
 autoescaping; the page only places them.
 """
 
@@ -11,13 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from issuebridge.boards import IssuesBoard
 from issuebridge.dashboard import Activity, Change
-from issuebridge.entries import AnyEntry
 from issuebridge.events import encode_event
+from issuebridge.records.registry import AnyEntry, kind_named
+from issuebridge.records.tracked import TrackedBoard
 from issuebridge.web.templating import Fragments, group_of
-
-_LABELS = {"issues": "issues", "pulls": "pull requests", "commits": "commits", "panel": "panel"}
 
 
 class PageFormat:
@@ -30,17 +28,18 @@ class PageFormat:
     def change(self, change: Change) -> bytes:
         entry = change.entry
         where = {"id": entry.key, "group": group_of(entry)}
-        if not isinstance(entry, IssuesBoard) or not isinstance(change.previous, IssuesBoard) or change.diff is None:
+        previous, diff = change.previous, change.diff
+        if not isinstance(entry, TrackedBoard) or type(previous) is not type(entry) or diff is None:
             return encode_event("board", {**where, "html": self._fragments.entry(entry)}, entry.revision)
-        diff = change.diff
+        row = self._fragments.row
         data = {
             **where,
             "header_html": self._fragments.header(entry),
             "summary_html": self._fragments.summary(entry),
-            "added": [{"number": i.number, "html": self._fragments.row(i)} for i in diff.added],
-            "changed": [{"number": i.number, "html": self._fragments.row(i)} for i in diff.changed],
+            "added": [{"number": r.number, "html": row(entry, r)} for r in diff.added],
+            "changed": [{"number": r.number, "html": row(entry, r)} for r in diff.changed],
             "removed": diff.removed,
-            "count": len(entry.issues),
+            "count": len(entry.rows),
         }
         return encode_event("board_delta", data, entry.revision)
 
@@ -62,7 +61,7 @@ class PageFormat:
         data = {
             "id": activity.key,
             "group": activity.repository.lower(),
-            "label": f"{activity.repository} {_LABELS[activity.kind]}",
+            "label": f"{activity.repository} {kind_named(activity.kind).label}",
         }
         if activity.error is not None:
             return encode_event("sync_failed", {**data, "message": activity.error}, None)

@@ -10,12 +10,15 @@ that is not six hex digits is drawn in the default grey.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from markupsafe import Markup, escape
 
-from issuebridge.boards import Issue, Label, displayable_colour, iso_utc, readable_text_colour
+from issuebridge.records.base import Label, displayable_colour, iso_utc, readable_text_colour
+from issuebridge.records.issues import Issue
 
 # A row as kept: its HTML in pieces, with the times whose relative text goes between them.
 RowParts = tuple[str | datetime, ...]
@@ -62,3 +65,8 @@ def issue_row(issue: Issue) -> RowParts:
     if issue.updated_at is None:
         return (head + "</td>\n</tr>",)
     return (head + f'<time datetime="{updated}">', issue.updated_at, "</time></td>\n</tr>")
+
+
+# Row macros written in Python (``Kind.row_macro`` names them like any macro): about three times
+# faster than Jinja for the 5,000 rows a new board can bring at once.
+PYTHON_ROWS: dict[str, Callable[[Any], RowParts]] = {"issue_row": issue_row}

@@ -18,11 +18,13 @@ from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from markupsafe import Markup
 
 from issuebridge.assets import TEMPLATES
-from issuebridge.boards import Issue, IssuesBoard, displayable_colour, iso_utc, now, sorted_for_display, summarize
-from issuebridge.curated import PullRequest, PullsBoard
-from issuebridge.entries import AnyEntry
+from issuebridge.records.base import DatedRow, displayable_colour, iso_utc, now, sorted_for_display
+from issuebridge.records.issues import summarize
+from issuebridge.records.kind import Kind
+from issuebridge.records.registry import AnyEntry, kind_of, kind_of_key
+from issuebridge.records.tracked import TrackedBoard
 from issuebridge.web.markdown import render_markdown
-from issuebridge.web.rows import RowParts, issue_row, label_chip
+from issuebridge.web.rows import PYTHON_ROWS, RowParts, label_chip
 
 
 def iso(value: datetime | None) -> str:
@@ -56,7 +58,7 @@ _SLOT_TOKEN = secrets.token_hex(8)
 _TIME_SLOT = re.compile(f"<\x00{_SLOT_TOKEN}t(\\d+)>")
 _ROWS_SLOT = re.compile(f"<\x00{_SLOT_TOKEN}r(\\d+)>")
 _time_slots: ContextVar[list[datetime] | None] = ContextVar("_time_slots", default=None)
-_rows_slots: ContextVar[list[RowBoard] | None] = ContextVar("_rows_slots", default=None)
+_rows_slots: ContextVar[list[TrackedBoard] | None] = ContextVar("_rows_slots", default=None)
 
 
 def _ago_filter(value: datetime | None) -> str:
@@ -67,21 +69,17 @@ def _ago_filter(value: datetime | None) -> str:
     return Markup(f"<\x00{_SLOT_TOKEN}t{len(slots) - 1}>")  # noqa: S704 - no outside text in it
 
 
-Row = Issue | PullRequest
-RowBoard = IssuesBoard | PullsBoard
-
-
 class _KeptRows:
     __slots__ = ("by_number", "ordered", "rows")
 
-    def __init__(self, rows: list[Any], ordered: list[RowParts], by_number: dict[int, tuple[Row, RowParts]]) -> None:
+    def __init__(self, rows: Any, ordered: list[RowParts], by_number: dict[int, tuple[DatedRow, RowParts]]) -> None:
         self.rows = rows
         self.ordered = ordered
         self.by_number = by_number
 
 
 class RenderedRows:
-    """The table rows of each issues and pull-request board, rendered once and kept.
+    """The table rows of each board whose kind has a ``row_macro``, rendered once and kept.
 
     A 5,000-issue board is 5,000 macro calls, about 300 ms; the page needs them on every load.
     A board's rows are kept for as long as the store holds the same list of rows (a write
@@ -97,14 +95,13 @@ class RenderedRows:
         self._env = env
         self.keep = keep
         self._boards: dict[str, _KeptRows] = {}
-        self._prepared: dict[str, dict[int, tuple[Row, RowParts]]] = {}
+        self._prepared: dict[str, dict[int, tuple[DatedRow, RowParts]]] = {}
 
-    def html(self, board: RowBoard) -> Markup:
+    def html(self, board: TrackedBoard) -> Markup:
         """The board's rows, most recently updated first, with times as of now."""
         if not self.keep:
-            rows: list[Row] = list(board.issues if isinstance(board, IssuesBoard) else board.pulls)
-            at = now()
-            html = "".join(_placed(self._render(row), at) for row in sorted_for_display(rows))
+            kind, at = kind_of(board), now()
+            html = "".join(placed(self.render(kind, row), at) for row in sorted_for_display(board.rows))
             return Markup(html)  # noqa: S704 - rendered rows and plain time text
         placing = _rows_slots.get()
         if placing is not None:  # a whole page: the rows go in once it is rendered (render_page)
@@ -121,7 +118,7 @@ class RenderedRows:
         """
         if not self.keep:
             return template.render(context)
-        boards: list[RowBoard] = []
+        boards: list[TrackedBoard] = []
         token = _rows_slots.set(boards)
         try:
             html = template.render(context)
@@ -143,7 +140,7 @@ class RenderedRows:
         """Render and keep the rows of these entries' boards now, rather than on the next page load."""
         if self.keep:
             for entry in entries:
-                if isinstance(entry, IssuesBoard | PullsBoard):
+                if isinstance(entry, TrackedBoard) and kind_of(entry).row_macro is not None:
                     self._ordered(entry)
 
     def prepare(self, key: str, rows: Iterable[Any]) -> None:
@@ -152,16 +149,16 @@ class RenderedRows:
         The board's write then finds them ready (``_ordered``), so a new 5,000-row board's
         rendering happens while GitHub is still sending pages rather than after the last one.
         """
-        if not self.keep:
+        kind = kind_of_key(key)
+        if not self.keep or kind is None or kind.row_macro is None:
             return
         kept = self._boards.get(key)
         previous = kept.by_number if kept is not None else {}
         prepared = self._prepared.setdefault(key, {})
         for row in rows:
-            if isinstance(row, Issue | PullRequest):
-                known = previous.get(row.number)
-                if known is None or known[0] != row:
-                    prepared[row.number] = (row, self._render(row))
+            known = previous.get(row.number)
+            if known is None or known[0] != row:
+                prepared[row.number] = (row, self.render(kind, row))
 
     def forget(self, key: str) -> None:
         self._boards.pop(key, None)
@@ -175,39 +172,45 @@ class RenderedRows:
         for key in [key for key in self._prepared if key not in keep]:
             del self._prepared[key]
 
-    def _place(self, board: RowBoard, at: datetime, pieces: list[str]) -> None:
+    def _place(self, board: TrackedBoard, at: datetime, pieces: list[str]) -> None:
         for row in self._ordered(board):
             for part in row:
                 pieces.append(part if isinstance(part, str) else ago(part, at))
 
-    def _ordered(self, board: RowBoard) -> list[RowParts]:
-        rows: list[Any] = board.issues if isinstance(board, IssuesBoard) else board.pulls
+    def _ordered(self, board: TrackedBoard) -> list[RowParts]:
+        rows, kind = board.rows, kind_of(board)
         kept = self._boards.get(board.key)
         if kept is not None and kept.rows is rows:
             return kept.ordered
         previous = kept.by_number if kept is not None else {}
         prepared = self._prepared.pop(board.key, {})
-        by_number: dict[int, tuple[Row, RowParts]] = {}
+        by_number: dict[int, tuple[DatedRow, RowParts]] = {}
         ordered: list[RowParts] = []
         for row in sorted_for_display(rows):
             reused = prepared.get(row.number) or previous.get(row.number)
-            parts = reused[1] if reused is not None and (reused[0] is row or reused[0] == row) else self._render(row)
+            parts = (
+                reused[1] if reused is not None and (reused[0] is row or reused[0] == row) else self.render(kind, row)
+            )
             by_number[row.number] = (row, parts)
             ordered.append(parts)
         self._boards[board.key] = _KeptRows(rows, ordered, by_number)
         return ordered
 
-    def _render(self, row: Row) -> RowParts:
-        if isinstance(row, Issue):
-            return issue_row(row)
-        return _render(self._env.get_template("_curated.html").module.pull_row, row)  # type: ignore[attr-defined]
+    def render(self, kind: Kind[Any], row: DatedRow) -> RowParts:
+        """One row of a board of ``kind``, by its ``row_macro`` (written in Python if ``web/rows.py`` has it)."""
+        assert kind.row_macro is not None, f"{kind.name} boards have no rows of their own"
+        python = PYTHON_ROWS.get(kind.row_macro)
+        if python is not None:
+            return python(row)
+        return _render(getattr(self._env.get_template(kind.template).module, kind.row_macro), row)
 
 
-def _placed(parts: RowParts, at: datetime) -> str:
+def placed(parts: RowParts, at: datetime) -> str:
+    """A kept row with its relative times as of ``at``."""
     return "".join(part if isinstance(part, str) else ago(part, at) for part in parts)
 
 
-def _render(macro: Callable[[Row], Any], row: Row) -> RowParts:
+def _render(macro: Callable[[DatedRow], Any], row: DatedRow) -> RowParts:
     slots: list[datetime] = []
     token = _time_slots.set(slots)
     try:
@@ -257,6 +260,13 @@ def environment(*, keep_rows: bool = True) -> Environment:
     env.globals["label_chip"] = label_chip
     env.globals["grouped"] = grouped
     env.globals["rendered_rows"] = RenderedRows(env, keep=keep_rows)
+
+    def entry_html(entry: AnyEntry) -> Markup:
+        """``entry`` rendered by its kind's macro."""
+        kind = kind_of(entry)
+        return Markup(getattr(env.get_template(kind.template).module, kind.macro)(entry))  # noqa: S704 - macro output
+
+    env.globals["entry_html"] = entry_html
     return env
 
 
@@ -267,10 +277,11 @@ def rendered_rows(env: Environment) -> RenderedRows:
 
 
 class Fragments:
-    """Renders entries, or parts of an issues board, to HTML for the page's live updates."""
+    """Renders entries, or parts of a board whose updates carry changed rows (``Kind.delta``), to
+    HTML for the page's live updates."""
 
     def __init__(self, env: Environment) -> None:
-        self._board = env.get_template("_board.html").module
+        self._env = env
         self._entries = env.get_template("_entries.html").module
         self.rows = rendered_rows(env)
 
@@ -280,11 +291,16 @@ class Fragments:
     def groups(self, entries: list[AnyEntry]) -> str:
         return str(self._entries.all_groups(entries))  # type: ignore[attr-defined]
 
-    def header(self, board: IssuesBoard) -> str:
-        return str(self._board.board_header(board))  # type: ignore[attr-defined]
+    def header(self, board: AnyEntry) -> str:
+        return self._delta_part(board, "header_macro")
 
-    def summary(self, board: IssuesBoard) -> str:
-        return str(self._board.board_summary(board))  # type: ignore[attr-defined]
+    def summary(self, board: AnyEntry) -> str:
+        return self._delta_part(board, "summary_macro")
 
-    def row(self, issue: Issue) -> str:
-        return _placed(issue_row(issue), now())
+    def row(self, board: AnyEntry, row: DatedRow) -> str:
+        return placed(self.rows.render(kind_of(board), row), now())
+
+    def _delta_part(self, board: AnyEntry, which: str) -> str:
+        kind = kind_of(board)
+        assert kind.delta is not None, f"{kind.name} updates carry the whole entry"
+        return str(getattr(self._env.get_template(kind.template).module, getattr(kind.delta, which))(board))

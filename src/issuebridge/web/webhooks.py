@@ -4,14 +4,15 @@ The signature (``X-Hub-Signature-256``, an HMAC-SHA256 of the raw body with
 ``ISSUEBRIDGE_WEBHOOK_SECRET``) is this route's authentication, so the bearer token is not asked
 for (``web/auth.py``). Nothing is parsed before the signature checks out, and without a secret
 configured every delivery is refused: an unsigned webhook is never accepted. Only the body is
-signed, not the headers, so ``webhooks.py`` reads a body as the event ``X-GitHub-Event`` names only
-if its shape agrees, and applies it only if it is not older than what the board knows.
+signed, not the headers, so ``github/webhook_events.py`` reads a body as the event
+``X-GitHub-Event`` names only if its shape agrees, and it is applied only if it is not older than
+what the board knows.
 
 Each delivery (``X-GitHub-Delivery``) is recorded in the store (``store.claim``, 7 days, across
 restarts and workers) once its change is written, and a redelivery of a recorded one is answered
 as a duplicate. Nothing is recorded before the write: a delivery that failed (the store away, a
 crash mid-write) is applied when GitHub redelivers it. Two copies arriving at once may both be
-applied, which is harmless: applying an event again never moves a board (``webhooks.py``).
+applied, which is harmless: applying an event again never moves a board (``records/tracked.py``).
 """
 
 from __future__ import annotations
@@ -20,38 +21,28 @@ import hashlib
 import hmac
 import logging
 import re
-from typing import Any, TypeVar
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from issuebridge.boards import IssuesBoard, now
-from issuebridge.curated import PullsBoard
 from issuebridge.dashboard import Dashboard
-from issuebridge.entries import AnyEntry
+from issuebridge.github.webhook_events import APPLIED_EVENTS, BadPayload, NotShown, read_event
+from issuebridge.records.base import Entry, now
+from issuebridge.records.registry import kind_named
+from issuebridge.records.tracked import After, board_after
 from issuebridge.store import StoreError
 from issuebridge.web.api import error
 from issuebridge.web.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
-from issuebridge.webhooks import (
-    APPLIED_EVENTS,
-    After,
-    BadPayload,
-    NotShown,
-    issues_board_after,
-    pulls_board_after,
-    read_event,
-)
 
 logger = logging.getLogger(__name__)
-Board = TypeVar("Board", IssuesBoard, PullsBoard)
 
 WEBHOOK_PATH = "/webhooks/github"
 # GitHub lets a delivery be redelivered for 3 days; a claim outlasts that.
 DELIVERY_CLAIM_SECONDS = 7 * 24 * 3600.0
 _DELIVERY_ID = re.compile(r"[A-Za-z0-9-]{1,100}")
 _SIGNATURE = re.compile(r"sha256=([0-9a-f]{64})")
-_BOARD_NAMES = {"issues": "issues board", "pulls": "pull-request board"}
 
 
 def signature_matches(secret: str, body: bytes, header: str) -> bool:
@@ -119,20 +110,13 @@ def webhook_routes(dashboard: Dashboard, secret: str | None, max_body_bytes: int
         at = now()
         outcome: list[After[Any]] = []  # what the last application of the change (the one written) did
 
-        def record_outcome(after: After[Board] | None) -> Board | None:
+        def record_outcome(after: After[Any] | None) -> Entry | None:
             outcome[:] = [] if after is None else [after]
             return None if after is None else after.board
 
-        stored: AnyEntry | None
+        stored: Entry | None
         try:
-            if change.kind == "issues":
-                stored, _ = await dashboard.update(
-                    change.key, lambda b: record_outcome(issues_board_after(b, change, at))
-                )
-            else:
-                stored, _ = await dashboard.update(
-                    change.key, lambda b: record_outcome(pulls_board_after(b, change, at))
-                )
+            stored, _ = await dashboard.update(change.key, lambda b: record_outcome(board_after(b, change, at)))
         except StoreError as exc:
             return error(503, f"{exc.about('the event')}; redeliver it from GitHub to try again")
         except Exception:
@@ -142,7 +126,7 @@ def webhook_routes(dashboard: Dashboard, secret: str | None, max_body_bytes: int
             await dashboard.store.claim(applied, DELIVERY_CLAIM_SECONDS)
         except StoreError:  # applied all the same: a redelivery applies it again, which changes nothing
             logger.warning("Webhook delivery %s was applied but could not be recorded as applied", delivery)
-        name = _BOARD_NAMES[change.kind]
+        name = kind_named(change.kind).title
         if stored is None or not outcome:  # no board of that kind to change
             message = f"no {name} on the dashboard shows {change.repository}; nothing changed"
             return _answer(202, event, change.action, change.repository, None, False, message)
@@ -161,7 +145,7 @@ def _answer(
     board_id: str | None,
     changed: bool,
     message: str,
-    stored: AnyEntry | None = None,
+    stored: Entry | None = None,
 ) -> JSONResponse:
     body: dict[str, object] = {
         "event": event,

@@ -1,0 +1,147 @@
+"""Pull-request boards: one repository's pull requests, with what needs a person's attention."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, StringConstraints
+
+from issuebridge.records.base import (
+    ItemNumber,
+    Label,
+    Record,
+    ShortText,
+    StateFilter,
+    UtcDatetime,
+    WebUrl,
+    now,
+    repository_key,
+    sorted_for_display,
+)
+from issuebridge.records.kind import MAX_ROWS, BoardQuery, EntryView, Kind, RowView, SyncTool, entry_view
+from issuebridge.records.tracked import TrackedBoard
+
+ATTENTION_OLDEST = 5
+
+
+class PullRequest(Record):
+    number: ItemNumber
+    title: Annotated[str, StringConstraints(max_length=1024)]
+    state: Literal["open", "closed"]
+    draft: bool = False
+    merged: bool = False
+    author: ShortText | None = None
+    labels: Annotated[list[Label], Field(max_length=100)] = []
+    requested_reviewers: Annotated[list[ShortText], Field(max_length=100)] = []
+    head: Annotated[str, StringConstraints(max_length=256)] = ""
+    base: Annotated[str, StringConstraints(max_length=256)] = ""
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+    html_url: WebUrl | None = None
+
+
+class PullsBoard(TrackedBoard):
+    """One repository's pull requests, with what needs a person's attention."""
+
+    rows_field: ClassVar[str] = "pulls"
+
+    kind: Literal["pulls"] = "pulls"
+    state: StateFilter
+    pulls: list[PullRequest]
+
+    @property
+    def drafts(self) -> list[PullRequest]:
+        return [p for p in self.pulls if p.draft and p.state == "open"]
+
+    @property
+    def without_reviewers(self) -> list[PullRequest]:
+        """Open, ready for review, and nobody asked to review them."""
+        return [p for p in self.pulls if p.state == "open" and not p.draft and not p.requested_reviewers]
+
+    @property
+    def oldest_open(self) -> list[PullRequest]:
+        dated = [p for p in self.pulls if p.state == "open" and p.created_at is not None]
+        return sorted(dated, key=lambda p: (p.created_at, p.number))[:ATTENTION_OLDEST]
+
+
+def pulls_key(repository: str) -> str:
+    return repository_key("pulls", repository)
+
+
+def derived(board: PullsBoard) -> dict[str, Any]:
+    return {
+        "attention": {
+            "drafts": [p.number for p in board.drafts],
+            "without_reviewers": [p.number for p in board.without_reviewers],
+            "oldest_open": [p.number for p in board.oldest_open],
+        }
+    }
+
+
+def read_back(board: PullsBoard) -> EntryView:
+    pulls = sorted_for_display(board.pulls)
+    return entry_view(
+        board,
+        title=f"{board.repository} pull requests ({board.state})",
+        count=len(pulls),
+        summary=(
+            f"{len(pulls)} pull requests; {len(board.drafts)} drafts; "
+            f"{len(board.without_reviewers)} waiting for a reviewer"
+        ),
+        rows=[
+            RowView(
+                position=n,
+                number=p.number,
+                title=p.title,
+                state="draft" if p.draft else ("merged" if p.merged else p.state),
+                labels=[lb.name for lb in p.labels],
+                url=p.html_url,
+            )
+            for n, p in enumerate(pulls[:MAX_ROWS], start=1)
+        ],
+    )
+
+
+def pulls_query(repository: str, state: StateFilter) -> BoardQuery[PullsBoard]:
+    owner, repo = repository.split("/")
+    return BoardQuery(
+        "pulls",
+        repository,
+        pulls_key(repository),
+        PullsBoard,
+        lambda board: board.state == state,
+        lambda github, progress, known: github.list_pulls(owner, repo, state, progress, known),
+        lambda fetched, as_of: PullsBoard(
+            repository=fetched.renamed_to or repository,
+            state=state,
+            pulls=fetched.items,
+            source="mcp",
+            last_updated=now(),
+            truncated=fetched.truncated,
+            as_of=as_of,
+            unreadable=fetched.unreadable,
+        ),
+    )
+
+
+def _query_of(board: PullsBoard) -> BoardQuery[Any] | None:
+    return pulls_query(board.repository, board.state) if board.source == "mcp" else None
+
+
+KIND = Kind(
+    name="pulls",
+    entry=PullsBoard,
+    label="pull requests",
+    title="pull-request board",
+    noun="pull request",
+    json_group="pull_boards",
+    json_event="board_update",
+    template="_pulls.html",
+    macro="pulls_section",
+    read_back=read_back,
+    derived=derived,
+    github_query=_query_of,
+    repository_query=pulls_query,
+    sync_tool=SyncTool("send_pull_requests_to_dashboard", "pull_request_count"),
+    row_macro="pull_row",
+)
