@@ -5,8 +5,9 @@ Starts two real servers (uvicorn subprocesses) against the fake GitHub from the 
 
 - *kept*: the server as shipped (``uvicorn issuebridge.app:app``): each board's rows are rendered
   once and kept, relative times filled in per load.
-- *baseline*: the same app built with ``create_app(keep_rows=False)``: every row rendered on every
-  load, as before. Same machine, same moment, so the ratio holds even when timings are noisy.
+- *baseline*: the same app with every row rendered on every load, nothing kept
+  (``testkit/every_row.py``). Same machine, same moment, so the ratio holds even when timings
+  are noisy.
 
 Runs are interleaved (kept, baseline, kept, ...) so background load hits both alike.
 
@@ -36,6 +37,7 @@ from testkit.fake_github import FakeGitHub, make_issue
 from testkit.mcp_clients import TRANSPORTS
 from testkit.servers import ServerProcess, start_server
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 REPO = "bench/page"
 LABELS = [("bug", "d73a4a"), ("docs", "0075ca"), ("good first issue", "7057ff"), ("p1", "b60205"), ("ui", "c2e0c6")]
 ENVS = ("kept", "baseline")
@@ -59,16 +61,20 @@ def github_items(count: int, changed: tuple[int, ...] = ()) -> list[dict[str, ob
 
 
 def start_baseline(workdir: Path, env: dict[str, str]) -> ServerProcess:
-    """The app built with ``keep_rows=False``, served by uvicorn like the real one."""
+    """The app over ``testkit/every_row.py``'s environment, served by uvicorn like the real one."""
 
     def command(port: int) -> list[str]:
         code = (
-            "import uvicorn; from issuebridge.app import create_app; "
-            f"uvicorn.run(create_app(keep_rows=False), host='127.0.0.1', port={port})"
+            "import uvicorn; from issuebridge.app import compose; from issuebridge.services import Services; "
+            "from issuebridge.settings import Settings; from testkit.every_row import baseline_environment; "
+            "app = compose(Services.build(Settings.from_env(), env=baseline_environment())); "
+            f"uvicorn.run(app, host='127.0.0.1', port={port})"
         )
         return [sys.executable, "-c", code]
 
-    return start_server(workdir, env, command=command)
+    # The server runs from its own directory: testkit/ is found beside bench/.
+    path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    return start_server(workdir, {**env, "PYTHONPATH": path}, command=command)
 
 
 async def sync_board(server: ServerProcess) -> None:

@@ -11,27 +11,19 @@ from typing import Any, cast
 import pytest
 from pydantic import ValidationError
 
-from issuebridge.dashboard import (
-    SNAPSHOT_MAX_AGE_SECONDS,
-    Change,
-    Dashboard,
-    JsonFormat,
-    Touched,
-    Unannounceable,
-    WireFormat,
-    entry_json,
-    entry_payload,
-)
-from issuebridge.events import EventHub
 from issuebridge.github.mapping import commit_from_github, issue_from_github, pull_from_github
+from issuebridge.live.announcer import SNAPSHOT_MAX_AGE_SECONDS, Unannounceable
+from issuebridge.live.changes import Change, Touched, WireFormat
+from issuebridge.live.json_format import JsonFormat, entry_json, entry_payload
 from issuebridge.records.base import GITHUB_INT_MAX, now
 from issuebridge.records.commits import CommitsBoard
 from issuebridge.records.issues import IssuesBoard, SyncIssuesRequest
 from issuebridge.records.panels import Panel
 from issuebridge.records.pulls import PullRequest, PullsBoard
 from issuebridge.records.registry import AnyEntry
+from issuebridge.services import Core, core
 from issuebridge.settings import Settings
-from issuebridge.store import store_for
+from issuebridge.store import DashboardStore, store_for
 from testkit.fake_github import make_commit, make_issue, make_pull
 
 REPO = "octo/app"
@@ -74,12 +66,18 @@ def panel() -> Panel:
 
 
 @pytest.fixture
-async def dashboard(store_settings: dict[str, Any]) -> AsyncIterator[Dashboard]:
-    """A dashboard on the test's store (each test runs on SQLite and on Redis)."""
-    store = store_for(Settings(**store_settings))
-    await store.open()
-    yield Dashboard(store, EventHub(), {"json": JsonFormat()})
-    await store.close()
+async def store(store_settings: dict[str, Any]) -> AsyncIterator[DashboardStore]:
+    """The test's store, open (each test runs on SQLite and on Redis)."""
+    opened = store_for(Settings(**store_settings))
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def parts(store: DashboardStore) -> Core:
+    """A dashboard on the test's store, announcing JSON events."""
+    return core(store)
 
 
 def test_entry_json_is_the_documented_payload_for_every_kind() -> None:
@@ -99,26 +97,26 @@ def test_json_events_are_one_data_line_with_the_payload() -> None:
     assert [len(data["data"][group]) for group in ("pull_boards", "commit_boards", "panels")] == [1, 1, 1]
 
 
-async def test_a_refresh_with_the_same_content_writes_and_sends_nothing(dashboard: Dashboard) -> None:
-    store, hub = dashboard.store, dashboard.hub
+async def test_a_refresh_with_the_same_content_writes_and_sends_nothing(parts: Core) -> None:
+    store, hub, dashboard = parts.store, parts.hub, parts.dashboard
     board = entries()[0]
     assert isinstance(board, IssuesBoard)
-    stored, changed = await dashboard.refresh(board)
+    stored, changed = await dashboard.put_if_changed(board)
     assert changed and store.revision == 1
     async with hub.subscribe() as subscription:
         # Written later, rows in another order: the same board.
         again = board.model_copy(update={"last_updated": now(), "issues": board.issues[::-1]})
-        kept, changed = await dashboard.refresh(again)
+        kept, changed = await dashboard.put_if_changed(again)
         assert not changed and kept == stored and store.revision == 1
         retitled = [replace(board.issues[0], title="new"), board.issues[1]]
-        _, changed = await dashboard.refresh(board.model_copy(update={"issues": retitled}))
+        _, changed = await dashboard.put_if_changed(board.model_copy(update={"issues": retitled}))
         assert changed and store.revision == 2
         events = aiter(subscription)
         assert (await asyncio.wait_for(anext(events), 1)).id == 2  # one event: the retitled board
 
 
-async def test_update_reads_and_writes_under_the_write_lock(dashboard: Dashboard) -> None:
-    store = dashboard.store
+async def test_update_reads_and_writes_under_the_write_lock(parts: Core) -> None:
+    store, dashboard = parts.store, parts.dashboard
     board = entries()[0]
     assert isinstance(board, IssuesBoard)
     assert await dashboard.update(board.key, lambda current: None) == (None, False)  # nothing to change
@@ -180,30 +178,31 @@ class Refuses:
         return getattr(self.inner, name)
 
 
-async def test_a_write_whose_event_cannot_be_built_is_refused_and_changes_nothing(dashboard: Dashboard) -> None:
-    dashboard.formats = {"json": JsonFormat(), "html": cast(WireFormat, Refuses())}
+async def test_a_write_whose_event_cannot_be_built_is_refused_and_changes_nothing(store: DashboardStore) -> None:
+    parts = core(store, {"json": JsonFormat(), "html": cast(WireFormat, Refuses())})
+    dashboard = parts.dashboard
     good = issues_board()
     await dashboard.put(good)
-    async with dashboard.hub.subscribe() as page:
+    async with parts.hub.subscribe() as page:
         bad = IssuesBoard(repository="octo/bad", state="open", source="api", issues=[], last_updated=now())
         with pytest.raises(Unannounceable, match="could not be built"):
             await dashboard.put(bad)
-        assert dashboard.store.revision == 1 and await dashboard.store.get(bad.key) is None
+        assert store.revision == 1 and await store.get(bad.key) is None
         assert page.pop() is None and not page.ended  # nothing was announced, nobody reconnects
         await dashboard.put(good.model_copy(update={"last_updated": now()}))
         following = await asyncio.wait_for(page.next(), 1)
         assert following is not None and following.id == 2  # the next write follows on
 
 
-async def test_a_change_whose_event_cannot_be_built_sends_every_page_to_a_snapshot(dashboard: Dashboard) -> None:
+async def test_a_change_whose_event_cannot_be_built_sends_every_page_to_a_snapshot(store: DashboardStore) -> None:
     """Another process's change (here: straight into the store) is only encoded when announced."""
-    dashboard.formats = {"json": cast(WireFormat, Refuses())}
-    await dashboard.put(issues_board())
-    async with dashboard.hub.subscribe() as page:
+    parts = core(store, {"json": cast(WireFormat, Refuses())})
+    await parts.dashboard.put(issues_board())
+    async with parts.hub.subscribe() as page:
         bad = IssuesBoard(repository="octo/bad", state="open", source="api", issues=[], last_updated=now())
-        await dashboard.store.save(bad)
+        await store.save(bad)
         assert page.ended  # reconnects, rather than never hearing of revision 2
-    revision, frames = await dashboard.catch_up("json", last_event_id=1)
+    revision, frames = await parts.announcer.resume("json", last_event_id=1)
     assert revision == 2 and len(frames) == 1 and b"event: initial_data" in frames[0]
 
 
@@ -225,27 +224,28 @@ async def test_a_snapshot_is_built_once_per_revision_and_shared(store_settings: 
     await store.open()
     clock = [100.0]
     counting = Counting()
-    dashboard = Dashboard(store, EventHub(), {"json": cast(WireFormat, counting)}, clock=lambda: clock[0])
+    parts = core(store, {"json": cast(WireFormat, counting)}, clock=lambda: clock[0])
+    dashboard, announcer = parts.dashboard, parts.announcer
     try:
         await dashboard.put(issues_board())
-        first = [await dashboard.catch_up("json", None) for _ in range(60)]  # a burst of connections
+        first = [await announcer.resume("json", None) for _ in range(60)]  # a burst of connections
         assert counting.snapshots == 1 and all(frames[0] is first[0][1][0] for _, frames in first)
         await dashboard.put(panel())
-        revision, _ = await dashboard.catch_up("json", None)
+        revision, _ = await announcer.resume("json", None)
         assert revision == 2 and counting.snapshots == 2  # a new revision, a new snapshot
         clock[0] += SNAPSHOT_MAX_AGE_SECONDS + 1
-        await dashboard.catch_up("json", None)
+        await announcer.resume("json", None)
         assert counting.snapshots == 3  # and an old one is rebuilt, for its "3 minutes ago"
     finally:
         await store.close()
 
 
-async def test_a_failing_listener_fails_neither_the_write_nor_the_others(dashboard: Dashboard) -> None:
+async def test_a_failing_listener_fails_neither_the_write_nor_the_others(parts: Core) -> None:
     heard: list[list[Touched]] = []
 
     def broken(touched: list[Touched]) -> None:
         raise RuntimeError("listener bug")
 
-    dashboard.listeners.extend([broken, heard.append])
-    stored = await dashboard.put(panel())
+    parts.announcer.listeners.extend([broken, heard.append])
+    stored = await parts.dashboard.put(panel())
     assert stored.revision == 1 and heard == [[Touched("panel:triage", None)]]

@@ -4,8 +4,9 @@ import json
 import pytest
 from starlette.types import Message
 
-from issuebridge.events import HEARTBEAT, RETRY_FRAME, Event, EventHub, Subscription, encode_event
-from issuebridge.web.stream import PIECE_BYTES, STALL_BYTES, Follower, Sender, Stalled, Stalls
+from issuebridge.live.frames import RETRY_FRAME, encode_event
+from issuebridge.live.hub import HEARTBEAT, Event, EventHub, Subscription
+from issuebridge.live.stream import PIECE_BYTES, STALL_BYTES, Follower, Sender, Stalled, Stalls
 
 
 def event(n: int, size: int = 1) -> Event:
@@ -148,7 +149,7 @@ async def test_streams_opened_after_close_end_at_once() -> None:
     assert hub.subscriber_count == 0
 
 
-# How a stream follows its subscription (issuebridge.web.stream): events written from publish,
+# How a stream follows its subscription (issuebridge.live.stream): events written from publish,
 # and a send that has to wait holding back the ones after it.
 
 

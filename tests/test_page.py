@@ -19,15 +19,16 @@ from starlette.testclient import TestClient
 from issuebridge.app import create_app
 from issuebridge.apps import Views
 from issuebridge.assets import STATIC
-from issuebridge.dashboard import Change
 from issuebridge.github.mapping import issue_from_github, pull_from_github
+from issuebridge.live.changes import Change
+from issuebridge.live.html_format import PageFormat
 from issuebridge.records.issues import Issue, IssuesBoard, diff_issues
 from issuebridge.records.pulls import PullRequest, PullsBoard
 from issuebridge.records.registry import AnyEntry
 from issuebridge.settings import Settings
 from issuebridge.web import rows, templating
-from issuebridge.web.page_events import PageFormat
 from issuebridge.web.templating import Fragments, environment, rendered_rows
+from testkit.every_row import baseline_environment
 from testkit.fake_github import make_issue, make_pull
 from tests.unvalidated import board_with_colours, hostile_colours, unvalidated_label
 
@@ -113,7 +114,7 @@ def page(env: Environment, entries: list[AnyEntry]) -> str:
 
 def test_kept_rows_render_exactly_what_a_fresh_render_gives(clock: Clock) -> None:
     entries: list[AnyEntry] = [board(issues(60)), pulls_board()]
-    kept, baseline = environment(), environment(keep_rows=False)
+    kept, baseline = environment(), baseline_environment()
     expected = page(baseline, entries)
     assert 'data-number="61"' in expected and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in expected
     assert page(kept, entries) == expected  # rows rendered now
@@ -131,7 +132,7 @@ def test_kept_rows_show_relative_times_as_of_each_page_load(clock: Clock, render
     later = page(env, entries)
     assert '<time datetime="2026-11-25T11:55:00Z">3 days ago</time>' in later
     assert renders == [1]  # the row was rendered once; only its time was filled in again
-    assert later == page(environment(keep_rows=False), entries)
+    assert later == page(baseline_environment(), entries)
 
 
 def test_a_resync_renders_only_the_rows_that_changed(clock: Clock, renders: list[int]) -> None:
@@ -145,7 +146,7 @@ def test_a_resync_renders_only_the_rows_that_changed(clock: Clock, renders: list
     html = page(env, [board(resynced, revision=2)])
     assert sorted(renders) == [5, 9, 500]
     assert "Changed 5" in html and 'data-number="42"' not in html
-    assert html == page(environment(keep_rows=False), [board(resynced, revision=2)])
+    assert html == page(baseline_environment(), [board(resynced, revision=2)])
 
 
 def test_text_cannot_pose_as_a_time_or_rows_slot(clock: Clock) -> None:
@@ -159,7 +160,7 @@ def test_text_cannot_pose_as_a_time_or_rows_slot(clock: Clock) -> None:
     ]
     env = environment()
     html = page(env, [board(rows)])
-    assert html == page(environment(keep_rows=False), [board(rows)])
+    assert html == page(baseline_environment(), [board(rows)])
     for text in forged:
         assert text.replace("<", "&lt;").replace(">", "&gt;") in html
 

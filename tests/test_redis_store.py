@@ -16,12 +16,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from issuebridge.dashboard import Dashboard, JsonFormat
-from issuebridge.events import EventHub
 from issuebridge.records.base import now
 from issuebridge.records.issues import Issue, IssuesBoard
 from issuebridge.records.panels import Panel
 from issuebridge.records.registry import AnyEntry
+from issuebridge.services import core
 from issuebridge.store import MaybeSaved, NotSaved, RedisStore, StoreError, redis
 from issuebridge.store.base import Cleared, Conflict, Reloaded, Removed, Saved, StoreChange
 from issuebridge.store.redis import LOG, RECONNECT_DELAYS
@@ -234,7 +233,7 @@ async def test_read_modify_writes_from_two_workers_lose_nothing(workers: Workers
     a, b = await workers.start(), await workers.start()
     await a.store.save(IssuesBoard(repository="octo/app", state="all", source="mcp", issues=[], last_updated=now()))
     await b.until_revision(1)
-    dashboards = [Dashboard(worker.store, EventHub(), {"json": JsonFormat()}) for worker in (a, b)]
+    dashboards = [core(worker.store).dashboard for worker in (a, b)]
 
     def adding(number: int) -> Callable[[AnyEntry | None], IssuesBoard | None]:
         def change(board: AnyEntry | None) -> IssuesBoard | None:
@@ -256,8 +255,8 @@ async def test_pages_on_a_worker_that_reloaded_reconnect_to_a_snapshot(workers: 
     writer = await workers.start()
     with TcpProxy(workers.redis.port) as proxy:
         away = await workers.start(proxy)
-        dashboard = Dashboard(away.store, EventHub(), {"json": JsonFormat()})
-        async with dashboard.hub.subscribe() as page:  # before the write: it must not apply unseen
+        parts = core(away.store)
+        async with parts.hub.subscribe() as page:  # before the write: it must not apply unseen
             await writer.store.save(panel("one"))
             assert (await asyncio.wait_for(page.next(), 5)) is not None  # revision 1, live
             proxy.cut()
@@ -265,14 +264,14 @@ async def test_pages_on_a_worker_that_reloaded_reconnect_to_a_snapshot(workers: 
             workers.command("XTRIM", LOG, "MAXLEN", "0")
             proxy.restore()
             assert (await asyncio.wait_for(page.next(), 5)) is None  # the stream ends: reconnect
-        revision, frames = await dashboard.catch_up("json", last_event_id=1)
+        revision, frames = await parts.announcer.resume("json", last_event_id=1)
     assert revision == 2 and len(frames) == 1 and b"event: initial_data" in frames[0] and b"panel:two" in frames[0]
 
 
 async def test_a_read_modify_write_starts_from_what_another_worker_just_wrote(workers: Workers) -> None:
     """A webhook reaching one worker right after a tool created the board on another finds the board."""
     a, b = await workers.start(), await workers.start()
-    on_b = Dashboard(b.store, EventHub(), {"json": JsonFormat()})
+    on_b = core(b.store).dashboard
     for round_ in range(20):  # no waiting in between: b may not have read a's write from the log yet
         key = f"panel:p{round_}"
         await a.store.save(panel(f"p{round_}", "Created on a"))

@@ -9,13 +9,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from issuebridge.dashboard import Dashboard, JsonFormat
-from issuebridge.events import EventHub
+from issuebridge.dashboard.refresh import Refresher
 from issuebridge.github.client import GitHubSource
 from issuebridge.records.issues import IssuesBoard, issues_query
-from issuebridge.refresh import Refresher
+from issuebridge.services import core
 from issuebridge.store import SQLiteStore
-from issuebridge.sync import BoardSync
 from testkit.fake_github import FakeGitHub, make_issue
 
 INTERVAL = 60.0
@@ -49,9 +47,7 @@ async def store() -> AsyncIterator[OneWorker]:
 def refresher(fake: FakeGitHub, store: OneWorker, clock: Clock) -> Refresher:
     # A deadline the boards that behave meet with ease, even on a busy machine.
     github = GitHubSource(fake.url, None, timeout=5, max_items=250, call_timeout=2.0)
-    return Refresher(
-        store, BoardSync(Dashboard(store, EventHub(), {"json": JsonFormat()}), github), INTERVAL, clock=clock
-    )
+    return Refresher(store, core(store).board_sync(github), INTERVAL, clock=clock)
 
 
 def numbers(board: object) -> list[int]:

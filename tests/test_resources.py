@@ -15,7 +15,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import SubscribeRequestParams
 
 from issuebridge import resources
-from issuebridge.dashboard import Touched
+from issuebridge.live.changes import Touched
 from issuebridge.resources import MAX_SUBSCRIPTIONS, ResourceNotifier, uris_for
 from tests.inprocess import until
 

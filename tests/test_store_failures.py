@@ -16,14 +16,10 @@ from mcp_types import TextContent
 from starlette.testclient import TestClient
 
 from issuebridge.app import create_app
-from issuebridge.dashboard import Dashboard, JsonFormat
-from issuebridge.events import EventHub
-from issuebridge.github.client import GitHubSource
+from issuebridge.services import Services
 from issuebridge.settings import Settings
 from issuebridge.store import redis, store_for
 from issuebridge.store.redis import RECONNECT_DELAYS
-from issuebridge.sync import BoardSync
-from issuebridge.tools import build_mcp_server
 from testkit.fake_github import FakeGitHub, make_issue, make_webhook, webhook_request
 from testkit.servers import RedisServer
 from tests.disk import Disk
@@ -79,8 +75,7 @@ async def test_a_full_disk_is_a_tool_error_that_says_so(tmp_path: Path, disk: Di
     settings = Settings(db_path=tmp_path / "b.db", github_api_url=fake_github.url)
     store = store_for(settings)
     await store.open()
-    dashboard = Dashboard(store, EventHub(), {"json": JsonFormat()})
-    mcp = build_mcp_server(dashboard, BoardSync(dashboard, GitHubSource.from_settings(settings)), settings)
+    mcp = Services.build(settings, store=store).mcp
     fake_github.add_repo(REPO, [make_issue(REPO, n, title="z" * 500) for n in range(1, 301)])
     disk.fill()
     try:

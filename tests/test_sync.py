@@ -8,26 +8,30 @@ from typing import Any
 
 import pytest
 
-from issuebridge.dashboard import Dashboard, JsonFormat
-from issuebridge.events import EventHub
+from issuebridge.dashboard.sync import BoardSync
 from issuebridge.github.client import GitHubSource
 from issuebridge.github.errors import GitHubUnavailable
 from issuebridge.records.base import now
 from issuebridge.records.issues import IssuesBoard, issues_query
+from issuebridge.services import core
 from issuebridge.store import SQLiteStore
-from issuebridge.sync import BoardSync
 from testkit.fake_github import FakeGitHub, make_issue
 
 REPO = "octo/app"
 
 
 @pytest.fixture
-async def boards(fake_github: FakeGitHub) -> AsyncIterator[BoardSync]:
-    store = SQLiteStore(":memory:")
-    await store.open()
+async def store() -> AsyncIterator[SQLiteStore]:
+    opened = SQLiteStore(":memory:")
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def boards(store: SQLiteStore, fake_github: FakeGitHub) -> BoardSync:
     github = GitHubSource(fake_github.url, None, timeout=10, max_items=1000)
-    yield BoardSync(Dashboard(store, EventHub(), {"json": JsonFormat()}), github)
-    await store.close()
+    return core(store).board_sync(github)
 
 
 def numbers(board: object) -> list[int]:
@@ -42,12 +46,12 @@ async def test_a_board_replaced_during_a_refresh_keeps_its_replacement(
     await boards.sync(issues_query(REPO, "open"))
     fake_github.add_repo(REPO, [make_issue(REPO, 1), make_issue(REPO, 2)])
     fake_github.latency = 0.3
-    refreshing = asyncio.create_task(boards.refresh(f"issues:{REPO}"))
+    refreshing = asyncio.create_task(boards.resync(f"issues:{REPO}"))
     await asyncio.sleep(0.1)  # the fetch is under way
     pushed = IssuesBoard(repository=REPO, state="open", source="api", issues=[], last_updated=now())
     await boards.dashboard.put(pushed)
     assert await refreshing is None
-    assert numbers(await boards.dashboard.store.get(f"issues:{REPO}")) == []
+    assert numbers(await boards.dashboard.get(f"issues:{REPO}")) == []
 
 
 async def test_a_board_removed_during_a_refresh_stays_removed(boards: BoardSync, fake_github: FakeGitHub) -> None:
@@ -55,11 +59,11 @@ async def test_a_board_removed_during_a_refresh_stays_removed(boards: BoardSync,
     await boards.sync(issues_query(REPO, "open"))
     fake_github.add_repo(REPO, [make_issue(REPO, 1), make_issue(REPO, 2)])
     fake_github.latency = 0.3
-    refreshing = asyncio.create_task(boards.refresh(f"issues:{REPO}"))
+    refreshing = asyncio.create_task(boards.resync(f"issues:{REPO}"))
     await asyncio.sleep(0.1)
     await boards.dashboard.remove(f"issues:{REPO}")
     assert await refreshing is None
-    assert await boards.dashboard.store.get(f"issues:{REPO}") is None
+    assert await boards.dashboard.get(f"issues:{REPO}") is None
 
 
 async def test_a_refresh_skips_a_board_being_synced_and_api_boards(boards: BoardSync, fake_github: FakeGitHub) -> None:
@@ -69,7 +73,7 @@ async def test_a_refresh_skips_a_board_being_synced_and_api_boards(boards: Board
     fake_github.latency = 0.3
     syncing = asyncio.create_task(boards.sync(issues_query(REPO, "open")))
     await asyncio.sleep(0.1)
-    assert await boards.refresh(f"issues:{REPO}") is None  # skipped at once, not queued
+    assert await boards.resync(f"issues:{REPO}") is None  # skipped at once, not queued
     assert numbers((await syncing).board) == [2, 1]
 
     fake_github.latency = 0
@@ -77,7 +81,7 @@ async def test_a_refresh_skips_a_board_being_synced_and_api_boards(boards: Board
         IssuesBoard(repository="octo/api", state="all", source="api", issues=[], last_updated=now())
     )
     seen = len(fake_github.requests)
-    assert await boards.refresh("issues:octo/api") is None and await boards.refresh("issues:octo/none") is None
+    assert await boards.resync("issues:octo/api") is None and await boards.resync("issues:octo/none") is None
     assert len(fake_github.requests) == seen  # nothing asked of GitHub
 
 
@@ -86,18 +90,20 @@ async def test_a_refresh_writes_a_change_and_confirms_no_change_with_304s(
 ) -> None:
     fake_github.add_repo(REPO, [make_issue(REPO, 1)])
     await boards.sync(issues_query(REPO, "open"))
-    revision = boards.dashboard.store.revision
+    revision = boards.dashboard.revision
     seen = len(fake_github.requests)
-    same = await boards.refresh(f"issues:{REPO}")
-    assert same is not None and not same.changed and boards.dashboard.store.revision == revision
+    same = await boards.resync(f"issues:{REPO}")
+    assert same is not None and not same.changed and boards.dashboard.revision == revision
     assert [r.status for r in fake_github.requests[seen:]] == [304]
     fake_github.add_repo(REPO, [make_issue(REPO, 1), make_issue(REPO, 3)])
-    changed = await boards.refresh(f"issues:{REPO}")
+    changed = await boards.resync(f"issues:{REPO}")
     assert changed is not None and changed.changed and numbers(changed.board) == [3, 1]
-    assert changed.board.source == "mcp" and boards.dashboard.store.revision == revision + 1
+    assert changed.board.source == "mcp" and boards.dashboard.revision == revision + 1
 
 
-async def test_a_renamed_repository_takes_its_board_along(boards: BoardSync, fake_github: FakeGitHub) -> None:
+async def test_a_renamed_repository_takes_its_board_along(
+    boards: BoardSync, store: SQLiteStore, fake_github: FakeGitHub
+) -> None:
     fake_github.add_repo(REPO, [make_issue(REPO, n) for n in range(1, 151)])
     await boards.sync(issues_query(REPO, "open"))
     fake_github.rename_repo(REPO, "octo/renamed")
@@ -105,7 +111,6 @@ async def test_a_renamed_repository_takes_its_board_along(boards: BoardSync, fak
     synced = await boards.sync(issues_query(REPO, "open"))
     assert synced.renamed_from == REPO and synced.changed
     assert synced.board.key == "issues:octo/renamed" and synced.board.repository == "octo/renamed"
-    store = boards.dashboard.store
     assert [entry.key for entry in await store.entries()] == ["issues:octo/renamed"]
     assert await store.read_note(f"validators:issues:{REPO}") is None  # nothing left of the old board
 
@@ -118,10 +123,10 @@ async def test_a_refresh_follows_a_rename_too(boards: BoardSync, fake_github: Fa
     fake_github.add_repo(REPO, [make_issue(REPO, 1)])
     await boards.sync(issues_query(REPO, "open"))
     fake_github.rename_repo(REPO, "octo/renamed")
-    refreshed = await boards.refresh(f"issues:{REPO}")
+    refreshed = await boards.resync(f"issues:{REPO}")
     assert refreshed is not None and refreshed.renamed_from == REPO
-    assert [entry.key for entry in await boards.dashboard.store.entries()] == ["issues:octo/renamed"]
-    same = await boards.refresh("issues:octo/renamed")
+    assert [entry.key for entry in await boards.dashboard.entries()] == ["issues:octo/renamed"]
+    same = await boards.resync("issues:octo/renamed")
     assert same is not None and not same.changed  # confirmed with a 304 under the new name
 
 
@@ -130,7 +135,7 @@ async def test_the_deadline_covers_waiting_for_a_refresh_of_the_same_board(fake_
     store = SQLiteStore(":memory:")
     await store.open()
     github = GitHubSource(fake_github.url, None, timeout=10, max_items=1000, call_timeout=0.3)
-    boards = BoardSync(Dashboard(store, EventHub(), {"json": JsonFormat()}), github)
+    boards = core(store).board_sync(github)
     try:
         async with asyncio.timeout(10), boards._holding(f"issues:{REPO}", wait=True):  # as a long refresh would
             with pytest.raises(GitHubUnavailable, match=r"within 0\.3 s"):
@@ -145,7 +150,7 @@ async def test_the_deadline_never_cuts_a_write_short(fake_github: FakeGitHub, mo
     store = SQLiteStore(":memory:")
     await store.open()
     github = GitHubSource(fake_github.url, None, timeout=10, max_items=1000, call_timeout=1.0)
-    boards = BoardSync(Dashboard(store, EventHub(), {"json": JsonFormat()}), github)
+    boards = core(store).board_sync(github)
     save = store.save
 
     async def slow_save(entry: Any, **kwargs: Any) -> Any:

@@ -20,17 +20,18 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from issuebridge.app import create_app
-from issuebridge.dashboard import Dashboard, JsonFormat
-from issuebridge.events import EventHub
+from issuebridge.dashboard.entries import Dashboard
+from issuebridge.dashboard.push import push_issues
+from issuebridge.dashboard.webhook_deliveries import WebhookDeliveries
 from issuebridge.github.client import GitHubSource
 from issuebridge.records.base import now
 from issuebridge.records.issues import Issue, IssuesBoard, issues_key, issues_query
 from issuebridge.records.pulls import PullRequest, PullsBoard, pulls_key
 from issuebridge.records.registry import AnyEntry, entry_adapter
 from issuebridge.records.tracked import BOOKKEEPING_FIELDS
+from issuebridge.services import Core, core
 from issuebridge.settings import Settings
 from issuebridge.store import store_for
-from issuebridge.sync import BoardSync
 from issuebridge.web.webhooks import webhook_routes
 from testkit.fake_github import FakeGitHub, github_now, make_comment, make_issue, make_webhook, webhook_request
 
@@ -166,8 +167,12 @@ def test_an_action_the_event_does_not_have_is_acknowledged_and_changes_nothing(t
 class Worker:
     """One server's webhook route and dashboard, as far as webhooks go."""
 
-    dashboard: Dashboard
+    parts: Core
     http: httpx.AsyncClient
+
+    @property
+    def dashboard(self) -> Dashboard:
+        return self.parts.dashboard
 
     async def deliver(self, event: str, payload: Any = None, *, body: bytes | None = None) -> httpx.Response:
         """A delivery signed as GitHub signs it, with a delivery id of its own (as a replay has)."""
@@ -175,7 +180,7 @@ class Worker:
         return await self.http.post("/webhooks/github", content=sent, headers=headers)
 
     async def numbers(self, key: str) -> list[int]:
-        board = await self.dashboard.store.get(key)
+        board = await self.dashboard.get(key)
         assert isinstance(board, IssuesBoard | PullsBoard)
         return [row.number for row in board.rows]
 
@@ -184,11 +189,11 @@ class Worker:
 async def worker(settings: Settings) -> AsyncIterator[Worker]:
     store = store_for(settings)
     await store.open()
-    dashboard = Dashboard(store, EventHub(), {"json": JsonFormat()})
-    app = Starlette(routes=webhook_routes(dashboard, SECRET, settings.max_body_bytes))
+    parts = core(store)
+    app = Starlette(routes=webhook_routes(WebhookDeliveries(parts.dashboard, store), SECRET, settings.max_body_bytes))
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as http:
-            yield Worker(dashboard, http)
+            yield Worker(parts, http)
     finally:
         await store.close()
 
@@ -214,12 +219,12 @@ async def test_a_replayed_reopened_changes_nothing_after_a_restart(store_setting
         await first.dashboard.put(open_board((2, at(1)), (1, at(1))))
         assert (await first.deliver("issues", CLOSED)).json()["changed"] is True
     async with worker(settings) as restarted:
-        revision = restarted.dashboard.store.revision
+        revision = restarted.dashboard.revision
         replay = await restarted.deliver("issues", REOPENED)
         assert replay.status_code == 200 and replay.json()["changed"] is False, replay.text
         assert "older than the event that took #2 off the board" in replay.json()["message"]
         assert await restarted.numbers(issues_key(REPO)) == [1]
-        assert restarted.dashboard.store.revision == revision  # nothing written
+        assert restarted.dashboard.revision == revision  # nothing written
         later = make_webhook("issues", "reopened", REPO, issue=make_issue(REPO, 2, updated_at=at(4)))
         assert (await restarted.deliver("issues", later)).json()["changed"] is True  # a real, newer reopening
         assert await restarted.numbers(issues_key(REPO)) == [2, 1]
@@ -250,7 +255,7 @@ async def test_a_board_pushed_in_place_of_another_still_knows_what_left_it(tmp_p
         await hooks.dashboard.put(open_board((2, at(1)), (1, at(1))))
         assert (await hooks.deliver("issues", CLOSED)).json()["changed"] is True
         pushed = [Issue(number=1, title="Pushed", state="open")]
-        await hooks.dashboard.sync_issues(REPO, pushed, state="open", source="api")
+        await push_issues(hooks.dashboard, REPO, pushed, state="open", source="api")
         assert (await hooks.deliver("issues", REOPENED)).json()["changed"] is False
         assert await hooks.numbers(issues_key(REPO)) == [1]
 
@@ -273,7 +278,7 @@ async def test_a_replay_older_than_the_fetch_cannot_add_what_the_fetch_left_out(
     fake_github.add_repo(REPO, [make_issue(REPO, 1), make_issue(REPO, 2, state="closed", updated_at=closed_at)])
     async with worker(Settings(db_path=tmp_path / "b.db")) as hooks:
         github = GitHubSource(fake_github.url, None, timeout=10, max_items=1000)
-        await BoardSync(hooks.dashboard, github).sync(issues_query(REPO, "open"))
+        await hooks.parts.board_sync(github).sync(issues_query(REPO, "open"))
         assert await hooks.numbers(issues_key(REPO)) == [1]
         await only_a_newer_reopen_brings_back_issue_2(hooks)
 
@@ -289,7 +294,7 @@ async def test_a_board_is_ordered_against_githubs_clock_not_the_servers(
     )
     async with worker(Settings(db_path=tmp_path / "b.db")) as hooks:
         github = GitHubSource(fake_github.url, None, timeout=10, max_items=1000)
-        await BoardSync(hooks.dashboard, github).sync(issues_query(REPO, "open"))
+        await hooks.parts.board_sync(github).sync(issues_query(REPO, "open"))
         github_clock = datetime.now(UTC) + timedelta(seconds=fake_github.clock_offset + 10)
         reopened = make_issue(REPO, 2, updated_at=github_clock.strftime("%Y-%m-%dT%H:%M:%SZ"))
         answer = (await hooks.deliver("issues", make_webhook("issues", "reopened", REPO, issue=reopened))).json()
@@ -299,8 +304,8 @@ async def test_a_board_is_ordered_against_githubs_clock_not_the_servers(
 
 async def test_a_replay_older_than_a_push_cannot_add_what_the_push_left_out(tmp_path: Path) -> None:
     async with worker(Settings(db_path=tmp_path / "b.db")) as hooks:
-        await hooks.dashboard.sync_issues(
-            REPO, [Issue(number=1, title="One", state="open")], state="open", source="api"
+        await push_issues(
+            hooks.dashboard, REPO, [Issue(number=1, title="One", state="open")], state="open", source="api"
         )
         await only_a_newer_reopen_brings_back_issue_2(hooks)
 
@@ -353,14 +358,14 @@ async def test_every_recorded_github_delivery_is_acknowledged(tmp_path: Path) ->
             assert response.status_code in (200, 202), (where, response.text)
             answer = response.json()
             for key in (issues_key(repository), pulls_key(repository)):
-                round_trip(await hooks.dashboard.store.get(key))
+                round_trip(await hooks.dashboard.get(key))
             kind = "pulls" if event == "pull_request" else "issues"
             if "pull_request" in item and kind == "issues":  # about a pull request: issues boards leave it out
                 assert response.status_code == 202 and "pull request" in answer["message"], where
                 continue
             assert answer["board_id"] == (pulls_key if kind == "pulls" else issues_key)(repository), where
             assert answer["changed"] is True, (where, answer)
-            board = await hooks.dashboard.store.get(answer["board_id"])
+            board = await hooks.dashboard.get(answer["board_id"])
             assert isinstance(board, IssuesBoard | PullsBoard)
             rows = {row.number: row for row in board.rows}
             if payload["action"] in ("deleted", "transferred") and event == "issues":
@@ -369,4 +374,4 @@ async def test_every_recorded_github_delivery_is_acknowledged(tmp_path: Path) ->
                 assert rows[item["number"]].title == item["title"], where
                 assert rows[item["number"]].state == item.get("state", "open"), where  # pinned: kept
     async with worker(Settings(db_path=tmp_path / "b.db")) as restarted:  # everything written loads again
-        assert len(await restarted.dashboard.store.entries()) >= 2
+        assert len(await restarted.dashboard.entries()) >= 2

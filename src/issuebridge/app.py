@@ -1,6 +1,8 @@
-"""Composes the server: settings -> GitHub source, store, hub -> routes and MCP transports -> one app.
+"""The app: routes, MCP transports, middleware and lifespan, over the parts ``services.py`` builds.
 
-Run it with ``uvicorn issuebridge.app:app``.
+``uvicorn issuebridge.app:app`` serves :data:`app`, which builds the server from the environment
+when the lifespan starts (importing this module builds nothing);
+``uvicorn --factory issuebridge.app:create_app`` does the same through the factory.
 """
 
 from __future__ import annotations
@@ -13,16 +15,14 @@ from collections.abc import AsyncIterator
 from limits import parse as parse_rate_limit  # "120/minute", "10 per second": limits' notation
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.types import Message, Receive, Scope, Send
 
-from issuebridge.dashboard import Dashboard, JsonFormat, WireFormat
-from issuebridge.events import EventHub
+from issuebridge.dashboard.refresh import background_refresh
+from issuebridge.dashboard.webhook_deliveries import WebhookDeliveries
 from issuebridge.exposure import check_exposure
-from issuebridge.github.client import GitHubSource
-from issuebridge.refresh import Refresher, background_refresh
+from issuebridge.live.stream import live_streams, stream_routes
+from issuebridge.services import Services
 from issuebridge.settings import Settings
-from issuebridge.store import store_for
-from issuebridge.sync import BoardSync
-from issuebridge.tools import build_mcp_server
 from issuebridge.web.access_log import redact_access_log
 from issuebridge.web.api import api_routes
 from issuebridge.web.auth import TokenAuth
@@ -30,36 +30,24 @@ from issuebridge.web.compression import Compression
 from issuebridge.web.deadlines import BodyDeadline
 from issuebridge.web.hosts import AllowedHosts, HostCheck
 from issuebridge.web.mcp import mcp_routes
-from issuebridge.web.mcp_sessions import McpSessions
-from issuebridge.web.page_events import PageFormat
 from issuebridge.web.pages import page_routes
 from issuebridge.web.ratelimit import AuthFailures, RateLimit
 from issuebridge.web.sessions import Sessions
-from issuebridge.web.stream import live_streams, stream_routes
-from issuebridge.web.templating import Fragments, environment, rendered_rows
+from issuebridge.web.templating import rendered_rows
 from issuebridge.web.webhooks import webhook_routes
 
 logger = logging.getLogger("issuebridge")
 
 
-def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> Starlette:
-    """A complete issuebridge server. Each call builds fresh state, so tests can start many.
+def create_app(settings: Settings | None = None) -> Starlette:
+    """A complete issuebridge server (from the environment unless ``settings`` are given). Each
+    call builds fresh state, so tests can start many."""
+    return compose(Services.build(settings or Settings.from_env()))
 
-    ``keep_rows=False`` renders every board row on every page load, as before rows were kept:
-    the page benchmark's baseline (``bench/page.py``).
-    """
-    settings = settings or Settings.from_env()
-    store = store_for(settings)
-    hub = EventHub(history_events=settings.event_history)
-    env = environment(keep_rows=keep_rows)
-    formats: dict[str, WireFormat] = {"json": JsonFormat(), "html": PageFormat(Fragments(env))}
-    dashboard = Dashboard(store, hub, formats)
-    github = GitHubSource.from_settings(settings)
-    boards = BoardSync(dashboard, github)
-    plain_log_lines()
-    sessions = McpSessions.from_settings(settings)
-    mcp = build_mcp_server(dashboard, boards, settings, env, sessions=sessions)
-    refresher = Refresher(store, boards, settings.refresh_seconds) if settings.refresh_seconds else None
+
+def compose(services: Services) -> Starlette:
+    """The Starlette app over ``services``: its routes, middleware and lifespan."""
+    settings, store, hub = services.settings, services.store, services.hub
     redact_access_log(settings.api_token)
 
     @contextlib.asynccontextmanager
@@ -70,7 +58,7 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
         # to every full collection: a pause for any event being fanned out at that moment.
         gc.freeze()
         await store.open()
-        rendered_rows(env).warm(await store.entries())  # the first page after a restart is as quick as any
+        rendered_rows(services.env).warm(await store.entries())  # the first page after a restart is as quick as any
         logger.info(
             "issuebridge: %d entries loaded from %s; GitHub API at %s (%s)",
             len(await store.entries()),
@@ -84,9 +72,9 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
         )
         try:
             async with (
-                mcp.session_manager.run(),
+                services.mcp.session_manager.run(),
                 live_streams(hub, settings.heartbeat_seconds),
-                background_refresh(refresher),
+                background_refresh(services.refresher),
             ):
                 yield
         finally:
@@ -94,15 +82,15 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
             await store.close()
 
     routes = [
-        *page_routes(dashboard, env),
-        *api_routes(dashboard, settings.max_body_bytes),
-        *webhook_routes(dashboard, settings.webhook_secret, settings.max_body_bytes),
+        *page_routes(services.dashboard, services.env),
+        *api_routes(services.dashboard, services.announcer, settings.max_body_bytes),
+        *webhook_routes(WebhookDeliveries(services.dashboard, store), settings.webhook_secret, settings.max_body_bytes),
         *stream_routes(
-            dashboard,
+            services.announcer,
             open_rate=parse_rate_limit(settings.stream_rate_limit),
             send_timeout=settings.stream_send_timeout,
         ),
-        *mcp_routes(mcp, settings, sessions),
+        *mcp_routes(services.mcp, settings, services.sessions),
     ]
     middleware = [
         # Outermost first. A request to a host this server does not answer to (DNS rebinding)
@@ -123,20 +111,45 @@ def create_app(settings: Settings | None = None, *, keep_rows: bool = True) -> S
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     # The parts a test or a benchmark in the same process looks at: how many streams, sessions, ...
-    app.state.dashboard = dashboard
-    app.state.mcp_sessions = sessions
+    app.state.services = services
     return app
 
 
-def plain_log_lines() -> None:
-    """One plain line per log record, on stderr, as before the CLI brought ``rich`` in.
+class _BuiltOnStartup:
+    """``issuebridge.app:app``: the server from the environment, built when the lifespan starts.
 
-    Building the MCP server calls ``logging.basicConfig`` with rich's handler whenever ``rich``
-    is installed, and that handler wraps and cuts lines at 80 columns when stderr is not a
-    terminal (a service's log). Configured first, ours stays: ``basicConfig`` only acts on a root
-    logger without handlers.
+    Building reads the environment and may fail (a bad setting); failing there is reported as a
+    failed start-up, as Starlette reports its own. A server that runs no lifespan builds it on
+    the first request.
     """
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    def __init__(self) -> None:
+        self._app: Starlette | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._app is not None:
+            await self._app(scope, receive, send)
+            return
+        if scope["type"] != "lifespan":
+            self._app = create_app()
+            await self._app(scope, receive, send)
+            return
+        startup = await receive()
+        try:
+            self._app = create_app()
+        except BaseException as exc:
+            await send({"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"})
+            raise
+        replayed = False
+
+        async def receive_startup_first() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return startup
+            return await receive()
+
+        await self._app(scope, receive_startup_first, send)
 
 
-app = create_app()
+app = _BuiltOnStartup()

@@ -30,7 +30,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
 from issuebridge.assets import STATIC
-from issuebridge.dashboard import Dashboard
+from issuebridge.dashboard.entries import Dashboard
 from issuebridge.records.registry import AnyEntry
 
 VIEW_URI = "ui://issuebridge/board"
@@ -94,7 +94,7 @@ def register_board_views(mcp: MCPServer, dashboard: Dashboard, env: Environment)
     async def board_view(key: str) -> str:
         """A board or panel rendered as on the dashboard page: ``issues:owner/repo``,
         ``pulls:owner/repo``, ``commits:owner/repo`` or ``panel:<panel_id>``."""
-        entry = await dashboard.store.get(key)
+        entry = await dashboard.get(key)
         if entry is None:
             raise ResourceNotFoundError(f"no board {key!r} is on the dashboard")
         return views.board(entry)

@@ -31,8 +31,10 @@ from mcp_types import (
 )
 from starlette.requests import Request
 
-from issuebridge.dashboard import Dashboard, Touched, entry_payload
-from issuebridge.readback import view_of
+from issuebridge.dashboard.entries import Dashboard
+from issuebridge.dashboard.readback import read_back
+from issuebridge.live.changes import Touched
+from issuebridge.live.json_format import entry_payload
 from issuebridge.records.base import InvalidRepository, repository_name
 from issuebridge.records.panels import Panel, panel_key
 
@@ -60,7 +62,7 @@ def register_resources(mcp: MCPServer, dashboard: Dashboard) -> None:
     @mcp.resource(BOARDS, name="boards", title="Everything on the dashboard", mime_type="application/json")
     async def boards() -> str:
         """Every board and panel, newest activity first, with rows in the page's order (compact)."""
-        return view_of(await dashboard.store.entries()).model_dump_json()
+        return (await read_back(dashboard)).model_dump_json()
 
     @mcp.resource(REPOSITORY_TEMPLATE, name="repository", title="One repository's boards", mime_type="application/json")
     async def repository_boards(owner: str, repo: str) -> str:
@@ -69,13 +71,12 @@ def register_resources(mcp: MCPServer, dashboard: Dashboard) -> None:
             wanted = repository_name(owner, repo).lower()
         except InvalidRepository as exc:
             raise ResourceError(str(exc)) from None
-        entries = [e for e in await dashboard.store.entries() if (e.related_repository or "").lower() == wanted]
-        return _json([entry_payload(entry) for entry in entries])
+        return _json([entry_payload(entry) for entry in await dashboard.entries(wanted)])
 
     @mcp.resource(PANEL_TEMPLATE, name="panel", title="One panel", mime_type="application/json")
     async def panel(panel_id: str) -> str:
         """A panel the assistant published: markdown, metrics and items."""
-        entry = await dashboard.store.get(panel_key(panel_id))
+        entry = await dashboard.get(panel_key(panel_id))
         if not isinstance(entry, Panel):
             raise ResourceNotFoundError(f"no panel {panel_id!r} is on the dashboard")
         return _json(entry_payload(entry))
@@ -88,7 +89,7 @@ def register_resources(mcp: MCPServer, dashboard: Dashboard) -> None:
         ref, argument = params.ref, params.argument
         if not isinstance(ref, ResourceTemplateReference):
             return CompleteResult(completion=Completion(values=[]))
-        entries = await dashboard.store.entries()
+        entries = await dashboard.entries()
         repositories = sorted({e.related_repository.lower() for e in entries if e.related_repository})
         if ref.uri == REPOSITORY_TEMPLATE and argument.name == "owner":
             candidates = sorted({name.partition("/")[0] for name in repositories})

@@ -17,10 +17,12 @@ from pydantic import BaseModel, Field, ValidationError
 
 from issuebridge import __version__
 from issuebridge.apps import VIEW_URI, board_apps, register_board_views
-from issuebridge.dashboard import Dashboard
+from issuebridge.dashboard.entries import Dashboard
+from issuebridge.dashboard.readback import read_back
+from issuebridge.dashboard.sync import B, BoardSync, Synced
 from issuebridge.github.errors import GitHubError
+from issuebridge.live.announcer import Announcer
 from issuebridge.progress import PROGRESS_EVERY, CallProgress
-from issuebridge.readback import view_of
 from issuebridge.records.base import (
     Entry,
     InvalidRepository,
@@ -38,7 +40,6 @@ from issuebridge.records.pulls import pulls_query
 from issuebridge.resources import ResourceNotifier, register_resources
 from issuebridge.settings import Settings
 from issuebridge.store import StoreError
-from issuebridge.sync import B, BoardSync, Synced
 from issuebridge.web.mcp_sessions import McpSessions
 from issuebridge.web.templating import environment
 
@@ -142,6 +143,7 @@ class ClearResult(BaseModel):
 
 def build_mcp_server(
     dashboard: Dashboard,
+    announcer: Announcer,
     boards: BoardSync,
     settings: Settings,
     env: Environment | None = None,
@@ -405,7 +407,7 @@ def build_mcp_server(
     register_resources(mcp, dashboard)
     register_board_views(mcp, dashboard, env)
     notifier = ResourceNotifier(mcp, bus)
-    dashboard.listeners.append(notifier.changed)
+    announcer.listeners.append(notifier.changed)
     if sessions is not None:
         sessions.on_end.append(notifier.forget)
 
@@ -429,7 +431,7 @@ def build_mcp_server(
             related = parse_repository(repository) if repository else None
         except InvalidRepository as exc:
             raise ToolError(str(exc)) from None
-        return view_of(await dashboard.store.entries(), related)
+        return await read_back(dashboard, related)
 
     @mcp.tool(
         title="Remove a board or panel",

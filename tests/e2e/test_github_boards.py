@@ -17,14 +17,11 @@ from mcp_types import CallToolResult, TextContent
 from starlette.testclient import TestClient
 
 from issuebridge.app import create_app
-from issuebridge.dashboard import Dashboard, JsonFormat
-from issuebridge.events import EventHub
-from issuebridge.github.client import GitHubSource
+from issuebridge.dashboard.entries import Dashboard
 from issuebridge.records.issues import IssuesBoard
+from issuebridge.services import Services
 from issuebridge.settings import Settings
 from issuebridge.store import SQLiteStore
-from issuebridge.sync import BoardSync
-from issuebridge.tools import build_mcp_server
 from testkit.fake_github import FakeGitHub, make_commit, make_issue, make_pull
 from testkit.mcp_clients import TRANSPORTS
 from testkit.servers import ServerProcess
@@ -185,13 +182,10 @@ async def tools(
     config = Settings(github_api_url=fake.url, **{"github_timeout": 5.0, "call_timeout": 10.0, **settings})
     store = SQLiteStore(str(config.db_path) if "db_path" in settings else ":memory:")
     await store.open()
-    dashboard = Dashboard(store, EventHub(), {"json": JsonFormat()})
-    server = build_mcp_server(
-        dashboard, BoardSync(dashboard, GitHubSource.from_settings(config)), config, progress_every=progress_every
-    )
+    services = Services.build(config, store=store, progress_every=progress_every)
     try:
-        async with Client(server) as client:
-            yield client, dashboard
+        async with Client(services.mcp) as client:
+            yield client, services.dashboard
     finally:
         await store.close()
 
@@ -229,7 +223,7 @@ async def test_a_hostile_github_ends_the_tool_call_with_a_clear_error_and_keeps_
                 result = await client.call_tool("send_issues_to_dashboard", ISSUES)
             assert result.is_error and re.search(says, text_of(result)), text_of(result)
             assert TOKEN not in text_of(result)
-            board = await dashboard.store.get("issues:octo/app")
+            board = await dashboard.get("issues:octo/app")
             assert isinstance(board, IssuesBoard) and len(board.issues) == 150  # as it was
         assert thief.requests == []
 
@@ -318,7 +312,7 @@ async def test_a_renamed_repository_moves_its_board_and_the_result_says_so(fake_
             "octo/app",
         )
         assert "octo/app is now octo/renamed on GitHub; the board moved with it" in text_of(result)
-        assert [entry.key for entry in await dashboard.store.entries()] == ["pulls:octo/renamed"]
+        assert [entry.key for entry in await dashboard.entries()] == ["pulls:octo/renamed"]
 
 
 async def test_githubs_refusals_reach_the_model_in_our_words(fake_github: FakeGitHub) -> None:

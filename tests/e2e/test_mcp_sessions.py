@@ -18,8 +18,8 @@ from mcp.client.sse import sse_client
 
 from issuebridge import resources
 from issuebridge.app import create_app
-from issuebridge.dashboard import Dashboard
 from issuebridge.resources import ResourceNotifier
+from issuebridge.services import Services
 from issuebridge.settings import Settings
 from testkit.mcp_clients import INITIALIZE
 from tests.inprocess import Served, serving, until
@@ -32,8 +32,8 @@ def settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 
 def notifier_of(served_app: Any) -> ResourceNotifier:
-    dashboard: Dashboard = served_app.state.dashboard
-    notifiers = [getattr(listener, "__self__", None) for listener in dashboard.listeners]
+    services: Services = served_app.state.services
+    notifiers = [getattr(listener, "__self__", None) for listener in services.announcer.listeners]
     notifier = next(n for n in notifiers if isinstance(n, ResourceNotifier))
     return notifier
 
@@ -151,7 +151,7 @@ async def test_streamable_http_sessions_are_capped_per_client_and_in_total(
     # A deleted session makes room at once.
     deleted = await http.delete("/mcp", headers={**MCP_HEADERS, "Mcp-Session-Id": first.headers["mcp-session-id"]})
     assert deleted.status_code == 200
-    assert app.state.mcp_sessions.open_for("127.0.0.1") == 1
+    assert app.state.services.sessions.open_for("127.0.0.1") == 1
     assert (await initialize(http)).status_code == 200
     # 2026-era requests open no session and are never refused for sessions.
     modern = await http.post("/mcp", json=INITIALIZE, headers={**MCP_HEADERS, "Mcp-Protocol-Version": "2026-07-28"})
@@ -176,7 +176,7 @@ async def test_sse_sessions_count_while_their_stream_is_open(capped: tuple[Serve
     assert refused.status_code == 429 and "close their /sse stream" in refusal(refused)
     assert (await initialize(http)).status_code == 429  # one count for both transports
     await close_first()
-    await until(lambda: app.state.mcp_sessions.open_for("127.0.0.1") == 1)
+    await until(lambda: app.state.services.sessions.open_for("127.0.0.1") == 1)
     third, close_third = await open_sse()
     assert third.status_code == 200
     await close_second()
@@ -211,4 +211,4 @@ async def test_a_session_that_ends_takes_its_subscriptions_with_it(
         assert notifier.sessions == 1
     # The client deleted its session on the way out: nothing of it is kept.
     await until(lambda: notifier.sessions == 0)
-    assert app.state.mcp_sessions.open_for("127.0.0.1") == 0
+    assert app.state.services.sessions.open_for("127.0.0.1") == 0

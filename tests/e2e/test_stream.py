@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from issuebridge.app import create_app
+from issuebridge.live.stream import STALL_BYTES
 from issuebridge.settings import Settings
-from issuebridge.web.stream import STALL_BYTES
 from testkit.servers import ServerProcess, start_server
 from testkit.sse import EventStream, open_event_stream
 from tests.inprocess import Served, never_reading_client, serving, until
@@ -246,9 +246,9 @@ async def test_a_stream_whose_client_takes_nothing_is_cut_at_its_deadline(tmp_pa
         async with open_event_stream(f"{served.url}/api/dashboard/events?last_event_id=1") as reader:
             stuck = await raw_stream(served.port)
             try:
-                await until(lambda: app.state.dashboard.hub.subscriber_count == 2)
+                await until(lambda: app.state.services.hub.subscriber_count == 2)
                 # Dropped and its connection cut: nothing of it is held any more.
-                await until(lambda: app.state.dashboard.hub.subscriber_count == 1)
+                await until(lambda: app.state.services.hub.subscriber_count == 1)
                 await until(lambda: len(served.server.server_state.connections) == 1)
                 await push(served.url, "octo/after", [issue(1)])
                 assert (await reader.next()).id == "2"

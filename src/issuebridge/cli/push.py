@@ -20,17 +20,15 @@ from rich.console import Console
 
 from issuebridge.cli import error
 from issuebridge.cli.output import PageCallback, console, page_bars
-from issuebridge.dashboard import Dashboard, JsonFormat
-from issuebridge.events import EventHub
 from issuebridge.github.client import GitHubSource
 from issuebridge.github.errors import GitHubError
 from issuebridge.github.paging import Progress
 from issuebridge.records.base import StateFilter
 from issuebridge.records.kind import BoardQuery, Kind, SyncTool
 from issuebridge.records.registry import kind_named
+from issuebridge.services import core
 from issuebridge.settings import Settings, SettingsError
 from issuebridge.store import StoreError, store_for
-from issuebridge.sync import BoardSync
 
 PUSHED_KINDS = Literal["issues", "pulls", "commits"]  # the command's choices: issues, --prs, --commits
 DEFAULT_DASHBOARD = "http://127.0.0.1:8000/"  # where `issuebridge serve` shows it by default
@@ -94,11 +92,10 @@ def _tool(kind: Kind[Any]) -> SyncTool:
 async def _direct(
     settings: Settings, repository: str, kinds: list[PUSHED_KINDS], state: StateFilter, bars: Console
 ) -> list[Pushed]:
-    """The server's own sync service (app.py builds it the same way), over the store, without pages."""
+    """The server's own sync service (``services.py``), over the store, without pages or MCP."""
     store = store_for(settings)
-    hub = EventHub(history_events=settings.event_history)
-    dashboard = Dashboard(store, hub, {"json": JsonFormat()})
-    boards = BoardSync(dashboard, GitHubSource.from_settings(settings))
+    parts = core(store, event_history=settings.event_history)
+    boards = parts.board_sync(GitHubSource.from_settings(settings))
     url = f"{settings.public_url}/" if settings.public_url else DEFAULT_DASHBOARD
     await store.open()
     pushed: list[Pushed] = []
@@ -112,7 +109,7 @@ async def _direct(
                 count = kind.read_back(board).count
                 pushed.append(Pushed(board.key, name, count, synced.changed, board.truncated, url))
     finally:
-        hub.close()
+        parts.hub.close()
         await store.close()
     return pushed
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import NamedTuple, Protocol
 
+from issuebridge.errors import IssuebridgeError
 from issuebridge.records.registry import AnyEntry
 
 
-class StoreError(RuntimeError):
+class StoreError(IssuebridgeError, RuntimeError):
     """The store cannot be opened or written; the message says what to fix.
 
     Every write error says what is known of the change: :class:`NotSaved` (it certainly was not
     made), :class:`MaybeSaved` (it was sent and no answer came), or any other (not made, for a
     reason the message gives).
     """
+
+    status = 503
 
     def about(self, subject: str) -> str:
         """This error as one sentence about ``subject`` ("the board", "the panel"), for a user."""
@@ -129,7 +132,7 @@ class DashboardStore(Protocol):
 
     async def get(self, key: str) -> AnyEntry | None: ...
 
-    async def catch_up(self) -> None:
+    async def reach_latest(self) -> None:
         """Return once this process has applied every change made anywhere before the call, so
         that a read-modify-write starts from the latest entry (a no-op for a single process)."""
         ...

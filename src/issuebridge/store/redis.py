@@ -56,7 +56,7 @@ from issuebridge.store.base import (
     StoreChange,
     StoreError,
 )
-from issuebridge.store.memory import EntriesInMemory
+from issuebridge.store.local_copy import LocalCopy
 from issuebridge.store.silence import Silence
 
 logger = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ class Lost(NotSaved):
         super().__init__("Redis restarted empty or was flushed right after taking it")
 
 
-class RedisStore(EntriesInMemory):
+class RedisStore(LocalCopy):
     """Entries in Redis (``ISSUEBRIDGE_REDIS_URL``), read from a copy in memory that follows the log.
 
     Writes are atomic Lua scripts and return once this worker has applied them, so a read
@@ -250,7 +250,7 @@ class RedisStore(EntriesInMemory):
         await self._reached(revision, epoch)
         return revision
 
-    async def catch_up(self) -> None:
+    async def reach_latest(self) -> None:
         epoch, latest = await self._state(self._send("MGET", EPOCH, REVISION, write=False))
         await self._caught_up_with(latest, epoch)
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from issuebridge.records.registry import AnyEntry, read_stored
 from issuebridge.store.base import Conflict, NotSaved, Removed, StoreError
-from issuebridge.store.memory import EntriesInMemory
+from issuebridge.store.local_copy import LocalCopy
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS notes (
 """
 
 
-class SQLiteStore(EntriesInMemory):
+class SQLiteStore(LocalCopy):
     """One SQLite file (or ``:memory:``); each change is one transaction, so nothing is half-written.
 
     Reads are served from memory. Writes run in a worker thread, one at a time, so a large
@@ -67,7 +67,7 @@ class SQLiteStore(EntriesInMemory):
             return None
         return f"{self._failing}: the last change was not saved (each new one tries again)"
 
-    async def catch_up(self) -> None:
+    async def reach_latest(self) -> None:
         """Every change is made by this process, and applied before its write returns."""
 
     async def open(self) -> None:

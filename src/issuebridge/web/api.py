@@ -9,7 +9,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from issuebridge.dashboard import Dashboard, entry_json, entry_payload
+from issuebridge.dashboard.entries import Dashboard
+from issuebridge.dashboard.push import push_issues
+from issuebridge.live.announcer import Announcer
+from issuebridge.live.json_format import entry_json, entry_payload
 from issuebridge.records.base import InvalidRepository, parse_repository
 from issuebridge.records.issues import IssuesBoard, SyncIssuesRequest, issues_key
 from issuebridge.store import StoreError
@@ -28,14 +31,14 @@ def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
     ]
 
 
-def api_routes(dashboard: Dashboard, max_body_bytes: int) -> list[Route]:
+def api_routes(dashboard: Dashboard, announcer: Announcer, max_body_bytes: int) -> list[Route]:
     """The JSON reads and the push. Host and Origin are checked before any route (``web/hosts.py``)."""
 
     async def get_issues(request: Request) -> Response:
         """One board by ``?repository=owner/repo``, or the most recently synced one."""
         requested = request.query_params.get("repository")
         if requested is None:
-            boards = [entry for entry in await dashboard.store.entries() if isinstance(entry, IssuesBoard)]
+            boards = [entry for entry in await dashboard.entries() if isinstance(entry, IssuesBoard)]
             if not boards:
                 return JSONResponse({"repository": None, "issues": [], "last_updated": None})
             return Response(entry_json(boards[0]), media_type="application/json")
@@ -43,7 +46,7 @@ def api_routes(dashboard: Dashboard, max_body_bytes: int) -> list[Route]:
             repository = parse_repository(requested)
         except InvalidRepository as exc:
             return error(400, str(exc))
-        board = await dashboard.store.get(issues_key(repository))
+        board = await dashboard.get(issues_key(repository))
         if board is None:
             return error(404, f"{repository} has no issues board on the dashboard; sync it first")
         return Response(entry_json(board), media_type="application/json")
@@ -65,7 +68,7 @@ def api_routes(dashboard: Dashboard, max_body_bytes: int) -> list[Route]:
         except ValidationError as exc:
             return error(422, "the body does not have the expected shape", fields=_field_errors(exc))
         try:
-            board = await dashboard.sync_issues(payload.repository, payload.issues, state=payload.state, source="api")
+            board = await push_issues(dashboard, payload.repository, payload.issues, state=payload.state, source="api")
         except StoreError as exc:
             return error(503, exc.about("the board"))
         return JSONResponse(
@@ -79,13 +82,13 @@ def api_routes(dashboard: Dashboard, max_body_bytes: int) -> list[Route]:
 
     async def healthz(request: Request) -> Response:
         """200 while everything works; 503 with the problem while the store does not (pages still load)."""
-        problem = dashboard.store.health()
+        problem = dashboard.health()
         body = {
             "status": "ok" if problem is None else "degraded",
-            "store": dashboard.store.name,
-            "entries": len(await dashboard.store.entries()),
-            "revision": dashboard.store.revision,
-            "subscribers": dashboard.hub.subscriber_count,
+            "store": dashboard.store_name,
+            "entries": len(await dashboard.entries()),
+            "revision": dashboard.revision,
+            "subscribers": announcer.subscribers,
         }
         if problem is not None:
             body["problem"] = problem

@@ -17,7 +17,7 @@ from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
 from issuebridge.assets import STATIC
-from issuebridge.dashboard import Dashboard
+from issuebridge.dashboard.entries import Dashboard
 from issuebridge.web.sessions import session_of
 from issuebridge.web.templating import rendered_rows
 
@@ -85,9 +85,9 @@ def page_routes(dashboard: Dashboard, env: Environment) -> list[BaseRoute]:
             return f"{request.url_for('static', path=path).path}?v={static.version(path)}"
 
         context = {
-            "entries": await dashboard.store.entries(),
+            "entries": await dashboard.entries(),
             # The page's script resumes the event stream from here, so nothing is sent twice.
-            "revision": dashboard.store.revision,
+            "revision": dashboard.revision,
             "base_url": str(request.base_url).rstrip("/"),
             "events_url": request.url_for("events").path,
             "static_url": static_url,

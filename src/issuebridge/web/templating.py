@@ -86,23 +86,15 @@ class RenderedRows:
     replaces the list, never changes it), and a re-sync renders only the rows that changed.
     The one part of a row that changes with the clock, its relative times ("3 days ago"), is
     filled in each time the rows are placed, as of that moment, so kept rows never go stale.
-
-    ``keep=False`` renders every row on every use, as the page did before (the benchmark's
-    baseline).
     """
 
-    def __init__(self, env: Environment, *, keep: bool = True) -> None:
+    def __init__(self, env: Environment) -> None:
         self._env = env
-        self.keep = keep
         self._boards: dict[str, _KeptRows] = {}
         self._prepared: dict[str, dict[int, tuple[DatedRow, RowParts]]] = {}
 
     def html(self, board: TrackedBoard) -> Markup:
         """The board's rows, most recently updated first, with times as of now."""
-        if not self.keep:
-            kind, at = kind_of(board), now()
-            html = "".join(placed(self.render(kind, row), at) for row in sorted_for_display(board.rows))
-            return Markup(html)  # noqa: S704 - rendered rows and plain time text
         placing = _rows_slots.get()
         if placing is not None:  # a whole page: the rows go in once it is rendered (render_page)
             placing.append(board)
@@ -116,8 +108,6 @@ class RenderedRows:
 
         Handing megabytes of rows up through each enclosing macro would copy them at every level.
         """
-        if not self.keep:
-            return template.render(context)
         boards: list[TrackedBoard] = []
         token = _rows_slots.set(boards)
         try:
@@ -138,10 +128,9 @@ class RenderedRows:
 
     def warm(self, entries: Iterable[AnyEntry]) -> None:
         """Render and keep the rows of these entries' boards now, rather than on the next page load."""
-        if self.keep:
-            for entry in entries:
-                if isinstance(entry, TrackedBoard) and kind_of(entry).row_macro is not None:
-                    self._ordered(entry)
+        for entry in entries:
+            if isinstance(entry, TrackedBoard) and kind_of(entry).row_macro is not None:
+                self._ordered(entry)
 
     def prepare(self, key: str, rows: Iterable[Any]) -> None:
         """Render rows that a fetch in progress will write under ``key``, unless kept already.
@@ -150,7 +139,7 @@ class RenderedRows:
         rendering happens while GitHub is still sending pages rather than after the last one.
         """
         kind = kind_of_key(key)
-        if not self.keep or kind is None or kind.row_macro is None:
+        if kind is None or kind.row_macro is None:
             return
         kept = self._boards.get(key)
         previous = kept.by_number if kept is not None else {}
@@ -244,9 +233,8 @@ def grouped(entries: Iterable[AnyEntry]) -> list[tuple[str, list[AnyEntry]]]:
     return list(groups.items())
 
 
-def environment(*, keep_rows: bool = True) -> Environment:
-    """The templates' environment. ``keep_rows=False`` renders every row on every use, as the page
-    did before rows were kept (the benchmark's baseline)."""
+def environment() -> Environment:
+    """The templates' environment, with the filters and globals the macros use."""
     # Found wherever the server is started from (``assets.py``). Autoescaping is on for every
     # template: GitHub text is hostile.
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
@@ -259,7 +247,7 @@ def environment(*, keep_rows: bool = True) -> Environment:
     env.globals["group_of"] = group_of
     env.globals["label_chip"] = label_chip
     env.globals["grouped"] = grouped
-    env.globals["rendered_rows"] = RenderedRows(env, keep=keep_rows)
+    env.globals["rendered_rows"] = RenderedRows(env)
 
     def entry_html(entry: AnyEntry) -> Markup:
         """``entry`` rendered by its kind's macro."""

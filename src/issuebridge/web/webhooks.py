@@ -8,11 +8,8 @@ signed, not the headers, so ``github/webhook_events.py`` reads a body as the eve
 ``X-GitHub-Event`` names only if its shape agrees, and it is applied only if it is not older than
 what the board knows.
 
-Each delivery (``X-GitHub-Delivery``) is recorded in the store (``store.claim``, 7 days, across
-restarts and workers) once its change is written, and a redelivery of a recorded one is answered
-as a duplicate. Nothing is recorded before the write: a delivery that failed (the store away, a
-crash mid-write) is applied when GitHub redelivers it. Two copies arriving at once may both be
-applied, which is harmless: applying an event again never moves a board (``records/tracked.py``).
+Each delivery (``X-GitHub-Delivery``) is applied once (``dashboard/webhook_deliveries.py``), and a
+redelivery of one already applied is answered as a duplicate.
 """
 
 from __future__ import annotations
@@ -21,17 +18,15 @@ import hashlib
 import hmac
 import logging
 import re
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from issuebridge.dashboard import Dashboard
+from issuebridge.dashboard.webhook_deliveries import WebhookDeliveries
 from issuebridge.github.webhook_events import APPLIED_EVENTS, BadPayload, NotShown, read_event
-from issuebridge.records.base import Entry, now
+from issuebridge.records.base import Entry
 from issuebridge.records.registry import kind_named
-from issuebridge.records.tracked import After, board_after
 from issuebridge.store import StoreError
 from issuebridge.web.api import error
 from issuebridge.web.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
@@ -39,8 +34,6 @@ from issuebridge.web.bodies import BodyTooLarge, InvalidJson, parse_json, read_b
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/github"
-# GitHub lets a delivery be redelivered for 3 days; a claim outlasts that.
-DELIVERY_CLAIM_SECONDS = 7 * 24 * 3600.0
 _DELIVERY_ID = re.compile(r"[A-Za-z0-9-]{1,100}")
 _SIGNATURE = re.compile(r"sha256=([0-9a-f]{64})")
 
@@ -57,7 +50,7 @@ def signature_matches(secret: str, body: bytes, header: str) -> bool:
     return hmac.compare_digest(found[1], expected)
 
 
-def webhook_routes(dashboard: Dashboard, secret: str | None, max_body_bytes: int) -> list[Route]:
+def webhook_routes(deliveries: WebhookDeliveries, secret: str | None, max_body_bytes: int) -> list[Route]:
     async def receive(request: Request) -> Response:
         if secret is None:
             return error(404, "webhooks are off: set ISSUEBRIDGE_WEBHOOK_SECRET and use it as the webhook's secret")
@@ -98,41 +91,27 @@ def webhook_routes(dashboard: Dashboard, secret: str | None, max_body_bytes: int
         if not _DELIVERY_ID.fullmatch(delivery):
             return error(400, "the X-GitHub-Delivery header is missing or malformed")
 
-        # A delivery is recorded once its change is written, never before: one that failed (the
-        # store away, a crash mid-write) leaves nothing behind, so its redelivery is applied.
-        applied = f"webhook:{delivery}"
         try:
-            if await dashboard.store.claimed(applied):
+            if await deliveries.applied_before(delivery):
                 logger.info("Webhook delivery %s was applied before; ignoring the redelivery", delivery)
                 return JSONResponse({"duplicate": True, "delivery": delivery, "message": "already applied"})
         except StoreError as exc:
             return error(503, f"{exc.about('the event')}; GitHub may redeliver it later")
-        at = now()
-        outcome: list[After[Any]] = []  # what the last application of the change (the one written) did
-
-        def record_outcome(after: After[Any] | None) -> Entry | None:
-            outcome[:] = [] if after is None else [after]
-            return None if after is None else after.board
-
-        stored: Entry | None
         try:
-            stored, _ = await dashboard.update(change.key, lambda b: record_outcome(board_after(b, change, at)))
+            applied = await deliveries.apply(delivery, change)
         except StoreError as exc:
             return error(503, f"{exc.about('the event')}; redeliver it from GitHub to try again")
         except Exception:
             logger.exception("Webhook delivery %s could not be applied", delivery)
             return error(500, "the event could not be applied; redeliver it from GitHub to try again")
-        try:
-            await dashboard.store.claim(applied, DELIVERY_CLAIM_SECONDS)
-        except StoreError:  # applied all the same: a redelivery applies it again, which changes nothing
-            logger.warning("Webhook delivery %s was applied but could not be recorded as applied", delivery)
-        name = kind_named(change.kind).title
-        if stored is None or not outcome:  # no board of that kind to change
-            message = f"no {name} on the dashboard shows {change.repository}; nothing changed"
+        if applied.after is None:  # no board of that kind to change
+            message = f"no {kind_named(change.kind).title} on the dashboard shows {change.repository}; nothing changed"
             return _answer(202, event, change.action, change.repository, None, False, message)
-        done = outcome[0]
+        done = applied.after
         logger.info("Webhook %s %s.%s on %s: %s", delivery, event, change.action, change.key, done.message)
-        return _answer(200, event, change.action, change.repository, change.key, done.shown, done.message, stored)
+        return _answer(
+            200, event, change.action, change.repository, change.key, done.shown, done.message, applied.stored
+        )
 
     return [Route(WEBHOOK_PATH, receive, methods=["POST"])]
 

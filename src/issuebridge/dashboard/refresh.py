@@ -17,9 +17,9 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 
+from issuebridge.dashboard.sync import BoardSync, query_for
 from issuebridge.github.errors import GitHubError, RateLimited
 from issuebridge.store import DashboardStore
-from issuebridge.sync import BoardSync, query_for
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class Refresher:
             if not await self.store.claim(f"refresh:{key}", self.interval * CLAIM_SHARE):
                 continue
             try:
-                await self.boards.refresh(key)
+                await self.boards.resync(key)
             except RateLimited as exc:
                 # Every other board would fail the same way (a secondary limit too: it is per
                 # token): wait as long as GitHub said (a minute if it did not), and say so once;

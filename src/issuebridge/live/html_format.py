@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from issuebridge.dashboard import Activity, Change
-from issuebridge.events import encode_event
+from issuebridge.live.changes import Activity, Change
+from issuebridge.live.frames import encode_event
 from issuebridge.records.registry import AnyEntry, kind_named
 from issuebridge.records.tracked import TrackedBoard
 from issuebridge.web.templating import Fragments, group_of

@@ -15,11 +15,13 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, Generic, NamedTuple, TypeVar, cast
 
-from issuebridge.dashboard import Activity, Dashboard
+from issuebridge.dashboard.entries import Dashboard
 from issuebridge.github.client import GitHubSource
 from issuebridge.github.conditional import Freshness, Unchanged
 from issuebridge.github.errors import GitHubError
 from issuebridge.github.paging import Fetched, Progress
+from issuebridge.live.announcer import Announcer
+from issuebridge.live.changes import Activity
 from issuebridge.records.base import RepositoryBoard, now
 from issuebridge.records.kind import BoardQuery
 from issuebridge.records.registry import AnyEntry, kind_of
@@ -60,10 +62,11 @@ class BoardSync:
     follows is never cut short, so a board is written whole or not at all.
     """
 
-    def __init__(self, dashboard: Dashboard, github: GitHubSource) -> None:
+    def __init__(self, dashboard: Dashboard, announcer: Announcer, github: GitHubSource, freshness: Freshness) -> None:
         self.dashboard = dashboard
         self.github = github
-        self.freshness = Freshness(dashboard.store)
+        self.freshness = freshness
+        self._announcer = announcer
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
 
@@ -75,18 +78,18 @@ class BoardSync:
         written and they get a small "unchanged" event instead. ``progress`` is told of each
         page too (MCP progress). Raises :class:`GitHubError`, leaving the board as it was.
         """
-        dashboard = self.dashboard
+        announcer = self._announcer
         key, kind, repository = query.key, query.kind, query.repository
 
         async def on_page(done: int, total: int | None, rows: list[Any]) -> None:
             if progress is not None:
                 await progress(done, total, rows)
-            dashboard.report(Activity(key, kind, repository, done, total))
-            dashboard.prepare(key, rows)  # the page's rows render while later pages are in flight
+            announcer.report(Activity(key, kind, repository, done, total))
+            announcer.prepare(key, rows)  # the page's rows render while later pages are in flight
 
         try:
             async with self.github.deadline() as deadline, self._holding(key, wait=True):
-                current = await dashboard.store.get(key)
+                current = await self.dashboard.get(key)
                 matching = isinstance(current, query.board_type) and query.matches(current)
                 known = await self.freshness.known(current) if matching else None
                 started = now()
@@ -98,13 +101,13 @@ class BoardSync:
                 else:
                     synced = await self._write(query, query.build(fetched, listed_as_of(fetched, started)), fetched)
         except GitHubError as exc:
-            dashboard.report(Activity(key, kind, repository, error=str(exc)))
+            announcer.report(Activity(key, kind, repository, error=str(exc)))
             raise
         if not synced.changed:
-            dashboard.report(Activity(key, kind, repository, unchanged=True))
+            announcer.report(Activity(key, kind, repository, unchanged=True))
         return synced
 
-    async def refresh(self, key: str) -> Synced[Any] | None:
+    async def resync(self, key: str) -> Synced[Any] | None:
         """Fetch the board under ``key`` again with its own query, telling pages only of a change.
 
         None if there was nothing to do: no such board, nothing fetched from GitHub, being
@@ -112,7 +115,7 @@ class BoardSync:
         Raises :class:`GitHubError`; a refresh that outlasts the deadline is one.
         """
         async with self.github.deadline() as deadline, self._holding(key, wait=False) as held:
-            current = await self.dashboard.store.get(key) if held else None
+            current = await self.dashboard.get(key) if held else None
             query = query_for(current) if current is not None else None
             if current is None or query is None:
                 return None
@@ -126,7 +129,7 @@ class BoardSync:
                 return Synced(current, False, known.skipped, known.unreadable)
             built = query.build(fetched, listed_as_of(fetched, started))
             if built.key != key:  # renamed: moved only if the board is still the one this refresh read
-                stored = await self.dashboard.store.get(key)
+                stored = await self.dashboard.get(key)
                 return (
                     await self._write(query, built, fetched)
                     if stored is not None and stored.revision == start
@@ -143,7 +146,7 @@ class BoardSync:
     async def _write(self, query: BoardQuery[B], built: B, fetched: Fetched[Any]) -> Synced[B]:
         """Write the board ``query`` fetched; after a rename it is under the new name, and the board
         under the old name goes (with what was recorded for it)."""
-        board, changed = await self.dashboard.refresh(built)
+        board, changed = await self.dashboard.put_if_changed(built)
         await self.freshness.remember(board, fetched.validators, fetched.skipped, fetched.unreadable)
         renamed_from = None
         if board.key != query.key:

@@ -1,4 +1,4 @@
-"""What every store keeps in this process: its entries in save order, its revision, its listener."""
+"""The copy of the entries every store keeps in this process: in save order, with its revision and its listener."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from issuebridge.records.registry import AnyEntry
 from issuebridge.store.base import ChangeListener, Cleared, Saved, StoreChange
 
 
-class EntriesInMemory:
+class LocalCopy:
     """The copy every read is served from. The stores differ only in how changes reach it: SQLite
     from its own writes, Redis from the change log that every process follows."""
 

@@ -33,8 +33,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from issuebridge.dashboard import Dashboard
-from issuebridge.events import RETRY_FRAME, Event, EventHub, Subscription
+from issuebridge.live.announcer import Announcer
+from issuebridge.live.frames import RETRY_FRAME
+from issuebridge.live.hub import Event, EventHub, Subscription
 from issuebridge.web import connections
 from issuebridge.web.api import error
 
@@ -173,14 +174,14 @@ class EventStream:
 
     def __init__(
         self,
-        dashboard: Dashboard,
+        announcer: Announcer,
         *,
         open_rate: RateLimitItem | None = None,
         send_timeout: float = SEND_TIMEOUT_SECONDS,
         stalls: Stalls | None = None,
         cut: Callable[[Scope], bool] = connections.cut,
     ) -> None:
-        self._dashboard = dashboard
+        self._announcer = announcer
         self._open_rate = open_rate
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._send_timeout = send_timeout
@@ -198,17 +199,17 @@ class EventStream:
             await parsed(scope, receive, send)
             return
         wire_format, seen = parsed
-        dashboard = self._dashboard
+        announcer = self._announcer
         sender = Sender(send, self._send_timeout, self._stalls)
-        # Subscribe before catching up, so no event can fall between the two.
-        async with dashboard.hub.subscribe() as subscription:
+        # Subscribe before resuming, so no event can fall between the two.
+        async with announcer.subscribe() as subscription:
             disconnected = asyncio.create_task(_disconnect(receive))
             disconnected.add_done_callback(lambda _: subscription.end())
             try:
                 await sender.message(self._start)
                 await sender.message(_chunk(RETRY_FRAME))
-                revision, catch_up = await dashboard.catch_up(wire_format, seen)
-                for frame in catch_up:
+                revision, first = await announcer.resume(wire_format, seen)
+                for frame in first:
                     await sender.frame(frame, stop=subscription)
                 await Follower(subscription, sender, wire_format, revision).run()
                 await sender.message({"type": "http.response.body", "body": b"", "more_body": False})
@@ -227,8 +228,8 @@ class EventStream:
         """The wire format and the last event id the client saw, or the response that ends the request."""
         request = Request(scope)
         wire_format = request.query_params.get("format", "json")
-        if wire_format not in self._dashboard.formats:
-            return error(400, f"format must be one of {', '.join(sorted(self._dashboard.formats))}")
+        if wire_format not in self._announcer.formats:
+            return error(400, f"format must be one of {', '.join(self._announcer.formats)}")
         if scope["method"] == "HEAD":
             return EventSourceResponse(NO_CONTENT, ping=0)  # headers only: a stream never ends (sse-starlette #218)
         refused = self._refuse_if_too_fast(request)
@@ -392,7 +393,7 @@ async def _disconnect(receive: Receive) -> None:
         pass
 
 
-def stream_routes(dashboard: Dashboard, **options: Any) -> list[Route]:
+def stream_routes(announcer: Announcer, **options: Any) -> list[Route]:
     """The event stream's route; ``options`` are :class:`EventStream`'s (rate of opening, deadline)."""
-    # Named "events", as the endpoint function it replaces was: the page links to it by that name.
-    return [Route("/api/dashboard/events", EventStream(dashboard, **options), methods=["GET"], name="events")]
+    # Named "events": the page links to it by that name (``url_for("events")``).
+    return [Route("/api/dashboard/events", EventStream(announcer, **options), methods=["GET"], name="events")]

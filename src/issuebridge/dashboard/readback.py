@@ -1,0 +1,13 @@
+"""The dashboard as the assistant reads it back (``get_dashboard``, ``dashboard://boards``): what the
+page shows, in its order, compactly."""
+
+from __future__ import annotations
+
+from issuebridge.dashboard.entries import Dashboard
+from issuebridge.records.kind import DashboardView
+from issuebridge.records.registry import kind_of
+
+
+async def read_back(dashboard: Dashboard, repository: str | None = None) -> DashboardView:
+    """Every entry (or those about ``repository``), newest activity first, rows in page order."""
+    return DashboardView(entries=[kind_of(entry).read_back(entry) for entry in await dashboard.entries(repository)])
