@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from issuebridge.apps import BOARD_URI, CSP, UI_META, VIEW_URI, Views, board_apps, board_uri
 from issuebridge.github.mapping import issue_from_github
+from issuebridge.mcp.views import BOARD_URI, CSP, UI_META, VIEW_URI, Views, board_apps, board_uri
 from issuebridge.records.issues import IssuesBoard
 from issuebridge.records.panels import Metric, Panel, PanelItem
 from issuebridge.web.templating import Fragments, environment

@@ -1,4 +1,4 @@
-"""What ``issuebridge.web.connections`` relies on in uvicorn, and what it does with it.
+"""What ``issuebridge.web.uvicorn_server`` relies on in uvicorn, and what it does with it.
 
 If a uvicorn release changes any of this, these fail first (pyproject.toml pins the range):
 a connection whose client stopped reading keeps its unsent bytes and survives
@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from issuebridge.app import create_app
 from issuebridge.settings import Settings
-from issuebridge.web import connections
+from issuebridge.web import uvicorn_server
 from tests.inprocess import Served, never_reading_client, serving, until
 
 BODY = b"x" * (4 << 20)  # more than the socket buffers hold for a client that never reads
@@ -40,7 +40,7 @@ async def test_uvicorn_keeps_a_closed_connection_with_unsent_bytes_until_it_is_c
         finished.set()
 
     async with serving(app, send_buffer=4096, lifespan="off") as served:
-        assert connections.running_server() is served.server  # found through its SIGTERM handler
+        assert uvicorn_server.running_server() is served.server  # found through its SIGTERM handler
         client = await never_reading_client(served.port)
         try:
             await asyncio.wait_for(finished.wait(), 10)
@@ -49,11 +49,11 @@ async def test_uvicorn_keeps_a_closed_connection_with_unsent_bytes_until_it_is_c
             assert connection.transport.is_closing()  # type: ignore[attr-defined]  # closed, and still there:
             await asyncio.sleep(0.3)
             assert stuck_connections(served) == [connection]  # close() waits for a drain that never comes
-            assert connections.cut(scopes[0]) and not connections.cut({"type": "http"})
+            assert uvicorn_server.cut(scopes[0]) and not uvicorn_server.cut({"type": "http"})
             await until(lambda: not served.server.server_state.connections)
         finally:
             client.close()
-    assert connections.running_server() is None  # uvicorn put the previous handler back
+    assert uvicorn_server.running_server() is None  # uvicorn put the previous handler back
 
 
 async def test_shutdown_cuts_stuck_streams_instead_of_waiting_for_ever(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 import pytest
 
-from issuebridge.exposure import check_exposure, is_loopback
 from issuebridge.settings import Settings
+from issuebridge.web.exposure import check_exposure, is_loopback
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from issuebridge.web.mcp_sessions import McpSessions
+from issuebridge.mcp.sessions import McpSessions
 
 
 def test_an_idle_streamable_http_session_frees_its_place_when_the_sdk_closes_it() -> None:

@@ -17,11 +17,11 @@ from jinja2 import Environment
 from starlette.testclient import TestClient
 
 from issuebridge.app import create_app
-from issuebridge.apps import Views
 from issuebridge.assets import STATIC
 from issuebridge.github.mapping import issue_from_github, pull_from_github
 from issuebridge.live.changes import Change
 from issuebridge.live.html_format import PageFormat
+from issuebridge.mcp.views import Views
 from issuebridge.records.issues import Issue, IssuesBoard, diff_issues
 from issuebridge.records.pulls import PullRequest, PullsBoard
 from issuebridge.records.registry import AnyEntry

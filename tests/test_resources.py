@@ -14,9 +14,9 @@ from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.shared.exceptions import MCPError
 from mcp_types import SubscribeRequestParams
 
-from issuebridge import resources
 from issuebridge.live.changes import Touched
-from issuebridge.resources import MAX_SUBSCRIPTIONS, ResourceNotifier, uris_for
+from issuebridge.mcp import notifications
+from issuebridge.mcp.notifications import MAX_SUBSCRIPTIONS, ResourceNotifier, uris_for
 from tests.inprocess import until
 
 STATUS = "dashboard://panels/status"
@@ -45,7 +45,7 @@ async def settle() -> None:
 
 
 async def test_a_change_returns_at_once_and_stuck_sessions_hold_up_no_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(resources, "NOTIFY_TIMEOUT_SECONDS", 60.0)  # they stay stuck for the whole test
+    monkeypatch.setattr(notifications, "NOTIFY_TIMEOUT_SECONDS", 60.0)  # they stay stuck for the whole test
     notifier = ResourceNotifier(MCPServer("test"), InMemorySubscriptionBus())
     stuck = [Session(stuck=True) for _ in range(10)]
     healthy = Session(stuck=False)
@@ -67,7 +67,7 @@ async def test_a_change_returns_at_once_and_stuck_sessions_hold_up_no_one(monkey
 async def test_a_session_that_does_not_take_a_notification_in_time_is_dropped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(resources, "NOTIFY_TIMEOUT_SECONDS", 0.01)
+    monkeypatch.setattr(notifications, "NOTIFY_TIMEOUT_SECONDS", 0.01)
     notifier = ResourceNotifier(MCPServer("test"), InMemorySubscriptionBus())
     stuck, healthy = Session(stuck=True), Session(stuck=False)
     await subscribe(notifier, stuck)
@@ -86,7 +86,7 @@ async def test_a_session_that_ended_is_forgotten_and_its_send_stopped() -> None:
     await notifier._subscribe(context, SubscribeRequestParams(uri=STATUS))
     notifier.changed([Touched("panel:status", None)])
     await asyncio.wait_for(stuck.waiting.wait(), 5)
-    notifier.forget(resources.session_key(context))
+    notifier.forget(notifications.session_key(context))
     await settle()
     assert notifier.sessions == 0 and notifier.sending == 0
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from issuebridge.app import create_app
-from issuebridge.cli.connections import RESERVED_DESCRIPTORS, connection_limit, http_protocol
+from issuebridge.cli.connection_bounds import RESERVED_DESCRIPTORS, connection_limit, http_protocol
 from issuebridge.cli.serve import server_options
 from issuebridge.settings import Settings, SettingsError
 from tests.inprocess import Served, serving

@@ -32,7 +32,7 @@ from issuebridge.records.tracked import BOOKKEEPING_FIELDS
 from issuebridge.services import Core, core
 from issuebridge.settings import Settings
 from issuebridge.store import store_for
-from issuebridge.web.webhooks import webhook_routes
+from issuebridge.web.github_webhook import webhook_routes
 from testkit.fake_github import FakeGitHub, github_now, make_comment, make_issue, make_webhook, webhook_request
 
 SECRET = "whsec-for-in-process-tests"

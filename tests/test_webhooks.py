@@ -14,7 +14,7 @@ from issuebridge.records.base import StateFilter, now
 from issuebridge.records.issues import Issue, IssuesBoard
 from issuebridge.records.pulls import PullRequest, PullsBoard
 from issuebridge.records.tracked import TOMBSTONES_PER_BOARD, RowChange, Tombstone, board_after, carry
-from issuebridge.web.webhooks import signature_matches
+from issuebridge.web.github_webhook import signature_matches
 from testkit.fake_github import (
     make_comment,
     make_issue,

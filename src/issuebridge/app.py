@@ -19,22 +19,24 @@ from starlette.types import Message, Receive, Scope, Send
 
 from issuebridge.dashboard.refresh import background_refresh
 from issuebridge.dashboard.webhook_deliveries import WebhookDeliveries
-from issuebridge.exposure import check_exposure
+from issuebridge.errors import IssuebridgeError
 from issuebridge.live.stream import live_streams, stream_routes
+from issuebridge.mcp.transports import mcp_routes
 from issuebridge.services import Services
 from issuebridge.settings import Settings
+from issuebridge.web import errors
 from issuebridge.web.access_log import redact_access_log
 from issuebridge.web.api import api_routes
 from issuebridge.web.auth import TokenAuth
 from issuebridge.web.compression import Compression
 from issuebridge.web.deadlines import BodyDeadline
+from issuebridge.web.exposure import check_exposure
+from issuebridge.web.github_webhook import webhook_routes
 from issuebridge.web.hosts import AllowedHosts, HostCheck
-from issuebridge.web.mcp import mcp_routes
 from issuebridge.web.pages import page_routes
 from issuebridge.web.ratelimit import AuthFailures, RateLimit
 from issuebridge.web.sessions import Sessions
 from issuebridge.web.templating import rendered_rows
-from issuebridge.web.webhooks import webhook_routes
 
 logger = logging.getLogger("issuebridge")
 
@@ -109,7 +111,12 @@ def compose(services: Services) -> Starlette:
         Middleware(RateLimit, rate=parse_rate_limit(settings.rate_limit)),
         Middleware(Compression),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=middleware,
+        exception_handlers={IssuebridgeError: errors.handle},
+    )
     # The parts a test or a benchmark in the same process looks at: how many streams, sessions, ...
     app.state.services = services
     return app

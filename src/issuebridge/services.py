@@ -27,11 +27,11 @@ from issuebridge.live.changes import WireFormat
 from issuebridge.live.html_format import PageFormat
 from issuebridge.live.hub import EventHub
 from issuebridge.live.json_format import JsonFormat
-from issuebridge.progress import PROGRESS_EVERY
+from issuebridge.mcp.progress import PROGRESS_EVERY
+from issuebridge.mcp.server import build_mcp_server
+from issuebridge.mcp.sessions import McpSessions
 from issuebridge.settings import Settings
 from issuebridge.store import DashboardStore, store_for
-from issuebridge.tools import build_mcp_server
-from issuebridge.web.mcp_sessions import McpSessions
 from issuebridge.web.templating import Fragments, environment
 
 

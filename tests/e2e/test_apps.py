@@ -17,7 +17,7 @@ from mcp.client.extension import advertise
 from mcp.client.sse import sse_client
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 
-from issuebridge.apps import BOARD_URI, VIEW_URI, board_uri
+from issuebridge.mcp.views import BOARD_URI, VIEW_URI, board_uri
 from testkit.fake_github import FakeGitHub, make_commit, make_pull
 from testkit.mcp_clients import TRANSPORTS
 from testkit.servers import ServerProcess

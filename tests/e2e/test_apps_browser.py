@@ -15,7 +15,7 @@ import mcp_types as types
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
-from issuebridge.apps import VIEW_URI, board_uri
+from issuebridge.mcp.views import VIEW_URI, board_uri
 from testkit.fake_github import FakeGitHub
 from testkit.mcp_clients import TRANSPORTS
 from testkit.servers import ServerProcess, start_server

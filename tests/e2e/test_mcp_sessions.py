@@ -16,9 +16,9 @@ import pytest
 from mcp import Client
 from mcp.client.sse import sse_client
 
-from issuebridge import resources
 from issuebridge.app import create_app
-from issuebridge.resources import ResourceNotifier
+from issuebridge.mcp import notifications
+from issuebridge.mcp.notifications import ResourceNotifier
 from issuebridge.services import Services
 from issuebridge.settings import Settings
 from testkit.mcp_clients import INITIALIZE
@@ -77,7 +77,7 @@ async def push(http: httpx.AsyncClient, repository: str, count: int, title: str 
 @pytest.mark.filterwarnings("ignore:resources/subscribe is removed")
 async def test_ten_stalled_sessions_never_hold_up_a_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A bound far longer than the test: a stalled session is still waiting when the write returns.
-    monkeypatch.setattr(resources, "NOTIFY_TIMEOUT_SECONDS", 60.0)
+    monkeypatch.setattr(notifications, "NOTIFY_TIMEOUT_SECONDS", 60.0)
     app = create_app(settings(tmp_path))
     notifier = notifier_of(app)
     updates: list[str] = []

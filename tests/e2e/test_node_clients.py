@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from issuebridge.tools import INSTRUCTIONS
+from issuebridge.mcp.server import INSTRUCTIONS
 from testkit.fake_github import FakeGitHub, make_issue, make_pull_request
 from testkit.servers import ServerProcess, start_server
 from tests.e2e.node_clients import NODE_DIR, VENV_BIN, package_bin, run_node

@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return doctor(args.server)
 
 
-def error(message: str) -> None:
+def print_error(message: str) -> None:
     """One clean line on stderr, as every failure of the command is reported."""
     print(f"issuebridge: {message}", file=sys.stderr)
 

@@ -18,7 +18,7 @@ from mcp.shared.dispatcher import ProgressFnT
 from mcp_types import TextContent
 from rich.console import Console
 
-from issuebridge.cli import error
+from issuebridge.cli import print_error
 from issuebridge.cli.output import PageCallback, console, page_bars
 from issuebridge.github.client import GitHubSource
 from issuebridge.github.errors import GitHubError
@@ -67,10 +67,10 @@ def push(repository: str, state: StateFilter, prs: bool, commits: bool, server: 
             where = f"directly into {'Redis' if settings.redis_url else settings.db_path}"
             pushed = asyncio.run(_direct(settings, repository, kinds, state, bars))
     except SettingsError as exc:
-        error(str(exc))
+        print_error(str(exc))
         return 2
     except (PushFailed, GitHubError, StoreError) as exc:
-        error(f"push of {repository} failed: {exc}")
+        print_error(f"push of {repository} failed: {exc}")
         return 1
     out.print(f"Pushed {repository} {where}:", markup=False)
     for board in pushed:

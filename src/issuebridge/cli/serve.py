@@ -7,10 +7,10 @@ from typing import Any
 
 import uvicorn
 
-from issuebridge.cli import error
-from issuebridge.cli.connections import connection_limit, http_protocol
-from issuebridge.exposure import is_loopback
+from issuebridge.cli import print_error
+from issuebridge.cli.connection_bounds import connection_limit, http_protocol
 from issuebridge.settings import Settings, SettingsError
+from issuebridge.web.exposure import is_loopback
 
 
 def serve(host: str, port: int, workers: int, reload: bool) -> int:
@@ -18,17 +18,17 @@ def serve(host: str, port: int, workers: int, reload: bool) -> int:
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
-        error(str(exc))
+        print_error(str(exc))
         return 2
     if workers > 1 and not settings.redis_url:
-        error(
+        print_error(
             f"--workers {workers} needs ISSUEBRIDGE_REDIS_URL: with SQLite every worker keeps its own copy "
             "of the boards, so pages would show different dashboards. Set ISSUEBRIDGE_REDIS_URL "
             "(README: Several workers) or run one worker."
         )
         return 2
     if not is_loopback(host) and not settings.api_token and not settings.allow_unauthenticated:
-        error(
+        print_error(
             f"will not listen on {host} without ISSUEBRIDGE_TOKEN: anyone who can reach it could drive the "
             "MCP tools and write the dashboard. Set ISSUEBRIDGE_TOKEN, listen on 127.0.0.1, or set "
             "ISSUEBRIDGE_ALLOW_UNAUTHENTICATED=1 if something in front already checks who calls."

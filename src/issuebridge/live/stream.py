@@ -9,7 +9,7 @@ What one stream may cost is bounded. Frames go to the connection in pieces of at
 a connection holds at most a piece past that mark however large the event (a snapshot of a
 5,000-issue board is 3.6 MB). Each piece must be taken within ``send_timeout`` seconds; all the
 streams waiting for their clients at once hold at most ``max_stalled_bytes``. A stream past
-either is dropped and its connection cut (``web/connections.py``): its client reconnects and
+either is dropped and its connection cut (``web/uvicorn_server.py``): its client reconnects and
 catches up. How fast one client address may open streams is limited too: each opening builds
 or replays a catch-up.
 """
@@ -36,8 +36,8 @@ from starlette.types import Message, Receive, Scope, Send
 from issuebridge.live.announcer import Announcer
 from issuebridge.live.frames import RETRY_FRAME
 from issuebridge.live.hub import Event, EventHub, Subscription
-from issuebridge.web import connections
-from issuebridge.web.api import error
+from issuebridge.web import uvicorn_server
+from issuebridge.web.errors import error
 
 PIECE_BYTES = 64 * 1024  # the most one send hands to the connection
 # What a stream whose client stopped reading can leave in its connection: a piece past uvicorn's
@@ -59,17 +59,16 @@ async def end_streams_at_shutdown(hub: EventHub) -> None:
     Ending the subscriptions lets each response finish cleanly, instead of being cancelled
     mid-stream; uvicorn waits for open responses before it runs the lifespan's shutdown, so this
     cannot wait for that. Under uvicorn its exit flag is watched here, and connections that
-    would keep the shutdown waiting are cut (``web/connections.py``); under another server,
-    sse-starlette's watcher of the shutdown signal does the detecting.
+    would keep the shutdown waiting are cut (``web/uvicorn_server.py``). Under another server
+    there is no such flag to watch (ASGI has no shutdown signal before the lifespan's): streams
+    end when the lifespan shuts down (:func:`live_streams`), or when that server cancels them.
     """
-    server = connections.running_server()
+    server = uvicorn_server.running_server()
     if server is None:
-        await EventSourceResponse._listen_for_exit_signal()
-        hub.close()
         return
-    await connections.shutdown_begun(server)
+    await uvicorn_server.shutdown_begun(server)
     hub.close()
-    await connections.release_at_shutdown(server)
+    await uvicorn_server.release_at_shutdown(server)
 
 
 @contextlib.asynccontextmanager
@@ -162,14 +161,14 @@ class Sender:
 class EventStream:
     """The endpoint itself: a plain ASGI app, so that an open stream holds as little as possible.
 
-    sse-starlette supplies the response headers, the answer to HEAD, the frame encoding (in
-    ``issuebridge.events``) and the shutdown detection (``live_streams``). Its
-    ``EventSourceResponse.__call__`` is not used for the stream: per open stream it runs a task
-    group of four or five tasks (the stream, pings, a shutdown listener, a disconnect listener,
-    a sender) and wraps every send in a cancel scope. Here an open stream is its request's task,
-    one task waiting for the client to go away, and a subscription; heartbeats and shutdown are
-    handled once for all streams; and an event is written to the socket within the hub's publish
-    call. ``bench/fanout.py`` measures the difference (BENCHMARKS.md).
+    sse-starlette supplies the response headers, the answer to HEAD and the frame layout
+    (``live/frames.py``). Its ``EventSourceResponse.__call__`` is not used for the stream: per
+    open stream it runs a task group of four or five tasks (the stream, pings, a shutdown
+    listener, a disconnect listener, a sender) and wraps every send in a cancel scope. Here an
+    open stream is its request's task, one task waiting for the client to go away, and a
+    subscription; heartbeats and shutdown are handled once for all streams; and an event is
+    written to the socket within the hub's publish call. ``bench/fanout.py`` measures the
+    difference (BENCHMARKS.md).
     """
 
     def __init__(
@@ -179,7 +178,7 @@ class EventStream:
         open_rate: RateLimitItem | None = None,
         send_timeout: float = SEND_TIMEOUT_SECONDS,
         stalls: Stalls | None = None,
-        cut: Callable[[Scope], bool] = connections.cut,
+        cut: Callable[[Scope], bool] = uvicorn_server.cut,
     ) -> None:
         self._announcer = announcer
         self._open_rate = open_rate

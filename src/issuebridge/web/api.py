@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -17,11 +15,7 @@ from issuebridge.records.base import InvalidRepository, parse_repository
 from issuebridge.records.issues import IssuesBoard, SyncIssuesRequest, issues_key
 from issuebridge.store import StoreError
 from issuebridge.web.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
-
-
-def error(status: int, message: str, **extra: Any) -> JSONResponse:
-    """Every API error has the same shape: ``{"error": message, ...}`` with a fitting status."""
-    return JSONResponse({"error": message, **extra}, status_code=status)
+from issuebridge.web.errors import answer, error
 
 
 def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
@@ -45,7 +39,7 @@ def api_routes(dashboard: Dashboard, announcer: Announcer, max_body_bytes: int) 
         try:
             repository = parse_repository(requested)
         except InvalidRepository as exc:
-            return error(400, str(exc))
+            return answer(exc)
         board = await dashboard.get(issues_key(repository))
         if board is None:
             return error(404, f"{repository} has no issues board on the dashboard; sync it first")
@@ -57,12 +51,12 @@ def api_routes(dashboard: Dashboard, announcer: Announcer, max_body_bytes: int) 
             return error(415, "send the body as JSON with Content-Type: application/json")
         try:
             body = await read_body(request, max_body_bytes)
-        except BodyTooLarge:
-            return error(413, f"the body is larger than the limit of {max_body_bytes} bytes")
+        except BodyTooLarge as exc:
+            return answer(exc)
         try:
             data = parse_json(body)
         except InvalidJson as exc:
-            return error(400, str(exc))
+            return answer(exc)
         try:
             payload = SyncIssuesRequest.model_validate(data)
         except ValidationError as exc:
@@ -70,7 +64,7 @@ def api_routes(dashboard: Dashboard, announcer: Announcer, max_body_bytes: int) 
         try:
             board = await push_issues(dashboard, payload.repository, payload.issues, state=payload.state, source="api")
         except StoreError as exc:
-            return error(503, exc.about("the board"))
+            return answer(exc, "the board")
         return JSONResponse(
             {
                 "repository": board.repository,

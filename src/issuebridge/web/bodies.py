@@ -13,16 +13,23 @@ from typing import Any, NoReturn
 
 from starlette.requests import Request
 
+from issuebridge.errors import InvalidInput, IssuebridgeError
+
 # Far deeper than anything issuebridge reads (a GitHub webhook payload nests about six levels),
 # and shallow enough that code walking the value can never exhaust Python's recursion limit.
 MAX_JSON_DEPTH = 64
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(IssuebridgeError):
     """The body is larger than the route's limit; it was not read to the end."""
 
+    status = 413
 
-class InvalidJson(ValueError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the body is larger than the limit of {limit} bytes")
+
+
+class InvalidJson(InvalidInput):
     """The body is not JSON issuebridge can use; the message says why, for the client."""
 
 
@@ -30,12 +37,12 @@ async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refusing more than ``limit`` bytes without reading them all."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
+        raise BodyTooLarge(limit)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise BodyTooLarge
+            raise BodyTooLarge(limit)
     return bytes(body)
 
 

@@ -5,7 +5,7 @@ sends a byte every few seconds holds its connection, and a task, for ever. The b
 here, for every route: from the moment the headers are in, the whole body must arrive within
 ``ISSUEBRIDGE_BODY_TIMEOUT`` seconds, or the request is answered 408 and the connection closed.
 (The headers can only be bounded where uvicorn is configured: ``issuebridge serve``, see
-``cli/connections.py``, or a proxy in front.)
+``cli/connection_bounds.py``, or a proxy in front.)
 """
 
 from __future__ import annotations

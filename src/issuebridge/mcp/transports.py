@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from issuebridge.mcp.sessions import CappedSse, CappedStreamableHttp, McpSessions
 from issuebridge.settings import Settings
-from issuebridge.web.mcp_sessions import CappedSse, CappedStreamableHttp, McpSessions
 
 # Host and Origin are checked for every route, these included, by ``web/hosts.py``. The SDK's
 # own check compares ``localhost:*`` as a string prefix (``localhost:evil.com`` passes it), and
@@ -23,7 +23,7 @@ def mcp_routes(mcp: MCPServer, settings: Settings, sessions: McpSessions | None 
 
     The transports' routes are used directly: mounting their sub-apps would redirect
     ``POST /mcp`` to ``/mcp/``. The parent app's lifespan must run ``mcp.session_manager``.
-    Sessions are capped per client and in total (``web/mcp_sessions.py``); the SDK closes idle
+    Sessions are capped per client and in total (``mcp/sessions.py``); the SDK closes idle
     Streamable HTTP sessions after the same time, and refuses past the same total itself too.
     """
     if sessions is None:

@@ -1,6 +1,16 @@
-"""The one place that reaches into uvicorn: cutting connections whose client stopped reading.
+"""The one place that reaches into uvicorn: the address it listens on, when it begins shutting
+down, and cutting connections whose client stopped reading.
 
-Why it is needed. A client that stops reading leaves bytes in its connection's write buffer
+ASGI tells an app none of these. :func:`running_server` finds the running uvicorn ``Server``
+through the SIGTERM handler uvicorn installed (its bound ``handle_exit``, as sse-starlette finds
+it too); outside uvicorn it finds nothing, and nothing here acts.
+
+- :func:`listening_on`: the host uvicorn was told to listen on (``--host``), which the app checks
+  before serving a network address without a token (``web/exposure.py``).
+- :func:`shutdown_begun`: once uvicorn has been told to exit, so that event streams end cleanly
+  before it waits for them (``live/stream.py``).
+
+Cutting connections: why it is needed. A client that stops reading leaves bytes in its connection's write buffer
 that never drain, and uvicorn ends a connection with ``transport.close()``, which waits for
 that buffer to drain first. So ending the response does not release such a connection: it
 keeps its buffer until the client reads or goes away, and uvicorn's shutdown, which waits for
@@ -16,8 +26,9 @@ too. ASGI has no way to abort a connection, so this module finds the running uvi
   being answered are left to uvicorn's graceful shutdown.
 
 What this relies on, in the uvicorn versions ``pyproject.toml`` allows (pinned; the behaviour is
-tested in ``tests/test_connections.py`` and ``tests/e2e/test_lifecycle.py``): the SIGTERM
-handler is the running ``Server``'s bound ``handle_exit``; ``Server.should_exit``;
+tested in ``tests/test_connections.py`` and ``tests/e2e/test_lifecycle.py``, which starts
+uvicorn on 0.0.0.0 and sees it refuse): the SIGTERM handler is the running ``Server``'s bound
+``handle_exit``; ``Server.config`` (``host``, ``uds``, ``fd``); ``Server.should_exit``;
 ``Server.server_state.connections``, one protocol object per open connection, each with its
 ``transport`` and its current request's ``cycle`` (``scope``, ``response_started``,
 ``response_complete``, ``more_body``). Under another server, or when none is found, nothing is
@@ -44,6 +55,7 @@ class UvicornServer(Protocol):
     """The parts of ``uvicorn.Server`` this module uses."""
 
     should_exit: bool
+    config: Any  # .host, .uds, .fd
     server_state: Any  # .connections: set of protocols
 
 
@@ -54,6 +66,16 @@ def running_server() -> UvicornServer | None:
     if hasattr(server, "should_exit") and hasattr(getattr(server, "server_state", None), "connections"):
         return server
     return None
+
+
+def listening_on(server: UvicornServer | None = None) -> str | None:
+    """The host uvicorn listens on; None outside uvicorn, or on a Unix socket or an inherited
+    descriptor (not a network address that can be judged)."""
+    server = server or running_server()
+    config = getattr(server, "config", None)
+    if config is None or getattr(config, "uds", None) or getattr(config, "fd", None) is not None:
+        return None
+    return str(getattr(config, "host", "127.0.0.1"))
 
 
 def _connections(server: UvicornServer) -> Iterable[Any]:

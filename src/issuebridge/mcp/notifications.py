@@ -1,49 +1,29 @@
-"""The dashboard as MCP resources, and notifications to clients subscribed to them.
+"""Notifying MCP clients subscribed to ``dashboard://`` resources when a write touches them.
 
-``dashboard://boards`` (everything, compactly), ``dashboard://boards/{owner}/{repo}`` (one
-repository's boards and panels, whole) and ``dashboard://panels/{panel_id}``. When a write
-touches one, subscribed clients are told, in both protocol eras: 2026-07-28 clients through the
-server's subscription bus (``subscriptions/listen``), handshake-era clients through
-``resources/subscribe`` and ``notifications/resources/updated``.
+Both protocol eras are served: 2026-07-28 clients through the server's subscription bus
+(``subscriptions/listen``), handshake-era clients through ``resources/subscribe`` and
+``notifications/resources/updated`` (which MCPServer does not serve itself: ``sdk_seam.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
 from mcp.shared.exceptions import MCPError
-from mcp_types import (
-    INVALID_PARAMS,
-    CompleteRequestParams,
-    CompleteResult,
-    Completion,
-    EmptyResult,
-    ResourceTemplateReference,
-    SubscribeRequestParams,
-    UnsubscribeRequestParams,
-)
+from mcp_types import INVALID_PARAMS, EmptyResult, SubscribeRequestParams, UnsubscribeRequestParams
 from starlette.requests import Request
 
-from issuebridge.dashboard.entries import Dashboard
-from issuebridge.dashboard.readback import read_back
 from issuebridge.live.changes import Touched
-from issuebridge.live.json_format import entry_payload
-from issuebridge.records.base import InvalidRepository, repository_name
-from issuebridge.records.panels import Panel, panel_key
+from issuebridge.mcp import sdk_seam
+from issuebridge.mcp.resources import BOARDS
 
 logger = logging.getLogger(__name__)
 
-BOARDS = "dashboard://boards"
-REPOSITORY_TEMPLATE = f"{BOARDS}/{{owner}}/{{repo}}"
-PANEL_TEMPLATE = "dashboard://panels/{panel_id}"
-MAX_COMPLETIONS = 100  # the spec's limit per answer
 NOTIFY_TIMEOUT_SECONDS = 2.0  # for one notification to one session, in that session's own task
 MAX_SUBSCRIPTIONS = 100  # per session; there are three kinds of resource
 
@@ -56,63 +36,6 @@ def uris_for(touched: Touched) -> list[str]:
     if touched.key.startswith("panel:"):
         uris.append(f"dashboard://panels/{touched.key.removeprefix('panel:')}")
     return uris
-
-
-def register_resources(mcp: MCPServer, dashboard: Dashboard) -> None:
-    @mcp.resource(BOARDS, name="boards", title="Everything on the dashboard", mime_type="application/json")
-    async def boards() -> str:
-        """Every board and panel, newest activity first, with rows in the page's order (compact)."""
-        return (await read_back(dashboard)).model_dump_json()
-
-    @mcp.resource(REPOSITORY_TEMPLATE, name="repository", title="One repository's boards", mime_type="application/json")
-    async def repository_boards(owner: str, repo: str) -> str:
-        """A repository's issues, pull-request and commit boards and the panels about it, whole."""
-        try:
-            wanted = repository_name(owner, repo).lower()
-        except InvalidRepository as exc:
-            raise ResourceError(str(exc)) from None
-        return _json([entry_payload(entry) for entry in await dashboard.entries(wanted)])
-
-    @mcp.resource(PANEL_TEMPLATE, name="panel", title="One panel", mime_type="application/json")
-    async def panel(panel_id: str) -> str:
-        """A panel the assistant published: markdown, metrics and items."""
-        entry = await dashboard.get(panel_key(panel_id))
-        if not isinstance(entry, Panel):
-            raise ResourceNotFoundError(f"no panel {panel_id!r} is on the dashboard")
-        return _json(entry_payload(entry))
-
-    async def complete(ctx: Any, params: CompleteRequestParams) -> CompleteResult:
-        """The templates' arguments from what is on the dashboard: owners, their repositories, panel ids.
-
-        Matching is by case-insensitive prefix; anything else (there are no prompts) completes to nothing.
-        """
-        ref, argument = params.ref, params.argument
-        if not isinstance(ref, ResourceTemplateReference):
-            return CompleteResult(completion=Completion(values=[]))
-        entries = await dashboard.entries()
-        repositories = sorted({e.related_repository.lower() for e in entries if e.related_repository})
-        if ref.uri == REPOSITORY_TEMPLATE and argument.name == "owner":
-            candidates = sorted({name.partition("/")[0] for name in repositories})
-        elif ref.uri == REPOSITORY_TEMPLATE and argument.name == "repo":
-            owner = ((params.context.arguments if params.context else None) or {}).get("owner", "").strip().lower()
-            candidates = sorted({r for o, _, r in (n.partition("/") for n in repositories) if not owner or o == owner})
-        elif ref.uri == PANEL_TEMPLATE and argument.name == "panel_id":
-            candidates = sorted(e.panel_id for e in entries if isinstance(e, Panel))
-        else:
-            candidates = []
-        prefix = argument.value.strip().lower()
-        matches = [c for c in candidates if c.lower().startswith(prefix)]
-        completion = Completion(
-            values=matches[:MAX_COMPLETIONS], total=len(matches), has_more=len(matches) > MAX_COMPLETIONS
-        )
-        return CompleteResult(completion=completion)
-
-    # MCPServer's own completion() decorator is untyped; the low-level server's registration is not.
-    mcp._lowlevel_server.add_request_handler("completion/complete", CompleteRequestParams, complete)
-
-
-def _json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False)
 
 
 class _Outbox:
@@ -144,7 +67,7 @@ class ResourceNotifier:
     told through the server's subscription bus, by a task of its own.
 
     Sessions are known by their transport's session id, so a session's subscriptions are one
-    queue, and :meth:`forget` drops them when the session ends (``web/mcp_sessions.py`` says so).
+    queue, and :meth:`forget` drops them when the session ends (``mcp/sessions.py`` says so).
     """
 
     def __init__(self, mcp: MCPServer, bus: SubscriptionBus) -> None:
@@ -152,11 +75,8 @@ class ResourceNotifier:
         self._bus_pending: dict[str, None] = {}
         self._bus_task: asyncio.Task[None] | None = None
         self._outboxes: dict[str, _Outbox] = {}  # session key -> its subscriptions and queue
-        # MCPServer serves no resources/subscribe of its own; the SDK points to the low-level
-        # server's add_request_handler for spec methods like this one.
-        server = mcp._lowlevel_server
-        server.add_request_handler("resources/subscribe", SubscribeRequestParams, self._subscribe)
-        server.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, self._unsubscribe)
+        sdk_seam.add_request_handler(mcp, "resources/subscribe", SubscribeRequestParams, self._subscribe)
+        sdk_seam.add_request_handler(mcp, "resources/unsubscribe", UnsubscribeRequestParams, self._unsubscribe)
 
     @property
     def sessions(self) -> int:
@@ -231,7 +151,7 @@ class ResourceNotifier:
 
 
 def session_key(ctx: Any) -> str:
-    """The transport's id for the session a request belongs to, as ``web/mcp_sessions.py`` names it.
+    """The transport's id for the session a request belongs to, as ``mcp/sessions.py`` names it.
 
     ``/messages/?session_id=`` on SSE, the ``Mcp-Session-Id`` header on Streamable HTTP; a
     session reached some other way is known by its session object.

@@ -8,7 +8,7 @@ and a client that opens sessions and abandons them piled them up: 10,000 took RS
 - ``/mcp`` (Streamable HTTP, handshake era): a session begins with the answer to a request
   without ``Mcp-Session-Id`` that hands out a new one, and ends when the client deletes it, when
   a request for it answers 404, or after ``idle_seconds`` with no request in flight: the SDK
-  closes it then (``session_idle_timeout``, given the same value by ``web/mcp.py``), and this
+  closes it then (``session_idle_timeout``, given the same value by ``mcp/transports.py``), and this
   forgets it the moment a count is needed. 2026-era requests open no session and are not counted.
 
 A client at its cap gets 429, a full server 503, both with ``Retry-After`` and a JSON-RPC error

@@ -28,8 +28,8 @@ from issuebridge.github.webhook_events import APPLIED_EVENTS, BadPayload, NotSho
 from issuebridge.records.base import Entry
 from issuebridge.records.registry import kind_named
 from issuebridge.store import StoreError
-from issuebridge.web.api import error
 from issuebridge.web.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
+from issuebridge.web.errors import answer, error
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +56,8 @@ def webhook_routes(deliveries: WebhookDeliveries, secret: str | None, max_body_b
             return error(404, "webhooks are off: set ISSUEBRIDGE_WEBHOOK_SECRET and use it as the webhook's secret")
         try:
             body = await read_body(request, max_body_bytes)
-        except BodyTooLarge:
-            return error(413, f"the body is larger than the limit of {max_body_bytes} bytes")
+        except BodyTooLarge as exc:
+            return answer(exc)
         if not signature_matches(secret, body, request.headers.get("x-hub-signature-256", "")):
             logger.warning("Refused a webhook delivery: its X-Hub-Signature-256 is missing or wrong")
             return error(
@@ -71,7 +71,7 @@ def webhook_routes(deliveries: WebhookDeliveries, secret: str | None, max_body_b
         try:
             payload = parse_json(body)
         except InvalidJson as exc:
-            return error(400, str(exc))
+            return answer(exc)
         if event == "ping":
             return JSONResponse(
                 {"pong": True, "hook_id": payload.get("hook_id") if isinstance(payload, dict) else None}
@@ -84,7 +84,7 @@ def webhook_routes(deliveries: WebhookDeliveries, secret: str | None, max_body_b
         try:
             change = read_event(event, payload)
         except BadPayload as exc:
-            return error(422, f"the {event} payload does not have the expected shape: {exc}")
+            return error(exc.status, f"the {event} payload does not have the expected shape: {exc}")
         if isinstance(change, NotShown):
             return _answer(202, event, change.action, change.repository, None, False, f"ignored: {change.reason}")
         delivery = request.headers.get("x-github-delivery", "").strip()
@@ -96,11 +96,11 @@ def webhook_routes(deliveries: WebhookDeliveries, secret: str | None, max_body_b
                 logger.info("Webhook delivery %s was applied before; ignoring the redelivery", delivery)
                 return JSONResponse({"duplicate": True, "delivery": delivery, "message": "already applied"})
         except StoreError as exc:
-            return error(503, f"{exc.about('the event')}; GitHub may redeliver it later")
+            return answer(exc, "the event", then="GitHub may redeliver it later")
         try:
             applied = await deliveries.apply(delivery, change)
         except StoreError as exc:
-            return error(503, f"{exc.about('the event')}; redeliver it from GitHub to try again")
+            return answer(exc, "the event", then="redeliver it from GitHub to try again")
         except Exception:
             logger.exception("Webhook delivery %s could not be applied", delivery)
             return error(500, "the event could not be applied; redeliver it from GitHub to try again")
