@@ -15,7 +15,6 @@ from typing import Any, TypeVar, cast
 
 from issuebridge.live.announcer import Announcer
 from issuebridge.records.base import Entry
-from issuebridge.records.panels import Panel, panel_key
 from issuebridge.records.registry import AnyEntry, kind_of
 from issuebridge.records.tracked import TrackedBoard, carry
 from issuebridge.store import DashboardStore
@@ -57,9 +56,6 @@ class Dashboard:
 
     async def get(self, key: str) -> AnyEntry | None:
         return await self._store.get(key)
-
-    async def panels(self) -> list[Panel]:
-        return [entry for entry in await self._store.entries() if isinstance(entry, Panel)]
 
     async def put(self, entry: E) -> E:
         """Store ``entry`` in place of the one with the same key, and broadcast the change."""
@@ -142,10 +138,3 @@ def _same_content(previous: Entry, entry: Entry) -> bool:
     if isinstance(entry, TrackedBoard):
         written["as_of"] = entry.as_of
     return previous.model_copy(update=written) == entry
-
-
-def entry_key(identifier: str) -> str:
-    """The key an id from a result or from ``get_dashboard`` names: keys are lower-case (as GitHub
-    compares names), and a bare panel id (as ``publish_to_dashboard`` returns it) is a panel's."""
-    key = identifier.strip().lower()
-    return key if ":" in key else panel_key(key)

@@ -44,7 +44,7 @@ async def publish_panel(
     they were. Raises ``InvalidRepository`` or :class:`InvalidPanel`, having written nothing.
     """
     related = parse_repository(repository) if repository else None
-    existing = {entry.panel_id: entry for entry in await dashboard.panels()}
+    existing = {entry.panel_id: entry for entry in await dashboard.entries() if isinstance(entry, Panel)}
     if panel_id is not None:
         chosen = panel_id.strip()
         if not PANEL_ID.fullmatch(chosen):

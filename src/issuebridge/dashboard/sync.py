@@ -112,7 +112,7 @@ class BoardSync:
 
         None if there was nothing to do: no such board, nothing fetched from GitHub, being
         synced right now, or replaced while this fetch was under way (its successor wins).
-        Raises :class:`GitHubError`; a refresh that outlasts the deadline is one.
+        Raises :class:`GitHubError`; a resync that outlasts the deadline is one.
         """
         async with self.github.deadline() as deadline, self._holding(key, wait=False) as held:
             current = await self.dashboard.get(key) if held else None
@@ -128,7 +128,7 @@ class BoardSync:
                 assert known is not None
                 return Synced(current, False, known.skipped, known.unreadable)
             built = query.build(fetched, listed_as_of(fetched, started))
-            if built.key != key:  # renamed: moved only if the board is still the one this refresh read
+            if built.key != key:  # renamed: moved only if the board is still the one this resync read
                 stored = await self.dashboard.get(key)
                 return (
                     await self._write(query, built, fetched)

@@ -9,7 +9,8 @@ import orjson
 
 from issuebridge.live.changes import Activity, Change
 from issuebridge.live.frames import encode_event, encode_json_event
-from issuebridge.records.registry import KINDS, AnyEntry, kind_of
+from issuebridge.records import registry
+from issuebridge.records.registry import AnyEntry, kind_of
 from issuebridge.records.tracked import BOOKKEEPING_FIELDS
 
 _NOT_SHOWN = set(BOOKKEEPING_FIELDS)  # what the store keeps and no reader is shown
@@ -47,7 +48,7 @@ class JsonFormat:
         return encode_event("cleared", {}, revision)
 
     def snapshot(self, entries: list[AnyEntry], revision: int) -> bytes:
-        groups: dict[str, list[bytes]] = {kind.json_group: [] for kind in KINDS}
+        groups: dict[str, list[bytes]] = {kind.json_group: [] for kind in registry.KINDS}
         for entry in entries:
             groups[kind_of(entry).json_group].append(entry_json(entry))
         data = b",".join(orjson.dumps(name) + b":[" + b",".join(items) + b"]" for name, items in groups.items())

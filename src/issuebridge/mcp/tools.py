@@ -19,7 +19,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
-from issuebridge.dashboard.entries import Dashboard, entry_key
+from issuebridge.dashboard.entries import Dashboard
 from issuebridge.dashboard.panels import publish_panel
 from issuebridge.dashboard.readback import read_back
 from issuebridge.dashboard.sync import B, BoardSync, Synced
@@ -45,6 +45,7 @@ from issuebridge.records.issues import issues_query
 from issuebridge.records.kind import BoardQuery, DashboardView
 from issuebridge.records.panels import Metric, PanelItem
 from issuebridge.records.pulls import pulls_query
+from issuebridge.records.registry import key_named
 from issuebridge.settings import Settings
 
 READS_GITHUB = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
@@ -286,7 +287,7 @@ def register_dashboard_tools(mcp: MCPServer, dashboard: Dashboard) -> None:
         Example: the user says "take the react pull requests off my dashboard" ->
         board_or_panel_id="pulls:facebook/react". get_dashboard lists every id.
         """
-        key = entry_key(board_or_panel_id)
+        key = key_named(board_or_panel_id)
         with refusing("the removal"):
             return RemoveResult(id=key, removed=await dashboard.remove(key))
 

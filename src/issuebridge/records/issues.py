@@ -65,6 +65,10 @@ class IssuesBoard(TrackedBoard):
     state: StateFilter
     issues: list[Issue]
 
+    def summary(self, at: datetime) -> BoardSummary:
+        """Its charts' counts as of ``at`` (:func:`summarize`)."""
+        return summarize(self.issues, at)
+
 
 def issues_key(repository: str) -> str:
     return repository_key("issues", repository)
@@ -215,7 +219,7 @@ KIND = Kind(
     title="issues board",
     noun="issue",
     json_group="boards",
-    json_event="issues_update",  # the name of the first release's only event, which clients rely on
+    json_event="issues_update",  # documented for clients; other boards say board_update
     template="_issues.html",
     macro="issues_section",
     read_back=read_back,

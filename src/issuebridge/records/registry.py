@@ -44,6 +44,14 @@ def kind_of_key(key: str) -> Kind[Any] | None:
     return _BY_NAME.get(key.partition(":")[0])
 
 
+def key_named(identifier: str) -> str:
+    """The key an id from a tool result or ``get_dashboard`` names: keys are lower-case (as GitHub
+    compares names), and an id with no kind before a colon (as ``publish_to_dashboard`` returns
+    it) is a panel's."""
+    key = identifier.strip().lower()
+    return key if ":" in key else panels.panel_key(key)
+
+
 def read_stored(body: str | bytes) -> AnyEntry:
     """An entry as a store (or another worker's change log) kept it, validated like any input.
 

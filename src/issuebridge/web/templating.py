@@ -19,7 +19,6 @@ from markupsafe import Markup
 
 from issuebridge.assets import TEMPLATES
 from issuebridge.records.base import DatedRow, displayable_colour, iso_utc, now, sorted_for_display
-from issuebridge.records.issues import summarize
 from issuebridge.records.kind import Kind
 from issuebridge.records.registry import AnyEntry, kind_of, kind_of_key
 from issuebridge.records.tracked import TrackedBoard
@@ -242,7 +241,7 @@ def environment() -> Environment:
     env.filters["ago"] = _ago_filter
     env.filters["hex_colour"] = displayable_colour  # six hex digits, whatever the record holds
     env.filters["markdown"] = _markdown
-    env.globals["summarize"] = lambda board: summarize(board.issues, now())
+    env.globals["now"] = lambda: now()  # looked up at each call (the tests fix the clock)
     env.globals["sorted_for_display"] = sorted_for_display
     env.globals["group_of"] = group_of
     env.globals["label_chip"] = label_chip
