@@ -4,9 +4,9 @@ import json
 import pytest
 from starlette.types import Message
 
+from issuebridge.live.delivery import PIECE_BYTES, STALL_BYTES, Delivery, Stalled, Stalls
 from issuebridge.live.frames import RETRY_FRAME, encode_event
 from issuebridge.live.hub import HEARTBEAT, Event, EventHub, Subscription
-from issuebridge.live.stream import PIECE_BYTES, STALL_BYTES, Follower, Sender, Stalled, Stalls
 
 
 def event(n: int, size: int = 1) -> Event:
@@ -149,7 +149,7 @@ async def test_streams_opened_after_close_end_at_once() -> None:
     assert hub.subscriber_count == 0
 
 
-# How a stream follows its subscription (issuebridge.live.stream): events written from publish,
+# How a stream follows its subscription (issuebridge.live.delivery): events written from publish,
 # and a send that has to wait holding back the ones after it.
 
 
@@ -168,7 +168,7 @@ async def test_a_stream_sends_from_publish_and_a_slow_send_holds_back_the_rest()
         sent.append(message["body"])
 
     async with hub.subscribe() as subscription:
-        stream = asyncio.create_task(Follower(subscription, Sender(send, 5, Stalls()), "json", revision=1).run())
+        stream = asyncio.create_task(Delivery(subscription, send, "json", timeout=5, stalls=Stalls()).run(1))
         await asyncio.sleep(0)  # the stream is waiting
         hub.publish(numbered(1))  # already in the catch-up
         hub.publish(numbered(2))
@@ -197,8 +197,8 @@ async def test_a_failing_send_fails_its_own_stream_only() -> None:
         received.append(message["body"])
 
     async with hub.subscribe() as first, hub.subscribe() as second:
-        failing = asyncio.create_task(Follower(first, Sender(broken, 5, Stalls()), "html", revision=0).run())
-        healthy = asyncio.create_task(Follower(second, Sender(working, 5, Stalls()), "html", revision=0).run())
+        failing = asyncio.create_task(Delivery(first, broken, "html", timeout=5, stalls=Stalls()).run(0))
+        healthy = asyncio.create_task(Delivery(second, working, "html", timeout=5, stalls=Stalls()).run(0))
         await asyncio.sleep(0)
         hub.publish(numbered(1))  # publish itself does not raise
         hub.publish(numbered(2))
@@ -263,7 +263,7 @@ async def test_a_stream_ends_when_a_revision_is_skipped_instead_of_missing_it() 
         sent.append(message["body"])
 
     async with hub.subscribe() as subscription:
-        stream = asyncio.create_task(Follower(subscription, Sender(send, 5, Stalls()), "json", revision=1).run())
+        stream = asyncio.create_task(Delivery(subscription, send, "json", timeout=5, stalls=Stalls()).run(1))
         await asyncio.sleep(0)
         hub.publish(numbered(2))
         hub.publish(numbered(4))  # 3 never came
@@ -280,7 +280,7 @@ async def test_a_large_frame_goes_out_in_pieces() -> None:
 
     frame = bytes(range(256)) * (3 * PIECE_BYTES // 256) + b"tail"
     async with hub.subscribe() as subscription:
-        stream = asyncio.create_task(Follower(subscription, Sender(send, 5, Stalls()), "json", revision=0).run())
+        stream = asyncio.create_task(Delivery(subscription, send, "json", timeout=5, stalls=Stalls()).run(0))
         await asyncio.sleep(0)
         hub.publish(Event(1, {"json": frame}))
         hub.publish(numbered(2))
@@ -300,7 +300,7 @@ async def test_a_send_the_client_does_not_take_in_time_ends_the_stream() -> None
         await never  # the client stopped reading: uvicorn waits for its buffer to drain
 
     async with hub.subscribe() as subscription:
-        stream = asyncio.create_task(Follower(subscription, Sender(stuck, 0.01, Stalls()), "json", revision=0).run())
+        stream = asyncio.create_task(Delivery(subscription, stuck, "json", timeout=0.01, stalls=Stalls()).run(0))
         await asyncio.sleep(0)
         hub.publish(numbered(1))
         with pytest.raises(Stalled, match="took nothing"):
@@ -315,11 +315,17 @@ async def test_streams_waiting_for_their_clients_share_one_budget() -> None:
         await never
 
     stalls = Stalls(max_bytes=STALL_BYTES)  # room for one stalled stream
-    first = asyncio.create_task(Sender(stuck, 60, stalls).message({"type": "http.response.body", "body": b"x"}))
+    first = asyncio.create_task(
+        Delivery(Subscription(1), stuck, "json", timeout=60, stalls=stalls).message(
+            {"type": "http.response.body", "body": b"x"}
+        )
+    )
     await asyncio.sleep(0)
     assert stalls.held == STALL_BYTES
     with pytest.raises(Stalled, match="too many streams"):  # refused at once, not after the deadline
-        await Sender(stuck, 1, stalls).message({"type": "http.response.body", "body": b"y"})
+        await Delivery(Subscription(1), stuck, "json", timeout=1, stalls=stalls).message(
+            {"type": "http.response.body", "body": b"y"}
+        )
     first.cancel()
     with pytest.raises(asyncio.CancelledError):
         await first

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from issuebridge.app import create_app
-from issuebridge.live.stream import STALL_BYTES
+from issuebridge.live.delivery import STALL_BYTES
 from issuebridge.settings import Settings
 from testkit.servers import ServerProcess, start_server
 from testkit.sse import EventStream, open_event_stream

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from limits import RateLimitItem
@@ -34,16 +33,12 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from issuebridge.live.announcer import Announcer
+from issuebridge.live.delivery import Delivery, Stalled, Stalls
 from issuebridge.live.frames import RETRY_FRAME
-from issuebridge.live.hub import Event, EventHub, Subscription
+from issuebridge.live.hub import EventHub
 from issuebridge.web import uvicorn_server
 from issuebridge.web.errors import error
 
-PIECE_BYTES = 64 * 1024  # the most one send hands to the connection
-# What a stream whose client stopped reading can leave in its connection: a piece past uvicorn's
-# high-water mark (64 KiB, where it stops taking more until the buffer drains).
-STALL_BYTES = PIECE_BYTES + 64 * 1024
-MAX_STALLED_BYTES = 64 << 20  # about 500 streams waiting for their clients at once
 SEND_TIMEOUT_SECONDS = 10.0
 
 
@@ -82,80 +77,6 @@ async def live_streams(hub: EventHub, heartbeat_seconds: float) -> AsyncIterator
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         hub.close()
-
-
-class Stalled(Exception):
-    """A stream's client did not take what was sent in time, or too many streams are waiting."""
-
-
-class Stalls:
-    """What the streams waiting for their clients hold, together: each up to ``STALL_BYTES``."""
-
-    def __init__(self, max_bytes: int = MAX_STALLED_BYTES) -> None:
-        self.max_bytes = max_bytes
-        self.held = 0
-
-    def begin(self) -> bool:
-        if self.held + STALL_BYTES > self.max_bytes:
-            return False
-        self.held += STALL_BYTES
-        return True
-
-    def end(self) -> None:
-        self.held -= STALL_BYTES
-
-
-class Sender:
-    """Writes one stream's messages: frames in pieces, each taken within the deadline.
-
-    A send is first run in the caller's own call (``start``): uvicorn normally writes to the
-    socket at once, and the publisher then needs no task wake-up per stream. A send that has to
-    wait is finished by ``finish``, under the deadline and counted among the stalls.
-    """
-
-    __slots__ = ("_stalls", "_timeout", "context", "send")
-
-    def __init__(self, send: Send, timeout: float, stalls: Stalls) -> None:
-        self.send = send
-        self._timeout = timeout
-        self._stalls = stalls
-        self.context = contextvars.copy_context()  # sends run in the stream's context, not the publisher's
-
-    def start(self, message: Message) -> tuple[Generator[Any, None, None], Any] | None:
-        """Run ``message``'s send as far as it goes now: None if it is done, else what to ``finish``."""
-        sending = self.send(message).__await__()
-        try:
-            awaited = self.context.run(sending.send, None)
-        except StopIteration:
-            return None
-        return sending, awaited
-
-    async def finish(self, sending: Generator[Any, None, None], awaited: Any) -> None:
-        if not self._stalls.begin():
-            sending.close()
-            raise Stalled("too many streams are waiting for their clients")
-        try:
-            async with asyncio.timeout(self._timeout):
-                await _finish(self.context, sending, awaited)
-        except TimeoutError:
-            raise Stalled(f"the client took nothing for {self._timeout:g} s") from None
-        finally:
-            self._stalls.end()
-
-    async def message(self, message: Message) -> None:
-        started = self.start(message)
-        if started is not None:
-            await self.finish(*started)
-
-    async def frame(self, frame: bytes, stop: Subscription | None = None) -> None:
-        """Send ``frame`` in pieces; stop early once ``stop`` ends (the client is gone, or shutdown)."""
-        if len(frame) <= PIECE_BYTES:
-            await self.message(_chunk(frame))
-            return
-        for start in range(0, len(frame), PIECE_BYTES):
-            if stop is not None and stop.ended:
-                return  # an event cut short is never dispatched: EventSource waits for its blank line
-            await self.message(_chunk(frame[start : start + PIECE_BYTES]))
 
 
 class EventStream:
@@ -199,19 +120,19 @@ class EventStream:
             return
         wire_format, seen = parsed
         announcer = self._announcer
-        sender = Sender(send, self._send_timeout, self._stalls)
         # Subscribe before resuming, so no event can fall between the two.
         async with announcer.subscribe() as subscription:
+            delivery = Delivery(subscription, send, wire_format, timeout=self._send_timeout, stalls=self._stalls)
             disconnected = asyncio.create_task(_disconnect(receive))
             disconnected.add_done_callback(lambda _: subscription.end())
             try:
-                await sender.message(self._start)
-                await sender.message(_chunk(RETRY_FRAME))
+                await delivery.message(self._start)
+                await delivery.frame(RETRY_FRAME)
                 revision, first = await announcer.resume(wire_format, seen)
                 for frame in first:
-                    await sender.frame(frame, stop=subscription)
-                await Follower(subscription, sender, wire_format, revision).run()
-                await sender.message({"type": "http.response.body", "body": b"", "more_body": False})
+                    await delivery.frame(frame)
+                await delivery.run(revision)
+                await delivery.message({"type": "http.response.body", "body": b"", "more_body": False})
             except Stalled:
                 subscription.end()
                 # Cut the connection, or it would keep what it holds until its client reads; then
@@ -255,120 +176,6 @@ class EventStream:
         )
 
 
-class Follower:
-    """Sends a subscription's events to one stream until the subscription ends.
-
-    While the stream waits, the hub's publish call sends each event itself (``deliver``). The
-    send normally completes at once (uvicorn writes to the socket), which spares a task wake-up
-    per stream per event. A send that has to wait (the client reads slowly, the socket buffer is
-    full) is handed back to the stream's task, and later events queue behind it until it is
-    through; if they fill the queue, the hub drops the subscriber. Frames larger than a piece
-    are always sent by the stream's task.
-
-    Event ids are consecutive revisions: an id that skips one means an event was never
-    published (it could not be built), so the stream ends, and the client's reconnect with
-    the last id it saw gets a snapshot instead of silently missing a change.
-    """
-
-    __slots__ = ("_failed", "_revision", "_sender", "_subscription", "_waiting", "_wire_format")
-
-    def __init__(self, subscription: Subscription, sender: Sender, wire_format: str, revision: int) -> None:
-        self._subscription = subscription
-        self._sender = sender
-        self._wire_format = wire_format
-        self._revision = revision
-        self._waiting: tuple[Generator[Any, None, None], Any] | None = None
-        self._failed: Exception | None = None
-
-    async def run(self) -> None:
-        subscription, sender, wire_format = self._subscription, self._sender, self._wire_format
-        while True:
-            if self._waiting is not None:
-                sending, awaited = self._waiting
-                self._waiting = None
-                await sender.finish(sending, awaited)
-            while (event := subscription.pop()) is not None:
-                if self._take(event):
-                    await sender.frame(event.frames[wire_format], stop=subscription)
-            subscription.finished()
-            if self._failed is not None:
-                raise self._failed
-            if subscription.ended:
-                return
-            subscription.deliver = self.deliver
-            await subscription.wait()
-            subscription.deliver = None
-
-    def _take(self, event: Event) -> bool:
-        """Whether to send ``event``: not one the catch-up already covered; a gap ends the stream."""
-        if event.id is None:
-            return True
-        if event.id <= self._revision:
-            return False
-        if event.id != self._revision + 1:
-            self._subscription.end()
-            return False
-        self._revision = event.id
-        return True
-
-    def deliver(self, event: Event) -> bool:
-        """Write ``event`` within the publisher's call (once per stream per event: kept lean)."""
-        frame = event.frames[self._wire_format]
-        if len(frame) > PIECE_BYTES:
-            return False  # in pieces, by the stream's task
-        event_id = event.id
-        if event_id is not None:  # _take, inlined
-            if event_id <= self._revision:
-                return True
-            if event_id != self._revision + 1:
-                self._subscription.end()
-                return True
-            self._revision = event_id
-        sender = self._sender
-        try:
-            sending = sender.send({"type": "http.response.body", "body": frame, "more_body": True}).__await__()
-            awaited = sender.context.run(sending.send, None)
-        except StopIteration:
-            return True
-        except Exception as exc:  # raised by the stream's own task, not into the publisher's loop
-            self._failed = exc
-            self._subscription.end()
-            return True
-        subscription = self._subscription
-        subscription.deliver = None  # queue what follows until this send is through
-        subscription.carry(event)
-        self._waiting = (sending, awaited)
-        subscription.wake()
-        return True
-
-
-async def _finish(context: contextvars.Context, sending: Generator[Any, None, None], awaited: Any) -> None:
-    """Drive a started send to its end the way its own task would: wait for what it awaits, resume it.
-
-    As a task does with a future its coroutine yields, the future's "blocking" flag is taken
-    down first: awaiting it again with the flag still up fails at once ("await wasn't used
-    with future"). Cancelling this (the deadline, shutdown) cancels the future and throws the
-    cancellation into the send, as a task would.
-    """
-    while True:
-        try:
-            if awaited is None:  # a bare yield: give the loop one turn
-                await asyncio.sleep(0)
-            else:
-                awaited._asyncio_future_blocking = False
-                await awaited
-        except BaseException as exc:  # this stream was cancelled: so is the send
-            try:
-                awaited = context.run(sending.throw, exc)
-            except StopIteration:
-                return
-        else:
-            try:
-                awaited = context.run(sending.send, None)
-            except StopIteration:
-                return
-
-
 class _NoContent:
     """An empty body for sse-starlette's response, which is only used for its headers and HEAD."""
 
@@ -380,10 +187,6 @@ class _NoContent:
 
 
 NO_CONTENT = _NoContent()
-
-
-def _chunk(frame: bytes) -> Message:
-    return {"type": "http.response.body", "body": frame, "more_body": True}
 
 
 async def _disconnect(receive: Receive) -> None:
