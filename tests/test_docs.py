@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
+
+from issuebridge.settings import Settings, SettingsError
 
 ROOT = Path(__file__).parent.parent
 SECURITY = (ROOT / "SECURITY.md").read_text()
@@ -41,3 +45,94 @@ def test_every_row_names_a_test() -> None:
     rows = [line for line in SECURITY.splitlines() if line.startswith("| ") and not line.startswith("| threat")]
     rows = [row for row in rows if not row.startswith("| ---")]
     assert rows and [row[:80] for row in rows if "test_" not in row.rsplit("|", 2)[-2]] == []
+
+
+# docs/configuration.md and Settings agree: every variable Settings.from_env reads is documented
+# with its real default, and every documented setting is read.
+
+CONFIGURATION = (ROOT / "docs" / "configuration.md").read_text()
+SETTINGS_ROW = re.compile(r"^\| `([A-Z][A-Z0-9_]*)` \| ([^|]*) \|", re.MULTILINE)
+# Values that one of the settings accepts each; the first one a variable takes shows which field it sets.
+PROBES = ("7", "1", "7/minute", "http://probe.test", "redis://probe.test")
+
+
+class ReadLog(dict[str, str]):
+    """An environment that notes every variable looked up in it."""
+
+    def __init__(self, values: dict[str, str] | None = None) -> None:
+        super().__init__(values or {})
+        self.read: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+def variables_settings_read() -> set[str]:
+    env = ReadLog()
+    Settings.from_env(env)
+    return env.read
+
+
+def documented_settings() -> dict[str, str]:
+    """Each variable in the settings tables (``| variable | default | meaning |``): its default cell."""
+    section = CONFIGURATION.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    return dict(SETTINGS_ROW.findall(section))
+
+
+def field_set_by(variable: str) -> str:
+    """The ``Settings`` field that ``variable`` sets."""
+    defaults = Settings()
+    for value in PROBES:
+        try:
+            probed = Settings.from_env({variable: value})
+        except SettingsError:
+            continue
+        changed = [f.name for f in fields(Settings) if getattr(probed, f.name) != getattr(defaults, f.name)]
+        if changed:
+            assert len(changed) == 1, f"{variable} changed {changed}"
+            return changed[0]
+    raise AssertionError(f"no probe value changes a setting through {variable}")
+
+
+def as_documented(value: object) -> str:
+    """A default as configuration.md writes it: the literal in backticks, or "unset"."""
+    if value is None or value is False or value == ():
+        return "unset"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"`{value}`"
+
+
+def test_every_variable_settings_reads_is_documented_and_nothing_else() -> None:
+    read = variables_settings_read()
+    assert read, "Settings.from_env read no variable"
+    documented = set(documented_settings())
+    undocumented, unread = sorted(read - documented), sorted(documented - read)
+    assert not undocumented, f"read by Settings.from_env but not in docs/configuration.md: {undocumented}"
+    assert not unread, f"in docs/configuration.md but never read by Settings.from_env: {unread}"
+
+
+def test_every_documented_default_is_the_real_one() -> None:
+    defaults = Settings.from_env({})
+    read = variables_settings_read()  # a variable never read is the test above's failure
+    real = {
+        variable: as_documented(getattr(defaults, field_set_by(variable)))
+        for variable in documented_settings()
+        if variable in read
+    }
+    wrong = [
+        f"{variable}: documented {cell.strip()!r}, really {real[variable]}"
+        for variable, cell in documented_settings().items()
+        if variable in real and not cell.strip().startswith(real[variable])
+    ]
+    assert not wrong, "; ".join(wrong)
+
+
+def test_the_defaults_of_from_env_and_of_the_dataclass_agree() -> None:
+    # The docs give one default per setting: an empty environment must mean Settings() exactly.
+    assert Settings.from_env({}) == Settings()
