@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint lint-js bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,13 +34,23 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package-lock.json | $(VENV)/.in
 test: install $(NODE_DIR)/node_modules/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: install
+# ESLint for static/, pinned in lint/package-lock.json and run with the venv's Node 24;
+# reinstalled when the lock file changes.
+LINT_JS := lint
+$(LINT_JS)/node_modules/.installed: $(LINT_JS)/package-lock.json | $(VENV)/.installed
+	$(BIN)/npm ci --prefix $(LINT_JS) --no-audit --no-fund
+	touch $@
+
+lint: install lint-js
 	$(BIN)/ruff check src tests bench testkit
 	$(BIN)/ruff format --check src tests bench testkit
 	$(BIN)/mypy
 
+lint-js: $(LINT_JS)/node_modules/.installed
+	$(BIN)/node $(LINT_JS)/node_modules/eslint/bin/eslint.js --config $(LINT_JS)/eslint.config.mjs static
+
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache $(NODE_DIR)/node_modules
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache $(NODE_DIR)/node_modules $(LINT_JS)/node_modules
 
 bench: install
 	$(BIN)/python -m bench

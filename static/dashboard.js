@@ -149,7 +149,10 @@
     },
     sync_unchanged(data) {
       // GitHub had nothing new: the board stays as it is; say when it was checked.
-      if (!findEntry(data.id)) return clearActivity(data.id);
+      if (!findEntry(data.id)) {
+        clearActivity(data.id);
+        return;
+      }
       const status = activityFor(data);
       status.classList.remove("error");
       status.querySelector("progress").hidden = true;
