@@ -1,7 +1,7 @@
 """Clients that stop reading (issue 14): what they cost a write, the server's memory, and a shutdown.
 
 Each measurement starts the real server (``uvicorn issuebridge.app:app`` in a subprocess, with
-uvloop and httptools, as the README says to run it) on 127.0.0.1, with a 5,000-issue board
+uvloop and httptools, as docs/cli.md says to run it) on 127.0.0.1, with a 5,000-issue board
 pushed through the API (its page snapshot is about 3.6 MB, as in the issue's review):
 
 1. *Write latency*: a one-issue board pushed ``POST /api/dashboard/sync-issues``, from sending

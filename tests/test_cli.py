@@ -21,7 +21,7 @@ def test_push_arguments() -> None:
 
 def test_client_configs_show_a_placeholder_never_a_token() -> None:
     open_server = client_configs("http://localhost:8000", has_token=False)
-    assert '"issuebridge": {"url": "http://localhost:8000/sse"}' in open_server
+    assert '"issuebridge": {"url": "http://localhost:8000/mcp"}' in open_server
     assert "claude mcp add --transport http issuebridge http://localhost:8000/mcp\n" in open_server
     assert "Bearer" not in open_server
     guarded = client_configs("http://localhost:8000", has_token=True)

@@ -134,7 +134,7 @@ def test_doctor_all_ok_with_a_token(
     assert "5000 requests left this hour" in done.stdout.replace("4999", "5000")
     assert "entries, revision" in done.stdout or "not created yet" in done.stdout
     assert f"{server.url}: ok" in done.stdout
-    assert f'"url": "{server.url}/sse"' in done.stdout and "Bearer <ISSUEBRIDGE_TOKEN>" in done.stdout
+    assert f'"url": "{server.url}/mcp"' in done.stdout and "Bearer <ISSUEBRIDGE_TOKEN>" in done.stdout
     assert f"claude mcp add --transport http issuebridge {server.url}/mcp" in done.stdout
     assert GITHUB_TOKEN not in done.stdout + done.stderr and SERVER_TOKEN not in done.stdout + done.stderr
 
@@ -143,7 +143,7 @@ def test_doctor_says_what_is_wrong(guarded_github: FakeGitHub, tmp_path: Path) -
     guarded_github.scopes = None  # a fine-grained token
     fine = run(["doctor"], {"GITHUB_API_URL": guarded_github.url, "GITHUB_TOKEN": GITHUB_TOKEN}, tmp_path)
     assert fine.returncode == 0 and "fine-grained token" in fine.stdout
-    assert '"url": "http://localhost:8000/sse"' in fine.stdout and "Bearer" not in fine.stdout
+    assert '"url": "http://localhost:8000/mcp"' in fine.stdout and "Bearer" not in fine.stdout
 
     wrong = run(["doctor"], {"GITHUB_API_URL": guarded_github.url, "GITHUB_TOKEN": "ghp_wrong"}, tmp_path)
     assert wrong.returncode == 1 and "GITHUB_TOKEN was refused (Bad credentials)" in wrong.stdout

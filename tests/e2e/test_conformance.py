@@ -3,7 +3,7 @@
 One test per scenario that applies to a server of our kind. The suite's other server scenarios
 call fixture tools, resources and prompts of its own (``test_simple_text``, ``test://static-text``,
 ``test_prompt_with_arguments``, ...) that a real product does not ship: ``DOES_NOT_APPLY`` lists
-them with the reason, and the README has the table.
+them with the reason, and docs/testing.md has the table.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the server with the settings from the environment (ISSUEBRIDGE_*, GITHUB_*).",
         epilog="MCP sessions live in the worker that opened them, so with --workers N an MCP client may "
         "reach a worker that does not know its session; for MCP behind several processes, run one per "
-        "port behind a proxy that keeps a client on one process (README: Several workers). " + EPILOG,
+        "port behind a proxy that keeps a client on one process (docs/workers.md). " + EPILOG,
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")

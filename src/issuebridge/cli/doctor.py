@@ -23,7 +23,7 @@ from issuebridge.store import StoreError, store_for
 TIMEOUT = 5.0
 Status = Literal["ok", "warn", "fail"]
 STYLES: dict[Status, str] = {"ok": "green", "warn": "yellow", "fail": "bold red"}
-DEFAULT_SERVER = "http://localhost:8000"  # README's snippets; `issuebridge serve` listens there
+DEFAULT_SERVER = "http://localhost:8000"  # the README's snippets; `issuebridge serve` listens there
 
 
 class Check(NamedTuple):
@@ -149,9 +149,9 @@ async def _server(server: str) -> Check:
 
 
 def client_configs(base: str, has_token: bool) -> str:
-    """README's "Connect your assistant" snippets for ``base``; a placeholder where the token goes."""
+    """The README's "Connect your assistant" snippets for ``base``; a placeholder where the token goes."""
     auth = "Bearer <ISSUEBRIDGE_TOKEN>"
-    entry: dict[str, object] = {"url": f"{base}/sse"}
+    entry: dict[str, object] = {"url": f"{base}/mcp"}
     if has_token:
         entry["headers"] = {"Authorization": auth}
     cursor = '{\n  "mcpServers": {\n    "issuebridge": ' + json.dumps(entry) + "\n  }\n}"

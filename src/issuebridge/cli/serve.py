@@ -24,7 +24,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> int:
         print_error(
             f"--workers {workers} needs ISSUEBRIDGE_REDIS_URL: with SQLite every worker keeps its own copy "
             "of the boards, so pages would show different dashboards. Set ISSUEBRIDGE_REDIS_URL "
-            "(README: Several workers) or run one worker."
+            "(docs/workers.md) or run one worker."
         )
         return 2
     if not is_loopback(host) and not settings.api_token and not settings.allow_unauthenticated:

@@ -1,7 +1,8 @@
 """GitHub webhook payloads as row changes: which board an event is about, and what it says of the row.
 
-Pure functions, no I/O: ``web/webhooks.py`` checks the signature, deduplicates deliveries and
-writes the result through the dashboard; ``records/tracked.py`` says what a change does to a board.
+Pure functions, no I/O: ``web/github_webhook.py`` checks the signature,
+``dashboard/webhook_deliveries.py`` deduplicates deliveries and writes the result through the
+dashboard, and ``records/tracked.py`` says what a change does to a board.
 
 - ``issues`` and ``issue_comment`` events carry the issue (as GitHub's REST API shows it): it
   replaces the row of that number on the repository's issues board, or joins the board, or

@@ -5,7 +5,7 @@ usually holds whole). Nothing a client merely sends can give it a fresh allowanc
 value is only ever the key of anything once it has been verified, and there is one token, so
 verified clients would share one allowance; the address tells them apart. Behind a reverse
 proxy every client has the proxy's address unless uvicorn is told to trust its
-``X-Forwarded-For`` (``--proxy-headers --forwarded-allow-ips``; README, Security notes).
+``X-Forwarded-For`` (``--proxy-headers --forwarded-allow-ips``; docs/security.md, "Behind a reverse proxy").
 
 - :class:`RateLimit`: MCP messages, writes and webhooks (``ISSUEBRIDGE_RATE_LIMIT``). Reads,
   the page and the event stream are not limited: they cost little, and a person reloading a
