@@ -8,9 +8,10 @@ private ``_lowlevel_server``. Handshake-era clients subscribe this way, so it is
 nowhere else.
 
 ``pyproject.toml`` pins mcp to 2.3.x. The behaviour relied on, that a handler registered here
-answers the method and the server then advertises ``resources.subscribe``, is exercised by
-``tests/test_resources.py`` and ``tests/e2e/test_mcp_sessions.py`` (subscribing, being notified,
-the per-session limit) and by the conformance suite's ``resources-subscribe`` scenario.
+answers the method and the server then advertises ``resources.subscribe``, is exercised through
+the SDK's own clients by ``tests/e2e/test_curation.py`` (the capability, subscribing, being
+notified of only what was subscribed) and ``tests/e2e/test_mcp_sessions.py`` (a subscribed
+session that stops reading), and by the conformance suite's ``resources-subscribe`` scenario.
 """
 
 from __future__ import annotations
