@@ -24,8 +24,10 @@ the fixed cost (store write, encoding, one send) that is not fan-out.
 *Memory per subscriber* is the server's RSS (VmRSS) with 10,000 subscribers connected and
 after the events, minus its RSS after a warm-up, divided by 10,000.
 
-Usage: ``python -m bench.fanout [--smoke] [--runs N]``. ``--smoke`` uses 20 subscribers and 3
-events and makes no claims about speed; it is what CI runs.
+Usage: ``python -m bench.fanout [--smoke] [--runs=N] [--ablation]``. ``--smoke`` uses 20
+subscribers and 3 events and makes no claims about speed; it is what CI runs. ``--ablation``
+measures ours against itself without delivery from the publish call (``bench/delivery_variants.py``:
+*queued*, and *plain* without hand-stepped sends) instead of against the naive server.
 """
 
 from __future__ import annotations
@@ -401,7 +403,8 @@ def naive_event(change: int) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def ours(workdir: Path, github_url: str) -> Iterator[Target]:
+def ours(workdir: Path, github_url: str, variant: str | None = None) -> Iterator[Target]:
+    """The real server; with ``variant``, one of ``bench/delivery_variants.py``'s deliveries in it."""
     env = {
         "GITHUB_API_URL": github_url,
         "ISSUEBRIDGE_DB": str(workdir / "fanout.db"),
@@ -409,7 +412,17 @@ def ours(workdir: Path, github_url: str) -> Iterator[Target]:
         # Every subscriber comes from 127.0.0.1: 10,000 "pages" on one address, opened in a burst.
         "ISSUEBRIDGE_STREAM_RATE_LIMIT": "1000000/minute",
     }
-    server = start_server(workdir, env)
+    if variant is None:
+        server = start_server(workdir, env)
+    else:
+
+        def command(port: int) -> list[str]:
+            code = f"from bench.delivery_variants import serve; serve({variant!r}, {port})"
+            return [sys.executable, "-c", code]
+
+        # The server runs from its own directory: bench/ is found beside it.
+        path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+        server = start_server(workdir, {**env, "PYTHONPATH": path}, command=command)
     revision = 0
 
     async def stream_path() -> str:
@@ -425,7 +438,7 @@ def ours(workdir: Path, github_url: str) -> Iterator[Target]:
         return revision, datetime.fromisoformat(answer["last_updated"]).timestamp()
 
     try:
-        yield Target("ours", server, stream_path, publish)
+        yield Target(variant or "ours", server, stream_path, publish)
     finally:
         server.stop()
 
@@ -542,9 +555,10 @@ Medians over {sizes.runs} run(s), each run with fresh server processes. Columns:
         per_run = [figures(r) for r in runs]
         medians[name] = {key: statistics.median(f[key] for f in per_run) for key in per_run[0]}
         print(f"| {name} | " + " | ".join(show(medians[name][key], unit) for _, key, unit in COLUMNS) + " |")
-    ours, naive = medians["ours"], medians["naive"]
-    ratios = [f"{naive[key] / ours[key]:.1f}x" if ours[key] > 0 else "-" for _, key, _ in COLUMNS]
-    print("| naive / ours | " + " | ".join(ratios) + " |")
+    ours = medians["ours"]
+    for other in [name for name in medians if name != "ours"]:
+        ratios = [f"{medians[other][key] / ours[key]:.2f}x" if ours[key] > 0 else "-" for _, key, _ in COLUMNS]
+        print(f"| {other} / ours | " + " | ".join(ratios) + " |")
     print()
     print(f"Event frame sizes: {', '.join(f'{name} {runs[0].event_bytes} bytes' for name, runs in results.items())}.")
     mid_floor, large_floor = floors[sizes.mid] * sizes.mid, floors[sizes.large] * sizes.large
@@ -569,7 +583,7 @@ Medians over {sizes.runs} run(s), each run with fresh server processes. Columns:
             print(f"  {name} {number}: " + ", ".join(f"{key} {show(f[key], unit)}" for _, key, unit in COLUMNS))
 
 
-async def run(smoke: bool = False, runs: int | None = None) -> None:
+async def run(smoke: bool = False, runs: int | None = None, ablation: bool = False) -> None:
     sizes = SMOKE if smoke else FULL
     if runs is not None:
         sizes = Sizes(runs, *[getattr(sizes, f) for f in ("events_one", "mid", "events_mid", "large", "events_large")])
@@ -582,7 +596,8 @@ async def run(smoke: bool = False, runs: int | None = None) -> None:
     print("## Fan-out: one change to many open event streams")
     print(f"machine: {machine()}, uvloop {metadata.version('uvloop')}; load average {load()} at start")
     print(f"subscribers: 1, {sizes.mid:,}, {sizes.large:,}; runs: {sizes.runs}")
-    results: dict[str, list[Result]] = {"ours": [], "naive": []}
+    names = ["ours", "queued", "plain"] if ablation else ["ours", "naive"]
+    results: dict[str, list[Result]] = {name: [] for name in names}
     floors: dict[int, list[float]] = {sizes.mid: [], sizes.large: []}
     with FakeGitHub() as fake, tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -594,10 +609,11 @@ async def run(smoke: bool = False, runs: int | None = None) -> None:
                     f"(load average {load()})",
                     flush=True,
                 )
-            # Alternate the order, so that neither server always runs on a warmer (or busier) machine.
-            order = ["ours", "naive"] if run_number % 2 == 0 else ["naive", "ours"]
+            # Rotate the order, so that no server always runs on a warmer (or busier) machine.
+            order = names[run_number % len(names) :] + names[: run_number % len(names)]
             for name in order:
-                with ours(workdir, fake.url) if name == "ours" else naive(workdir) as target:
+                variant = None if name == "ours" else name
+                with naive(workdir) if name == "naive" else ours(workdir, fake.url, variant) as target:
                     result = await asyncio.to_thread(in_client_thread, target, sizes)
                 results[name].append(result)
                 f = figures(result)
@@ -612,4 +628,4 @@ async def run(smoke: bool = False, runs: int | None = None) -> None:
 
 if __name__ == "__main__":
     runs_arg = next((int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--runs=")), None)
-    asyncio.run(run("--smoke" in sys.argv, runs_arg))
+    asyncio.run(run("--smoke" in sys.argv, runs_arg, "--ablation" in sys.argv))
