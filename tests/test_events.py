@@ -1,4 +1,5 @@
 import asyncio
+import contextvars
 import json
 
 import pytest
@@ -184,6 +185,58 @@ async def test_a_stream_sends_from_publish_and_a_slow_send_holds_back_the_rest()
         assert sent == [b"j2", b"j3", b"j4", b"j5"]  # back to writing within publish
         hub.close()
         await asyncio.wait_for(stream, 1)
+
+
+STREAM = contextvars.ContextVar[str]("stream", default="publisher")
+
+
+async def test_sends_run_in_the_streams_context_and_a_waiting_one_is_finished_like_a_task() -> None:
+    """Written within publish or finished by the stream's task, a send runs in its stream's context;
+    one that waits gets what it waited for, and the stream's cancellation, as under its own task."""
+    hub = EventHub()
+    seen: list[tuple[bytes, str]] = []
+    room: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    other_waiter_of_room: list[str] = []
+    cleaned_up: list[bytes] = []
+
+    async def send(message: Message) -> None:
+        try:
+            if message["body"] == b"j2":
+                seen.append((b"room: " + (await room).encode(), STREAM.get()))
+            if message["body"] == b"j4":
+                await asyncio.get_running_loop().create_future()  # never: cancelled with the stream
+            seen.append((message["body"], STREAM.get()))
+        finally:
+            cleaned_up.append(message["body"])
+
+    async def stream_task(subscription: Subscription) -> None:
+        STREAM.set("stream")
+        await Delivery(subscription, send, "json", timeout=5, stalls=Stalls()).run(0)
+
+    async def also_waits_for_room() -> None:
+        other_waiter_of_room.append(await room)
+
+    async with hub.subscribe() as subscription:
+        stream = asyncio.create_task(stream_task(subscription))
+        await asyncio.sleep(0)  # the stream is waiting
+        hub.publish(numbered(1))  # written within publish, in the stream's context
+        assert seen == [(b"j1", "stream")]
+        hub.publish(numbered(2))  # waits for room: handed to the stream's task
+        other = asyncio.create_task(also_waits_for_room())
+        for _ in range(3):
+            await asyncio.sleep(0)
+        room.set_result("made")
+        await asyncio.wait_for(other, 1)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert seen[1:] == [(b"room: made", "stream"), (b"j2", "stream")] and other_waiter_of_room == ["made"]
+        hub.publish(numbered(3))
+        hub.publish(numbered(4))
+        await asyncio.sleep(0)
+        stream.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await stream
+    assert seen[3:] == [(b"j3", "stream")] and cleaned_up == [b"j1", b"j2", b"j3", b"j4"]
 
 
 async def test_a_failing_send_fails_its_own_stream_only() -> None:

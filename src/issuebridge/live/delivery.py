@@ -2,18 +2,23 @@
 
 A :class:`Delivery` writes each event to the connection from the hub's publish call itself,
 while its stream waits: ``Subscription.deliver`` hands it the event, and it steps the ASGI
-``send`` coroutine by hand, in the stream's context, until the first thing ``send`` waits for.
-uvicorn writes to the socket at once unless the connection's buffer is past its high-water
-mark, so the send usually completes right there, and the publisher fans an event out to every
-waiting stream without a task wake-up per stream. A send that does have to wait (the client
-reads slowly) is handed back to the stream's own task, which finishes it under the deadline,
+``send`` coroutine by hand (``__await__().send``, in the stream's context) until the first thing
+``send`` waits for. uvicorn writes to the socket at once unless the connection's buffer is past
+its high-water mark, so the send usually completes right there, and the publisher fans an event
+out to every waiting stream without a task wake-up per stream. A send that does have to wait
+(the client reads slowly) is handed back to the stream's own task, which finishes it under the
+deadline (:func:`_resumed`: ``yield from`` by hand, so the task waits for what the send waits
+for, and a cancellation reaches the send, exactly as if the task had run it from the start),
 counted among the stalls; events published meanwhile queue behind it (the hub drops the
 subscriber if they fill its queue). Frames larger than a piece are always sent by the stream's
 task, in pieces.
 
-``bench/fanout.py`` measured what this saves against the stream's task sending each event
-itself (BENCHMARKS.md, "Delivery from the publish call"): about 1.7 times the CPU per delivery,
-and twice the time to reach 10,000 subscribers, so it is kept.
+Why the fast path is kept: ``python -m bench.fanout --ablation`` (BENCHMARKS.md, "Fan-out
+ablation: delivery from the publish call") measured it against the stream's own task sending
+every event (``bench/delivery_variants.py``). Without it the server's CPU per delivery was 1.5
+to 1.6 times as much at 1,000 subscribers and 2.5 to 2.8 times at 10,000 (1.9, and 3.2 to 3.5
+times, with plainly awaited sends as well), and an event took 1.2 to 2.3 times as long to reach
+the last of 10,000 subscribers (medians of 3 runs, twice).
 
 Bounds: each piece must be taken within ``timeout`` seconds, and all the streams waiting for
 their clients at once hold at most :class:`Stalls`' budget; past either, :class:`Stalled`.
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import types
 from collections.abc import Generator
 from typing import Any
 
@@ -192,36 +198,38 @@ class Delivery:
             raise Stalled("too many streams are waiting for their clients")
         try:
             async with asyncio.timeout(self._timeout):
-                await _step(self._context, sending, awaited)
+                await _resumed(self._context, sending, awaited)
         except TimeoutError:
             raise Stalled(f"the client took nothing for {self._timeout:g} s") from None
         finally:
             self._stalls.end()
 
 
-async def _step(context: contextvars.Context, sending: Generator[Any, None, None], awaited: Any) -> None:
-    """Drive a started send to its end the way its own task would: wait for what it awaits, resume it.
+@types.coroutine
+def _resumed(
+    context: contextvars.Context, sending: Generator[Any, None, None], awaited: Any
+) -> Generator[Any, Any, None]:
+    """The rest of a started send, for the stream's task to await: ``yield from`` (PEP 380) by hand,
+    taking over where :meth:`Delivery._start` left the send.
 
-    As a task does with a future its coroutine yields, the future's "blocking" flag is taken
-    down first: awaiting it again with the flag still up fails at once ("await wasn't used
-    with future"). Cancelling this (the deadline, shutdown) cancels the future and throws the
-    cancellation into the send, as a task would.
+    What the send waits for goes up to the task as if the task had run the send from the start:
+    the task waits for it, and cancelling the task (the deadline, shutdown) cancels it and throws
+    the cancellation into the send. Each step runs in the stream's context.
     """
     while True:
         try:
-            if awaited is None:  # a bare yield: give the loop one turn
-                await asyncio.sleep(0)
-            else:
-                awaited._asyncio_future_blocking = False
-                await awaited
-        except BaseException as exc:  # this stream was cancelled: so is the send
+            value = yield awaited
+        except GeneratorExit:
+            sending.close()
+            raise
+        except BaseException as exc:
             try:
                 awaited = context.run(sending.throw, exc)
             except StopIteration:
                 return
         else:
             try:
-                awaited = context.run(sending.send, None)
+                awaited = context.run(sending.send, value)
             except StopIteration:
                 return
 
