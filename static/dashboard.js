@@ -125,7 +125,7 @@
         flash(row);
       }
       placeFirst(section, data.group);
-      refreshBoard(section);
+      applyControls(section);
     },
     removed(data) {
       findEntry(data.id)?.remove();
@@ -303,10 +303,10 @@
         applySort(section);
       });
     }
-    refreshBoard(section);
+    applyControls(section);
   }
 
-  function refreshBoard(section) {
+  function applyControls(section) {
     const state = stateOf(section);
     const select = section.querySelector(".filter-label");
     const names = new Set();
