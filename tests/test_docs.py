@@ -200,6 +200,16 @@ def test_the_architecture_page_names_only_modules_that_exist() -> None:
     assert sorted(name for name in named if not (PACKAGE / name).is_file()) == []
 
 
+def test_the_modules_security_md_names_exist() -> None:
+    # SECURITY.md says where each defence lives; a module that moved would send a reader nowhere.
+    named = {name for name in MODULE.findall(SECURITY) if not name.startswith(("tests/", "test_"))}
+    assert named, "SECURITY.md names no module"
+    top = ("bench/", "testkit/")  # beside src/, not in the package
+    assert (
+        sorted(name for name in named if not (ROOT / name if name.startswith(top) else PACKAGE / name).is_file()) == []
+    )
+
+
 def test_only_the_architecture_page_names_modules() -> None:
     # Modules move; one page to update when they do (the others describe behaviour).
     named = [
