@@ -11,25 +11,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from issuebridge.dashboard.entries import Dashboard
 from issuebridge.records.base import Entry, now
 from issuebridge.records.tracked import After, RowChange, board_after
-from issuebridge.store.base import StoreError
+from issuebridge.store.base import Claims, StoreError
 
 logger = logging.getLogger(__name__)
 
 # GitHub lets a delivery be redelivered for 3 days; a claim outlasts that.
 DELIVERY_CLAIM_SECONDS = 7 * 24 * 3600.0
-
-
-class Claims(Protocol):
-    """What recording deliveries needs of the store (``DashboardStore``): claims every worker sees."""
-
-    async def claim(self, name: str, ttl_seconds: float) -> bool: ...
-
-    async def claimed(self, name: str) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,15 @@ StoreChange = Saved | Removed | Cleared | Reloaded
 ChangeListener = Callable[[StoreChange], Awaitable[None]]
 
 
+class Claims(Protocol):
+    """The part of a store (:class:`DashboardStore`) that work done once needs: claims every worker
+    sees (webhook deliveries recorded, dashboard sessions revoked)."""
+
+    async def claim(self, name: str, ttl_seconds: float) -> bool: ...
+
+    async def claimed(self, name: str) -> bool: ...
+
+
 class DashboardStore(Protocol):
     """Entries (boards and panels) by key, each replaced whole by a save.
 

@@ -19,23 +19,16 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from starlette.types import Message, Receive, Scope
+
+from issuebridge.store.base import Claims
 
 COOKIE = "issuebridge_session"
 SCOPE_KEY = "issuebridge.session"  # the verified session of a request, for the page's "Sign out"
 _REVOKED = "session-revoked:"
 _VALUE = re.compile(r"([A-Za-z0-9_-]{22})\.([0-9]{1,12})\.([0-9a-f]{64})")
 _DISCONNECT: Message = {"type": "http.disconnect"}
-
-
-class Claims(Protocol):
-    """What sessions need of the store (``DashboardStore``): claims that every worker sees."""
-
-    async def claim(self, name: str, ttl_seconds: float) -> bool: ...
-
-    async def claimed(self, name: str) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
