@@ -28,7 +28,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from sse_starlette import EventSourceResponse
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
@@ -166,12 +166,10 @@ class EventStream:
             return None
         reset = self._limiter.get_window_stats(self._open_rate, address).reset_time
         retry_after = max(1, math.ceil(reset - time.time()))
-        return JSONResponse(
-            {
-                "error": f"this address opened more event streams than {self._open_rate} allows "
-                f"(ISSUEBRIDGE_STREAM_RATE_LIMIT); reconnect in {retry_after} s"
-            },
-            status_code=429,
+        return error(
+            429,
+            f"this address opened more event streams than {self._open_rate} allows "
+            f"(ISSUEBRIDGE_STREAM_RATE_LIMIT); reconnect in {retry_after} s",
             headers={"Retry-After": str(retry_after)},
         )
 

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from issuebridge.store import StoreError
 from issuebridge.web.bodies import BodyTooLarge, read_body
+from issuebridge.web.errors import error
 from issuebridge.web.pages import PAGE_HEADERS
 from issuebridge.web.ratelimit import AuthFailures
 from issuebridge.web.sessions import COOKIE, SCOPE_KEY, Sessions, session_of
@@ -111,7 +112,7 @@ class TokenAuth:
                 try:
                     live = await self._sessions.is_live(session)
                 except StoreError as exc:
-                    return JSONResponse({"error": f"the session cannot be checked now: {exc}"}, status_code=503)
+                    return error(503, f"the session cannot be checked now: {exc}")
                 if live:
                     request.scope[SCOPE_KEY] = session
                     return None
@@ -142,14 +143,14 @@ class TokenAuth:
         if request.method == "GET":
             return _login_page(SIGN_IN, 200)
         if request.method != "POST":
-            return JSONResponse({"error": "sign in with GET or POST /login"}, status_code=405)
+            return error(405, "sign in with GET or POST /login")
         refused = self._failures.refusal(request.scope)
         if refused is not None:
             return refused
         try:
             body = await read_body(request, MAX_FORM_BYTES)
         except BodyTooLarge:
-            return JSONResponse({"error": "the form is too large"}, status_code=413)
+            return error(413, "the form is too large")
         token = parse_qs(body.decode("utf-8", "replace")).get("token", [""])[0]
         if not self._matches(token):
             self._failures.failed(request.scope)
@@ -165,9 +166,9 @@ class TokenAuth:
         """
         assert self._sessions is not None
         if request.method != "POST":
-            return JSONResponse({"error": "sign out with POST /logout"}, status_code=405)
+            return error(405, "sign out with POST /logout")
         if "origin" not in request.headers:
-            return JSONResponse({"error": "sign out from the dashboard page (the request has no Origin)"}, 403)
+            return error(403, "sign out from the dashboard page (the request has no Origin)")
         session = self._sessions.read(request.cookies.get(COOKIE, ""))
         response: Response = RedirectResponse("/login", status_code=303)
         if session is not None:
@@ -175,7 +176,7 @@ class TokenAuth:
                 await self._sessions.revoke(session)
             except StoreError as exc:
                 message = f"signed out of this browser, but the session could not be revoked everywhere: {exc}"
-                response = JSONResponse({"error": message}, status_code=503)
+                response = error(503, message)
         response.delete_cookie(COOKIE, path="/", secure=self._secure_cookie, httponly=True, samesite="strict")
         return response
 
@@ -205,8 +206,8 @@ def _login_page(message: str, status: int) -> HTMLResponse:
 
 
 def _unauthorized() -> JSONResponse:
-    return JSONResponse(
-        {"error": "this server needs Authorization: Bearer <ISSUEBRIDGE_TOKEN>"},
-        status_code=401,
+    return error(
+        401,
+        "this server needs Authorization: Bearer <ISSUEBRIDGE_TOKEN>",
         headers={"WWW-Authenticate": 'Bearer realm="issuebridge"'},
     )

@@ -11,8 +11,9 @@ here, for every route: from the moment the headers are in, the whole body must a
 from __future__ import annotations
 
 import anyio
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from issuebridge.web.errors import error
 
 
 class _TooSlow(Exception):
@@ -59,9 +60,7 @@ class BodyDeadline:
             if not expired:
                 raise
         if expired and not started:
-            response = JSONResponse(
-                {"error": f"the request body did not arrive within {self._seconds:g} s"},
-                status_code=408,
-                headers={"Connection": "close"},
+            response = error(
+                408, f"the request body did not arrive within {self._seconds:g} s", headers={"Connection": "close"}
             )
             await response(scope, receive, send)

@@ -7,6 +7,7 @@ escapes a route is answered the same way by :func:`handle` (the app's exception 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -15,9 +16,9 @@ from starlette.responses import JSONResponse, Response
 from issuebridge.errors import IssuebridgeError
 
 
-def error(status: int, message: str, **extra: Any) -> JSONResponse:
-    """The one shape of an error answer."""
-    return JSONResponse({"error": message, **extra}, status_code=status)
+def error(status: int, message: str, *, headers: Mapping[str, str] | None = None, **extra: Any) -> JSONResponse:
+    """The one shape of an error answer: ``{"error": message, **extra}``."""
+    return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
 
 
 def answer(exc: IssuebridgeError, subject: str = "the change", *, then: str | None = None) -> JSONResponse:

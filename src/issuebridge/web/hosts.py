@@ -25,6 +25,8 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from issuebridge.web.errors import error
+
 # Paths served whatever the Host and Origin: nothing private there.
 UNCHECKED_PATHS = ("/healthz", "/static/")
 UNCHECKED_EXACT = ("/webhooks/github",)
@@ -109,9 +111,7 @@ class HostCheck:
 
 
 def _refusal(status: int, reason: str) -> JSONResponse:
-    return JSONResponse(
-        {"error": f"{reason}: add its host to ISSUEBRIDGE_ALLOWED_HOSTS to allow it"}, status_code=status
-    )
+    return error(status, f"{reason}: add its host to ISSUEBRIDGE_ALLOWED_HOSTS to allow it")
 
 
 def _shown(value: str) -> str:

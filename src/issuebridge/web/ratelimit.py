@@ -32,6 +32,8 @@ from limits.strategies import MovingWindowRateLimiter
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from issuebridge.web.errors import error
+
 LIMITED = ("/mcp", "/messages/", "/api/dashboard/sync-issues", "/webhooks/")
 ALL_ADDRESSES = 10  # failed authentications from everywhere, as a multiple of one address's limit
 _EVERYWHERE = "all addresses"
@@ -70,11 +72,7 @@ class _Limiter:
 
 
 def too_many(message: str, retry_after: int) -> JSONResponse:
-    return JSONResponse(
-        {"error": f"{message}; try again in {retry_after} s"},
-        status_code=429,
-        headers={"Retry-After": str(retry_after)},
-    )
+    return error(429, f"{message}; try again in {retry_after} s", headers={"Retry-After": str(retry_after)})
 
 
 class RateLimit:
