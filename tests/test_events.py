@@ -383,3 +383,27 @@ async def test_streams_waiting_for_their_clients_share_one_budget() -> None:
     with pytest.raises(asyncio.CancelledError):
         await first
     assert stalls.held == 0
+
+
+@pytest.mark.parametrize("variant", ["queued", "plain"])
+async def test_the_ablations_variants_send_every_event_from_the_streams_task(variant: str) -> None:
+    """``bench.fanout --ablation`` compares with these: they must deliver the same, without the fast path."""
+    from bench.delivery_variants import VARIANTS
+
+    hub = EventHub()
+    sent: list[bytes] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message["body"])
+
+    async with hub.subscribe() as subscription:
+        stream = asyncio.create_task(VARIANTS[variant](subscription, send, "json", timeout=5, stalls=Stalls()).run(0))
+        await asyncio.sleep(0)
+        hub.publish(numbered(1))
+        assert subscription.deliver is None and sent == []  # queued: nothing is written within publish
+        hub.publish(numbered(2))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert sent == [b"j1", b"j2"]
+        hub.close()
+        await asyncio.wait_for(stream, 1)
