@@ -736,6 +736,9 @@ class FakeGitHub:
         self.secondary_limit: int | None = None
         self.secondary_retry_after: int | str | None = None
         self.latency = 0.0
+        # How the fake waits out ``latency`` (and a trickled body's pauses): a test of the fake
+        # itself swaps it to see the wait without sitting through it.
+        self.pause: Callable[[float], None] = time.sleep
         self.clock_offset = 0.0  # seconds GitHub's clock (its Date header) is ahead of ours
         self.fail_next = 0
         self.rate_limit_reset = int(time.time()) + 3600
@@ -801,6 +804,13 @@ class FakeGitHub:
 
     def release(self) -> None:
         self._answering.set()
+
+    @property
+    def in_flight(self) -> int:
+        """Requests that have arrived and are not answered yet (held, or waiting out ``latency``):
+        something to wait on instead of a time long enough for them."""
+        with self._lock:
+            return self._in_flight
 
     # -- data -------------------------------------------------------------------------------
     # Each add_* replaces one kind of data and makes the repository exist; the other kinds stay as
@@ -1102,7 +1112,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, fake: FakeGitHub) -> None:
         fake._answering.wait(timeout=60)
         if fake.latency > 0:
-            time.sleep(fake.latency)
+            fake.pause(fake.latency)
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)  # drain the body so the connection stays usable
@@ -1161,7 +1171,7 @@ class _Handler(BaseHTTPRequestHandler):
             for piece in pieces:
                 self.wfile.write(piece if declared else f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
                 if trickle:
-                    time.sleep(trickle)
+                    fake.pause(trickle)
         if "Transfer-Encoding" in out:
             self.wfile.write(b"0\r\n\r\n")
 

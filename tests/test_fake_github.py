@@ -253,10 +253,11 @@ def test_fail_next_gives_500_then_recovers(fake: FakeGitHub) -> None:
 
 
 def test_latency_delays_answers(fake: FakeGitHub) -> None:
+    paused: list[tuple[float, int]] = []  # how long, and how many requests had been answered by then
+    fake.pause = lambda seconds: paused.append((seconds, len(fake.requests)))
     fake.latency = 0.3
-    started = time.monotonic()
     assert get(fake, f"/repos/{REPO}/issues").status_code == 200
-    assert time.monotonic() - started >= 0.3
+    assert paused == [(0.3, 0)]  # waited out before the answer
 
 
 def test_requests_are_recorded(fake: FakeGitHub) -> None:
