@@ -172,7 +172,7 @@ async def test_an_unreachable_api_fails_promptly() -> None:
     unreachable = GitHubSource(f"http://127.0.0.1:{free_port()}", None, timeout=2, max_items=10, retries=decisions)
     with pytest.raises(GitHubUnavailable, match=r"Could not reach the GitHub API at http://127\.0\.0\.1"):
         await unreachable.list_issues("octo", "app", "open")
-    assert decisions.retried == 0  # promptly: a refused connection is not waited on and tried again
+    assert decisions.made == [RetryOption(False)]  # promptly: a refused connection is not waited on and tried again
 
 
 async def test_a_slow_api_times_out_with_a_clear_error(fake_github: FakeGitHub) -> None:
