@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+import pytest_asyncio
+from playwright.async_api import Browser, Locator, Page, expect
 
 from testkit.fake_github import FakeGitHub, make_commit, make_issue, make_pull
 from testkit.mcp_clients import TRANSPORTS
 from testkit.servers import ServerProcess, start_server
+from tests.browser import BROWSER_TESTS
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
 from tests.e2e.test_stream import push
 from tests.unvalidated import board_with_colours, hostile_colours, store_unvalidated
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Without these, Chromium tries to reach Google's services, which this network refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # What a successful injection would do; the page fixture asserts it never happens.
 PWN = "window.__pwned = (window.__pwned || 0) + 1"
@@ -39,24 +27,11 @@ PWN = "window.__pwned = (window.__pwned || 0) + 1"
 ELSEWHERE = "http://127.0.0.1:9/pwned"
 GREY = "rgb(237, 237, 237)"  # the default label colour, #ededed
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-        reason="Chromium is not installed (apt-get install chromium); CI always runs these",
-    ),
-]
+# The session's Chromium (tests/browser.py), skipped or failed without it.
+pytestmark = BROWSER_TESTS
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
-
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def page(browser: Browser) -> AsyncIterator[Page]:
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     opened = await context.new_page()
