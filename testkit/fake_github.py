@@ -753,6 +753,7 @@ class FakeGitHub:
         self._in_flight = 0
         self._answering = threading.Event()  # cleared by hold(): requests wait until release()
         self._answering.set()
+        self._answered_before_hold = 0  # requests hold() still lets through
         self._repos: dict[str, _RepoData] = {}
         self._moved: dict[str, int] = {}  # the old full name (lower case) of a renamed repository: its id
         # Pages already answered, by (data version, path, query): sorting and slicing thousands
@@ -798,12 +799,17 @@ class FakeGitHub:
     ) -> None:
         self.stop()
 
-    def hold(self) -> None:
-        """Stall: requests arrive but get no answer until :meth:`release` (or 60 s pass)."""
-        self._answering.clear()
+    def hold(self, after: int = 0) -> None:
+        """Stall: requests arrive but get no answer until :meth:`release` (or 60 s pass); the
+        next ``after`` requests are still answered (a fetch's first page, say)."""
+        with self._lock:
+            self._answered_before_hold = after
+            self._answering.clear()
 
     def release(self) -> None:
-        self._answering.set()
+        with self._lock:
+            self._answered_before_hold = 0
+            self._answering.set()
 
     @property
     def in_flight(self) -> int:
@@ -1098,19 +1104,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         fake = self.server.fake
-        with fake._lock:
+        with fake._lock:  # whether hold() lets it through is settled as it counts as arrived
             fake._in_flight += 1
             fake.max_in_flight = max(fake.max_in_flight, fake._in_flight)
+            let_through = fake._answered_before_hold > 0
+            fake._answered_before_hold -= let_through
         try:
-            self._answer(fake)
+            self._answer(fake, let_through)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up on a body (too large, too slow)
         finally:
             with fake._lock:
                 fake._in_flight -= 1
 
-    def _answer(self, fake: FakeGitHub) -> None:
-        fake._answering.wait(timeout=60)
+    def _answer(self, fake: FakeGitHub, let_through: bool) -> None:
+        if not let_through:
+            fake._answering.wait(timeout=60)
         if fake.latency > 0:
             fake.pause(fake.latency)
         length = int(self.headers.get("Content-Length") or 0)
