@@ -736,6 +736,9 @@ class FakeGitHub:
         self.secondary_limit: int | None = None
         self.secondary_retry_after: int | str | None = None
         self.latency = 0.0
+        # How the fake waits out ``latency`` (and a trickled body's pauses): a test of the fake
+        # itself swaps it to see the wait without sitting through it.
+        self.pause: Callable[[float], None] = time.sleep
         self.clock_offset = 0.0  # seconds GitHub's clock (its Date header) is ahead of ours
         self.fail_next = 0
         self.rate_limit_reset = int(time.time()) + 3600
@@ -750,6 +753,7 @@ class FakeGitHub:
         self._in_flight = 0
         self._answering = threading.Event()  # cleared by hold(): requests wait until release()
         self._answering.set()
+        self._answered_before_hold = 0  # requests hold() still lets through
         self._repos: dict[str, _RepoData] = {}
         self._moved: dict[str, int] = {}  # the old full name (lower case) of a renamed repository: its id
         # Pages already answered, by (data version, path, query): sorting and slicing thousands
@@ -795,12 +799,24 @@ class FakeGitHub:
     ) -> None:
         self.stop()
 
-    def hold(self) -> None:
-        """Stall: requests arrive but get no answer until :meth:`release` (or 60 s pass)."""
-        self._answering.clear()
+    def hold(self, after: int = 0) -> None:
+        """Stall: requests arrive but get no answer until :meth:`release` (or 60 s pass); the
+        next ``after`` requests are still answered (a fetch's first page, say)."""
+        with self._lock:
+            self._answered_before_hold = after
+            self._answering.clear()
 
     def release(self) -> None:
-        self._answering.set()
+        with self._lock:
+            self._answered_before_hold = 0
+            self._answering.set()
+
+    @property
+    def in_flight(self) -> int:
+        """Requests that have arrived and are not answered yet (held, or waiting out ``latency``):
+        something to wait on instead of a time long enough for them."""
+        with self._lock:
+            return self._in_flight
 
     # -- data -------------------------------------------------------------------------------
     # Each add_* replaces one kind of data and makes the repository exist; the other kinds stay as
@@ -1088,21 +1104,24 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         fake = self.server.fake
-        with fake._lock:
+        with fake._lock:  # whether hold() lets it through is settled as it counts as arrived
             fake._in_flight += 1
             fake.max_in_flight = max(fake.max_in_flight, fake._in_flight)
+            let_through = fake._answered_before_hold > 0
+            fake._answered_before_hold -= let_through
         try:
-            self._answer(fake)
+            self._answer(fake, let_through)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up on a body (too large, too slow)
         finally:
             with fake._lock:
                 fake._in_flight -= 1
 
-    def _answer(self, fake: FakeGitHub) -> None:
-        fake._answering.wait(timeout=60)
+    def _answer(self, fake: FakeGitHub, let_through: bool) -> None:
+        if not let_through:
+            fake._answering.wait(timeout=60)
         if fake.latency > 0:
-            time.sleep(fake.latency)
+            fake.pause(fake.latency)
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)  # drain the body so the connection stays usable
@@ -1161,7 +1180,7 @@ class _Handler(BaseHTTPRequestHandler):
             for piece in pieces:
                 self.wfile.write(piece if declared else f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
                 if trickle:
-                    time.sleep(trickle)
+                    fake.pause(trickle)
         if "Transfer-Encoding" in out:
             self.wfile.write(b"0\r\n\r\n")
 

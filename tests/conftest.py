@@ -14,6 +14,8 @@ from testkit.fake_github import FakeGitHub
 from testkit.servers import RedisServer, ServerProcess, start_server
 from tests.disk import disk  # noqa: F401 - a full disk for SQLite stores: the fixture, for every test
 
+pytest_plugins = ["tests.browser"]  # one Chromium per session: the browser fixtures
+
 
 @pytest.fixture
 def fake_github() -> Iterator[FakeGitHub]:

@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 from issuebridge.app import create_app
 from issuebridge.settings import Settings
 from issuebridge.web import uvicorn_server
-from tests.inprocess import Served, never_reading_client, serving, until
+from tests.inprocess import Served, never_reading_client, raw_request, serving, until
 
 BODY = b"x" * (4 << 20)  # more than the socket buffers hold for a client that never reads
 
@@ -34,6 +34,10 @@ async def test_uvicorn_keeps_a_closed_connection_with_unsent_bytes_until_it_is_c
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        if scope["path"] == "/small":  # a request answered whole, to mark a point in the loop's work
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"connection", b"close")]})
+            await send({"type": "http.response.body", "body": b"ok", "more_body": False})
+            return
         scopes.append(scope)
         await send({"type": "http.response.start", "status": 200, "headers": [(b"connection", b"close")]})
         await send({"type": "http.response.body", "body": BODY, "more_body": False})  # then uvicorn closes
@@ -47,7 +51,10 @@ async def test_uvicorn_keeps_a_closed_connection_with_unsent_bytes_until_it_is_c
             await until(lambda: stuck_connections(served))
             (connection,) = stuck_connections(served)
             assert connection.transport.is_closing()  # type: ignore[attr-defined]  # closed, and still there:
-            await asyncio.sleep(0.3)
+            # Another connection opened, answered and closed meanwhile: the loop ran all it had
+            # scheduled (a connection closed with nothing to send is gone on its next turn).
+            answered = await raw_request(served.port, b"GET /small HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert answered.startswith(b"HTTP/1.1 200") and answered.endswith(b"\r\n2\r\nok\r\n0\r\n\r\n")
             assert stuck_connections(served) == [connection]  # close() waits for a drain that never comes
             assert uvicorn_server.cut(scopes[0]) and not uvicorn_server.cut({"type": "http"})
             await until(lambda: not served.server.server_state.connections)

@@ -253,10 +253,11 @@ def test_fail_next_gives_500_then_recovers(fake: FakeGitHub) -> None:
 
 
 def test_latency_delays_answers(fake: FakeGitHub) -> None:
+    paused: list[tuple[float, int]] = []  # how long, and how many requests had been answered by then
+    fake.pause = lambda seconds: paused.append((seconds, len(fake.requests)))
     fake.latency = 0.3
-    started = time.monotonic()
     assert get(fake, f"/repos/{REPO}/issues").status_code == 200
-    assert time.monotonic() - started >= 0.3
+    assert paused == [(0.3, 0)]  # waited out before the answer
 
 
 def test_requests_are_recorded(fake: FakeGitHub) -> None:
@@ -822,8 +823,13 @@ def test_a_held_fake_answers_only_when_released(fake: FakeGitHub) -> None:
     answers: list[int] = []
     caller = threading.Thread(target=lambda: answers.append(get(fake, f"/repos/{REPO}/issues").status_code))
     caller.start()
-    caller.join(0.3)
-    assert caller.is_alive() and answers == []
+    deadline = time.monotonic() + 10
+    while fake.in_flight == 0:  # it arrived ...
+        assert time.monotonic() < deadline, "the request never reached the fake"
+        time.sleep(0.01)
+    fake.hold(after=1)  # still held, but the next request is let through
+    assert get(fake, f"/repos/{REPO}/issues").status_code == 200
+    assert caller.is_alive() and answers == []  # ... and a later request was answered before it
     fake.release()
     caller.join(5)
     assert answers == [200]

@@ -9,10 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+from githubkit.exception import GitHubException, RequestFailed, RequestTimeout
 from githubkit.response import Response
+from githubkit.retry import RetryOption
 
 from issuebridge.github import mapping
-from issuebridge.github.client import GitHubSource
+from issuebridge.github.client import GitHubSource, ServerErrorRetries
 from issuebridge.github.conditional import Unchanged
 from issuebridge.github.errors import (
     AuthenticationFailed,
@@ -26,6 +28,7 @@ from issuebridge.github.paging import Fetched
 from issuebridge.github.transport import ApiOrigin, BearerToken
 from testkit.fake_github import FakeGitHub, make_issue, make_pull, make_pull_request
 from testkit.servers import free_port
+from tests.inprocess import until
 
 
 def mixed_items(repo: str, count: int) -> list[dict[str, Any]]:
@@ -39,6 +42,23 @@ def mixed_items(repo: str, count: int) -> list[dict[str, Any]]:
     return items
 
 
+class Decisions:
+    """The source's retry policy with a back-off too short to wait for, and every decision it made."""
+
+    def __init__(self) -> None:
+        self.made: list[RetryOption] = []
+        self._policy = ServerErrorRetries(first_wait=0.001)
+
+    def __call__(self, exc: GitHubException, retry_count: int) -> RetryOption:
+        decided = self._policy(exc, retry_count)
+        self.made.append(decided)
+        return decided
+
+    @property
+    def retried(self) -> int:
+        return sum(decided.do_retry for decided in self.made)
+
+
 def source(fake: FakeGitHub, token: str | None = None, **kwargs: Any) -> GitHubSource:
     return GitHubSource(
         fake.url,
@@ -46,6 +66,7 @@ def source(fake: FakeGitHub, token: str | None = None, **kwargs: Any) -> GitHubS
         timeout=kwargs.pop("timeout", 5.0),
         max_items=kwargs.pop("max_items", 10_000),
         concurrency=kwargs.pop("concurrency", 8),
+        retries=kwargs.pop("retries", Decisions()),
     )
 
 
@@ -106,10 +127,10 @@ async def test_a_rate_limit_fails_at_once_and_says_when_it_resets(fake_github: F
     fake_github.add_repo("octo/app", mixed_items("octo/app", 3))
     fake_github.rate_limited = True
     fake_github.rate_limit_reset = int(time.time()) + 30 * 60
-    started = time.monotonic()
+    decisions = Decisions()
     with pytest.raises(RateLimited, match=r"resets at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in about 30 min\)") as info:
-        await source(fake_github).list_issues("octo", "app", "open")
-    assert time.monotonic() - started < 2
+        await source(fake_github, retries=decisions).list_issues("octo", "app", "open")
+    assert decisions.made == [RetryOption(False)]  # at once: no back-off, no wait for the reset
     assert abs(info.value.reset_at.timestamp() - fake_github.rate_limit_reset) < 5
     assert len(fake_github.requests) == 1  # no retry
 
@@ -125,27 +146,45 @@ async def test_server_errors_are_retried_then_succeed(fake_github: FakeGitHub) -
 async def test_persistent_server_errors_give_up_with_a_clear_error(fake_github: FakeGitHub) -> None:
     fake_github.add_repo("octo/app", mixed_items("octo/app", 3))
     fake_github.fail_next = 10
+    decisions = Decisions()
     with pytest.raises(GitHubUnavailable, match=r"answered 500 .* after 2 retries"):
-        await source(fake_github).list_issues("octo", "app", "open")
-    assert len(fake_github.requests) == 3
+        await source(fake_github, retries=decisions).list_issues("octo", "app", "open")
+    assert len(fake_github.requests) == 3 and decisions.retried == 2
+
+
+def test_server_errors_and_timeouts_are_retried_twice_after_half_a_second_then_a_second() -> None:
+    request = httpx.Request("GET", "https://api.github.com/repos/octo/app/issues")
+    retries = ServerErrorRetries()
+    for transient in (
+        RequestTimeout(httpx.ReadTimeout("slow", request=request)),
+        RequestFailed(Response(httpx.Response(502, request=request), Any)),
+    ):
+        assert [retries(transient, n) for n in range(3)] == [
+            RetryOption(True, timedelta(seconds=0.5)),
+            RetryOption(True, timedelta(seconds=1)),
+            RetryOption(False),  # bounded: three tries in all
+        ]
+    assert retries(RequestFailed(Response(httpx.Response(404, request=request), Any)), 0) == RetryOption(False)
 
 
 async def test_an_unreachable_api_fails_promptly() -> None:
-    unreachable = GitHubSource(f"http://127.0.0.1:{free_port()}", None, timeout=2, max_items=10)
-    started = time.monotonic()
+    decisions = Decisions()
+    unreachable = GitHubSource(f"http://127.0.0.1:{free_port()}", None, timeout=2, max_items=10, retries=decisions)
     with pytest.raises(GitHubUnavailable, match=r"Could not reach the GitHub API at http://127\.0\.0\.1"):
         await unreachable.list_issues("octo", "app", "open")
-    assert time.monotonic() - started < 3
+    assert decisions.made == [RetryOption(False)]  # promptly: a refused connection is not waited on and tried again
 
 
 async def test_a_slow_api_times_out_with_a_clear_error(fake_github: FakeGitHub) -> None:
     fake_github.add_repo("octo/app", mixed_items("octo/app", 3))
-    fake_github.latency = 2.0
-    started = time.monotonic()
+    fake_github.hold()  # requests arrive and are never answered
+    decisions = Decisions()
     with pytest.raises(GitHubUnavailable, match=r"did not answer in time \(2 retries\)"):
-        await source(fake_github, timeout=0.3).list_issues("octo", "app", "open")
-    # Three tries of 0.3 s with 0.5 s and 1 s of back-off between them: bounded, not one, not endless.
-    assert 2.3 < time.monotonic() - started < 4
+        await source(fake_github, timeout=0.1, retries=decisions).list_issues("octo", "app", "open")
+    # Three tries, each cut at the timeout, backing off between them (0.5 s, then 1 s, in use:
+    # the test above): bounded, not one, not endless.
+    assert [decided.do_retry for decided in decisions.made] == [True, True, False]
+    await until(lambda: fake_github.in_flight == 3)  # all three reached GitHub
 
 
 async def test_concurrent_syncs_share_one_source(fake_github: FakeGitHub) -> None:
@@ -169,10 +208,10 @@ async def test_concurrent_requests_to_github_are_capped(fake_github: FakeGitHub,
 async def test_a_secondary_rate_limit_fails_at_once_with_the_wait(fake_github: FakeGitHub) -> None:
     fake_github.add_repo("octo/app", mixed_items("octo/app", 3))
     fake_github.secondary_limit, fake_github.secondary_retry_after = 429, 120
-    started = time.monotonic()
+    decisions = Decisions()
     with pytest.raises(RateLimited, match=r"secondary rate limit is exhausted; .* \(in about 2 min\)") as info:
-        await source(fake_github).list_issues("octo", "app", "open")
-    assert time.monotonic() - started < 2 and len(fake_github.requests) == 1  # no sleep, no retry
+        await source(fake_github, retries=decisions).list_issues("octo", "app", "open")
+    assert decisions.made == [RetryOption(False)] and len(fake_github.requests) == 1  # no sleep, no retry
     assert "Make fewer requests at once" in str(info.value)
 
 
@@ -238,7 +277,9 @@ async def test_a_failure_on_a_later_page_fails_the_fetch_and_stops_the_rest(fake
 
     with pytest.raises(RateLimited):
         await source(fake_github, concurrency=2).list_issues("octo", "app", "open", progress)
-    await asyncio.sleep(0.3)
+    # The fetch waited for its cancelled pages before it raised, so nothing of it can ask GitHub
+    # any more; once GitHub has answered what reached it, every request is counted.
+    await until(lambda: fake_github.in_flight == 0)
     # Nothing went on fetching after the failure: page 1 and the pages already in flight.
     assert len(issue_requests(fake_github)) <= 1 + 2
 

@@ -16,6 +16,7 @@ from issuebridge.records.issues import IssuesBoard, issues_query
 from issuebridge.services import core
 from issuebridge.store import SQLiteStore
 from testkit.fake_github import FakeGitHub, make_issue
+from tests.inprocess import until
 
 REPO = "octo/app"
 
@@ -45,11 +46,12 @@ async def test_a_board_replaced_during_a_refresh_keeps_its_replacement(
     fake_github.add_repo(REPO, [make_issue(REPO, 1)])
     await boards.sync(issues_query(REPO, "open"))
     fake_github.add_repo(REPO, [make_issue(REPO, 1), make_issue(REPO, 2)])
-    fake_github.latency = 0.3
+    fake_github.hold()
     refreshing = asyncio.create_task(boards.resync(f"issues:{REPO}"))
-    await asyncio.sleep(0.1)  # the fetch is under way
+    await until(lambda: fake_github.in_flight == 1)  # the fetch is under way
     pushed = IssuesBoard(repository=REPO, state="open", source="api", issues=[], last_updated=now())
     await boards.dashboard.put(pushed)
+    fake_github.release()
     assert await refreshing is None
     assert numbers(await boards.dashboard.get(f"issues:{REPO}")) == []
 
@@ -58,10 +60,11 @@ async def test_a_board_removed_during_a_refresh_stays_removed(boards: BoardSync,
     fake_github.add_repo(REPO, [make_issue(REPO, 1)])
     await boards.sync(issues_query(REPO, "open"))
     fake_github.add_repo(REPO, [make_issue(REPO, 1), make_issue(REPO, 2)])
-    fake_github.latency = 0.3
+    fake_github.hold()
     refreshing = asyncio.create_task(boards.resync(f"issues:{REPO}"))
-    await asyncio.sleep(0.1)
+    await until(lambda: fake_github.in_flight == 1)  # the fetch is under way
     await boards.dashboard.remove(f"issues:{REPO}")
+    fake_github.release()
     assert await refreshing is None
     assert await boards.dashboard.get(f"issues:{REPO}") is None
 
@@ -70,13 +73,14 @@ async def test_a_refresh_skips_a_board_being_synced_and_api_boards(boards: Board
     fake_github.add_repo(REPO, [make_issue(REPO, 1)])
     await boards.sync(issues_query(REPO, "open"))
     fake_github.add_repo(REPO, [make_issue(REPO, 1), make_issue(REPO, 2)])
-    fake_github.latency = 0.3
+    fake_github.hold()
     syncing = asyncio.create_task(boards.sync(issues_query(REPO, "open")))
-    await asyncio.sleep(0.1)
-    assert await boards.resync(f"issues:{REPO}") is None  # skipped at once, not queued
+    await until(lambda: fake_github.in_flight == 1)  # the sync is under way
+    # Skipped at once, not queued: it returns while the sync still waits for GitHub.
+    assert await boards.resync(f"issues:{REPO}") is None and not syncing.done()
+    fake_github.release()
     assert numbers((await syncing).board) == [2, 1]
 
-    fake_github.latency = 0
     await boards.dashboard.put(
         IssuesBoard(repository="octo/api", state="all", source="api", issues=[], last_updated=now())
     )
@@ -149,12 +153,12 @@ async def test_the_deadline_never_cuts_a_write_short(fake_github: FakeGitHub, mo
     fake_github.add_repo(REPO, [make_issue(REPO, 1), make_issue(REPO, 2)])
     store = SQLiteStore(":memory:")
     await store.open()
-    github = GitHubSource(fake_github.url, None, timeout=10, max_items=1000, call_timeout=1.0)
+    github = GitHubSource(fake_github.url, None, timeout=10, max_items=1000, call_timeout=0.3)
     boards = core(store).board_sync(github)
     save = store.save
 
     async def slow_save(entry: Any, **kwargs: Any) -> Any:
-        await asyncio.sleep(1.5)  # past the deadline, which no longer applies once the fetch is done
+        await asyncio.sleep(0.4)  # past the deadline, which no longer applies once the fetch is done
         return await save(entry, **kwargs)
 
     monkeypatch.setattr(store, "save", slow_save)

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import mcp_types as types
-import pytest
-from playwright.async_api import Page, async_playwright, expect
+import pytest_asyncio
+from playwright.async_api import Browser, Page, expect
 
 from issuebridge.mcp.views import VIEW_URI, board_uri
 from testkit.fake_github import FakeGitHub
 from testkit.mcp_clients import TRANSPORTS
 from testkit.servers import ServerProcess, start_server
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, pytestmark  # noqa: F401 - the same marks
+from tests.browser import BROWSER_TESTS
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
 from tests.unvalidated import board_with_colours, hostile_colours, store_unvalidated
 
@@ -55,22 +55,25 @@ window.serve = function (view, toolResult, reads) {
 </script></body></html>""".replace("__CSP__", VIEW_CSP.replace("'", "&#39;"))
 
 
-@pytest.fixture
-async def host() -> AsyncIterator[Page]:
+# The session's Chromium (tests/browser.py), skipped or failed without it.
+pytestmark = BROWSER_TESTS
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def host(browser: Browser) -> AsyncIterator[Page]:
     """A page for the host; nothing in it or its frames may run injected script, open a dialog or throw."""
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = await (await browser.new_context(viewport={"width": 1100, "height": 800})).new_page()
-        problems: list[str] = []
-        page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        try:
-            yield page
-            pwned = [await frame.evaluate("window.__pwned") for frame in page.frames]
-        finally:
-            await browser.close()
-        assert pwned == [None] * len(pwned), "hostile content ran script"
-        assert problems == []
+    context = await browser.new_context(viewport={"width": 1100, "height": 800})
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    try:
+        yield page
+        pwned = [await frame.evaluate("window.__pwned") for frame in page.frames]
+    finally:
+        await context.close()
+    assert pwned == [None] * len(pwned), "hostile content ran script"
+    assert problems == []
 
 
 def wire(model: Any) -> Any:

@@ -3,8 +3,7 @@ signing in and out in Chromium."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,15 +12,13 @@ import pytest
 from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from testkit.fake_github import FakeGitHub
 from testkit.servers import ServerProcess, start_server
 from testkit.sse import open_event_stream
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 TOKEN = "e2e-secret-token"
-HAVE_CHROMIUM = os.path.exists(CHROMIUM) or bool(os.environ.get("CI"))
 
 
 @pytest.fixture
@@ -85,17 +82,8 @@ async def test_signing_out_ends_the_sessions_open_stream_and_refuses_its_cookie(
         assert again.status_code == 401
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not HAVE_CHROMIUM:
-        pytest.skip("Chromium is not installed (apt-get install chromium); CI always runs these")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
-
 @pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="session")  # the session's Chromium (tests/browser.py), skipped or failed without it
 async def test_sign_out_in_chromium_ends_every_copy_of_the_session(
     tmp_path: Path, fake_github: FakeGitHub, browser: Browser
 ) -> None:

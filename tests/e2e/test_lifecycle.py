@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import json
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ import sys
 import termios
 import time
 import zipfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -32,6 +34,7 @@ async def test_shutdown_with_every_kind_of_stream_open_takes_seconds(
 ) -> None:
     server = start_server(tmp_path, server_env)
     stopped = asyncio.Event()
+    sessions_open = {"sse": asyncio.Event(), "streamable-http-legacy": asyncio.Event()}
 
     async def hold_dashboard_stream() -> None:
         try:
@@ -45,6 +48,7 @@ async def test_shutdown_with_every_kind_of_stream_open_takes_seconds(
         try:
             async with TRANSPORTS[transport](server.url) as client:
                 await client.list_tools()
+                sessions_open[transport].set()
                 await stopped.wait()
         except BaseException:  # the server going away mid-session is the point of this test
             pass
@@ -61,8 +65,10 @@ async def test_shutdown_with_every_kind_of_stream_open_takes_seconds(
             if health["subscribers"] == 2:
                 break
             await asyncio.sleep(0.05)
-    await asyncio.sleep(0.5)
     assert health["subscribers"] == 2
+    async with asyncio.timeout(10):  # and both MCP sessions answered a request
+        for opened in sessions_open.values():
+            await opened.wait()
 
     seconds = await asyncio.to_thread(server.stop, 10.0)
     stopped.set()
@@ -225,12 +231,21 @@ async def test_kill_9_during_a_sync_loses_nothing_committed(tmp_path: Path, serv
     async with httpx.AsyncClient(base_url=first.url, timeout=30) as http:
         assert (await http.post("/api/dashboard/sync-issues", json=before)).status_code == 200
 
+        body = json.dumps(big).encode()
+        sent = asyncio.Event()
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for start in range(0, len(body), 1 << 16):
+                yield body[start : start + (1 << 16)]
+            sent.set()
+
         async def push_big() -> None:
+            headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
             with contextlib.suppress(httpx.HTTPError):
-                await http.post("/api/dashboard/sync-issues", json=big)
+                await http.post("/api/dashboard/sync-issues", content=chunks(), headers=headers)
 
         pushing = asyncio.create_task(push_big())
-        await asyncio.sleep(0.15)  # the 5 MB push is being read, validated or written
+        await asyncio.wait_for(sent.wait(), 30)  # the 5 MB push is sent: it is being read, validated or written
         first.process.kill()  # SIGKILL: no shutdown, no flush
         first.process.wait()
         await pushing

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from issuebridge.dashboard.sync import BoardSync, query_for
 from issuebridge.github.errors import GitHubError, RateLimited
@@ -35,7 +35,8 @@ class Refresher:
     """Runs the rounds; one per ``interval`` seconds, each after the previous one has finished.
 
     ``clock`` (seconds, only ever compared) decides when a paused refresh or a failing board is
-    due again.
+    due again; ``pause`` waits out the interval before each round. Tests pass both, to count
+    rounds rather than time them.
     """
 
     def __init__(
@@ -45,11 +46,13 @@ class Refresher:
         interval: float,
         *,
         clock: Callable[[], float] = time.monotonic,
+        pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.store = store
         self.boards = boards
         self.interval = interval
         self._clock = clock
+        self._pause = pause
         self._paused_until: float | None = None  # GitHub's rate limit lets requests through again then
         self._failures: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}  # before this, a failing board waits
@@ -57,7 +60,7 @@ class Refresher:
     async def run(self) -> None:
         """Refresh forever; nothing that goes wrong in a round ends the loop (cancel it to stop)."""
         while True:
-            await asyncio.sleep(self.interval)
+            await self._pause(self.interval)
             try:
                 await self.round()
             except Exception:

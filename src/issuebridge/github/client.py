@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import replace
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, overload
 
@@ -50,19 +50,34 @@ API_VERSION = "2022-11-28"  # the REST API version these requests are written fo
 Item = TypeVar("Item")
 
 
-def retry_server_errors(exc: GitHubException, retry_count: int) -> RetryOption:
-    """Retry 5xx answers and timeouts briefly, with back-off; never retry a rate limit (githubkit
-    would sleep until the reset)."""
-    transient = isinstance(exc, RequestTimeout) or (
-        isinstance(exc, RequestFailed) and not isinstance(exc, RateLimitExceeded) and exc.response.status_code >= 500
-    )
-    if retry_count < SERVER_ERROR_RETRIES and transient:
-        return RetryOption(True, timedelta(seconds=0.5 * 2**retry_count))
-    return RetryOption(False)
+@dataclass(frozen=True, slots=True)
+class ServerErrorRetries:
+    """githubkit's retry decision: retry 5xx answers and timeouts ``SERVER_ERROR_RETRIES`` times,
+    after ``first_wait`` seconds and then twice as long each time; never retry a rate limit
+    (githubkit would sleep until the reset).
+
+    ``first_wait`` is a parameter so that tests of the retries need not sit through the back-off.
+    """
+
+    first_wait: float = 0.5
+
+    def __call__(self, exc: GitHubException, retry_count: int) -> RetryOption:
+        transient = isinstance(exc, RequestTimeout) or (
+            isinstance(exc, RequestFailed)
+            and not isinstance(exc, RateLimitExceeded)
+            and exc.response.status_code >= 500
+        )
+        if retry_count < SERVER_ERROR_RETRIES and transient:
+            return RetryOption(True, timedelta(seconds=self.first_wait * 2**retry_count))
+        return RetryOption(False)
 
 
 class GitHubSource:
-    """Reads from the GitHub REST API at ``api_url`` (github.com, GitHub Enterprise, or a test fake)."""
+    """Reads from the GitHub REST API at ``api_url`` (github.com, GitHub Enterprise, or a test fake).
+
+    ``retries`` decides which failed requests are sent again, and after how long
+    (:class:`ServerErrorRetries`).
+    """
 
     def __init__(
         self,
@@ -74,6 +89,7 @@ class GitHubSource:
         concurrency: int = 8,
         call_timeout: float = 45.0,
         max_response_bytes: int = 16 * 2**20,
+        retries: Callable[[GitHubException, int], RetryOption] = ServerErrorRetries(),
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.max_items = max_items
@@ -86,6 +102,7 @@ class GitHubSource:
         self._api = ApiOrigin.of(self.api_url)
         self._timeout = timeout
         self._max_response_bytes = max_response_bytes
+        self._retries = retries
         self._auth = BearerToken(token, self._api) if token else None
         # Built once: loading the CA bundle takes about 35 ms.
         self._ssl_context = httpx.create_ssl_context()
@@ -217,7 +234,7 @@ class GitHubSource:
             base_url=self.api_url,
             timeout=self._timeout,
             http_cache=False,  # a cached page would show a stale board for up to a minute
-            auto_retry=retry_server_errors,
+            auto_retry=self._retries,
             user_agent="issuebridge",
             async_transport=ApiTransport(self._api, self._max_response_bytes, self._ssl_context),
         )

@@ -1,0 +1,63 @@
+"""One Chromium per test session (per xdist worker), a fresh context for each test.
+
+Starting Playwright's driver and Chromium takes about 2 s; a context takes milliseconds and
+shares nothing with the one before it (cookies, storage, cache, pages). The browser belongs to
+the session's event loop, so the tests that use it run in that loop too: their modules mark
+them with :data:`BROWSER_TESTS`, and their async fixtures take ``loop_scope="session"``.
+
+Debian's Chromium (``apt-get install chromium``) is driven through ``executable_path``; Playwright's
+own download (``playwright install``) is never used. Without it the browser tests are skipped, or
+fail where ``ISSUEBRIDGE_TEST_REQUIRE_CHROMIUM`` (or ``CI``) is set, as for Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, async_playwright
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without these, Chromium tries to reach Google's services, which this network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# For a module's ``pytestmark`` (or one test): marked as a browser test, run in the session's loop.
+BROWSER_TESTS = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+
+def installed_chromium() -> str:
+    """The path to Chromium; skips the test without it, or fails it where Chromium is required."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("ISSUEBRIDGE_TEST_REQUIRE_CHROMIUM") or os.environ.get("CI"):
+            raise AssertionError(f"Chromium is not installed at {CHROMIUM}; .ci/run installs the Debian package")
+        pytest.skip("Chromium is not installed (apt-get install chromium): browser tests not run")
+    return CHROMIUM
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def chromium() -> AsyncIterator[Browser]:
+    """The session's Chromium, launched on first use; tests take :func:`browser` instead."""
+    path = installed_chromium()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def browser(chromium: Browser) -> AsyncIterator[Browser]:
+    """The session's Chromium for one test: every context the test opened is closed after it,
+    so the next test starts with none."""
+    yield chromium
+    for context in chromium.contexts:
+        await context.close()
