@@ -20,8 +20,8 @@ from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from issuebridge.mcp.views import BOARD_URI, VIEW_URI, board_uri
 from testkit.fake_github import FakeGitHub, make_commit, make_pull
 from testkit.mcp_clients import TRANSPORTS
-from testkit.servers import ServerProcess
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
+from tests.inprocess import AppServer
 
 BOARD_TOOLS = {
     "send_issues_to_dashboard",
@@ -68,7 +68,7 @@ def assert_loads_nothing_remote(html: str) -> None:
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_board_tools_name_their_view_and_the_view_is_listed(server: ServerProcess, transport: str) -> None:
+async def test_board_tools_name_their_view_and_the_view_is_listed(server: AppServer, transport: str) -> None:
     async with TRANSPORTS[transport](server.url) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         for name in BOARD_TOOLS:
@@ -86,7 +86,7 @@ async def test_board_tools_name_their_view_and_the_view_is_listed(server: Server
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_the_view_is_self_contained(server: ServerProcess, transport: str) -> None:
+async def test_the_view_is_self_contained(server: AppServer, transport: str) -> None:
     async with TRANSPORTS[transport](server.url) as client:
         html, meta = html_of(await client.read_resource(VIEW_URI), VIEW_URI)
     assert meta["ui"]["csp"] == EMPTY_CSP and meta["ui"]["prefersBorder"] is True
@@ -100,7 +100,7 @@ async def test_the_view_is_self_contained(server: ServerProcess, transport: str)
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_a_synced_board_reads_as_the_page_shows_it(
-    server: ServerProcess, fake_github: FakeGitHub, transport: str
+    server: AppServer, fake_github: FakeGitHub, transport: str
 ) -> None:
     items = seed(fake_github, count=40)
     fake_github.add_commits(
@@ -149,7 +149,7 @@ async def test_a_synced_board_reads_as_the_page_shows_it(
 
 
 @pytest.mark.parametrize("transport", ["sse", "streamable-http"])
-async def test_a_published_panel_reads_sanitised(server: ServerProcess, transport: str) -> None:
+async def test_a_published_panel_reads_sanitised(server: AppServer, transport: str) -> None:
     async with TRANSPORTS[transport](server.url) as client:
         published = await client.call_tool(
             "publish_to_dashboard",
@@ -171,7 +171,7 @@ async def test_a_published_panel_reads_sanitised(server: ServerProcess, transpor
 
 
 @pytest.mark.parametrize("transport", ["sse", "streamable-http"])
-async def test_a_board_that_is_not_there_is_a_clear_resource_error(server: ServerProcess, transport: str) -> None:
+async def test_a_board_that_is_not_there_is_a_clear_resource_error(server: AppServer, transport: str) -> None:
     async with TRANSPORTS[transport](server.url) as client:
         with pytest.raises(Exception, match=r"no board 'issues:nobody/nothing' is on the dashboard"):
             await client.read_resource(board_uri("issues:nobody/nothing"))
@@ -181,7 +181,7 @@ async def test_a_board_that_is_not_there_is_a_clear_resource_error(server: Serve
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_a_host_with_apps_gets_the_same_result_as_one_without(
-    server: ServerProcess, fake_github: FakeGitHub, transport: str
+    server: AppServer, fake_github: FakeGitHub, transport: str
 ) -> None:
     seed(fake_github, count=20)
     arguments = {"owner": "facebook", "repo": "react", "state": "all"}

@@ -19,10 +19,12 @@ import zipfile
 from pathlib import Path
 
 import httpx
+import pytest
 
 from testkit.mcp_clients import INITIALIZE, TRANSPORTS
-from testkit.servers import free_port, start_server
+from testkit.servers import Listener, free_port, start_server
 from testkit.sse import open_event_stream
+from tests.inprocess import start_app
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -146,8 +148,8 @@ async def test_shutdown_with_twenty_stuck_streams_under_plain_uvicorn_takes_seco
         server.stop()
 
 
-async def test_idle_streams_get_heartbeats(tmp_path: Path, server_env: dict[str, str]) -> None:
-    server = start_server(tmp_path, {**server_env, "ISSUEBRIDGE_HEARTBEAT_SECONDS": "0.3"})
+async def test_idle_streams_get_heartbeats(server_env: dict[str, str]) -> None:
+    server = start_app({**server_env, "ISSUEBRIDGE_HEARTBEAT_SECONDS": "0.3"})
     try:
         async with open_event_stream(f"{server.url}/api/dashboard/events") as stream:
             first = await stream.next()
@@ -212,8 +214,11 @@ def test_the_wheel_ships_templates_and_static_files(tmp_path: Path) -> None:
         assert f"issuebridge/{shipped}" in names
 
 
-async def test_kill_9_during_a_sync_loses_nothing_committed(tmp_path: Path, server_env: dict[str, str]) -> None:
-    first = start_server(tmp_path, server_env)
+@pytest.mark.usefixtures("backend")  # what each store has committed when the process dies
+async def test_kill_9_during_a_sync_loses_nothing_committed(
+    tmp_path: Path, server_env: dict[str, str], listener: Listener
+) -> None:
+    first = start_server(tmp_path, server_env, listener=listener)
     before = {
         "repository": "octo/kept",
         "issues": [{"number": n, "title": f"kept {n}", "state": "open"} for n in range(1, 51)],
@@ -234,7 +239,7 @@ async def test_kill_9_during_a_sync_loses_nothing_committed(tmp_path: Path, serv
         first.process.kill()  # SIGKILL: no shutdown, no flush
         first.process.wait()
         await pushing
-    second = start_server(tmp_path, server_env, port=first.port)
+    second = start_server(tmp_path, server_env, listener=listener)
     try:
         async with httpx.AsyncClient(base_url=second.url) as http:
             kept = (await http.get("/api/dashboard/issues", params={"repository": "octo/kept"})).json()

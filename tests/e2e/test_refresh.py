@@ -13,19 +13,19 @@ import pytest
 
 from testkit.fake_github import FakeGitHub, RecordedRequest, make_commit, make_issue, make_pull
 from testkit.mcp_clients import TRANSPORTS
-from testkit.servers import ServerProcess, start_server
 from testkit.sse import open_event_stream
+from tests.inprocess import AppServer, start_app
 
 REPO = "octo/app"
 ARGS = {"owner": "octo", "repo": "app"}
 
 
-def refreshing(tmp_path: Path, server_env: dict[str, str], seconds: float) -> ServerProcess:
-    return start_server(tmp_path, {**server_env, "ISSUEBRIDGE_REFRESH_SECONDS": str(seconds)})
+def refreshing(tmp_path: Path, server_env: dict[str, str], seconds: float) -> AppServer:
+    return start_app({**server_env, "ISSUEBRIDGE_REFRESH_SECONDS": str(seconds)})
 
 
 @pytest.fixture
-def quick(tmp_path: Path, server_env: dict[str, str]) -> Iterator[ServerProcess]:
+def quick(tmp_path: Path, server_env: dict[str, str]) -> Iterator[AppServer]:
     running = refreshing(tmp_path, server_env, 0.3)
     yield running
     running.stop()
@@ -51,7 +51,7 @@ async def revision(base_url: str) -> int:
 
 
 async def test_unchanged_boards_are_confirmed_with_304s_and_pages_hear_nothing(
-    quick: ServerProcess, fake_github: FakeGitHub
+    quick: AppServer, fake_github: FakeGitHub
 ) -> None:
     fake_github.add_repo(REPO, [make_issue(REPO, n) for n in range(1, 151)])  # two pages
     fake_github.add_pulls(REPO, [make_pull(REPO, 1)])
@@ -98,7 +98,7 @@ async def test_unchanged_boards_are_confirmed_with_304s_and_pages_hear_nothing(
 
 
 async def test_a_rate_limited_refresh_waits_for_the_reset_and_the_server_carries_on(
-    quick: ServerProcess, fake_github: FakeGitHub
+    quick: AppServer, fake_github: FakeGitHub
 ) -> None:
     fake_github.add_repo(REPO, [make_issue(REPO, n) for n in range(1, 4)])  # one page: one request a round
     async with TRANSPORTS["streamable-http"](quick.url) as client:
