@@ -75,6 +75,25 @@ class Listener:
         self.close()
 
 
+class ClosedPort:
+    """A loopback port held bound and never listened on: a connection to it is refused, for as
+    long as this is open, and no other process can start listening there meanwhile."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.port: int = self.socket.getsockname()[1]
+
+    def close(self) -> None:
+        self.socket.close()
+
+    def __enter__(self) -> ClosedPort:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 @dataclass
 class ServerProcess:
     """``uvicorn issuebridge.app:app`` as a user starts it, in its own process and working directory."""

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from testkit.fake_github import FakeGitHub
-from testkit.servers import Listener, RedisServer
+from testkit.servers import ClosedPort, Listener, RedisServer
 from tests.disk import disk  # noqa: F401 - a full disk for SQLite stores: the fixture, for every test
 from tests.inprocess import AppServer, start_app
 
@@ -78,3 +78,10 @@ def listener() -> Iterator[Listener]:
     """A loopback address kept for the whole test: a server restarted on it keeps its URL."""
     with Listener() as listening:
         yield listening
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port that refuses connections for the whole test (nothing can listen there)."""
+    with ClosedPort() as closed:
+        yield closed.port

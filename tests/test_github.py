@@ -25,7 +25,6 @@ from issuebridge.github.errors import (
 from issuebridge.github.paging import Fetched
 from issuebridge.github.transport import ApiOrigin, BearerToken
 from testkit.fake_github import FakeGitHub, make_issue, make_pull, make_pull_request
-from testkit.servers import free_port
 
 
 def mixed_items(repo: str, count: int) -> list[dict[str, Any]]:
@@ -130,8 +129,8 @@ async def test_persistent_server_errors_give_up_with_a_clear_error(fake_github: 
     assert len(fake_github.requests) == 3
 
 
-async def test_an_unreachable_api_fails_promptly() -> None:
-    unreachable = GitHubSource(f"http://127.0.0.1:{free_port()}", None, timeout=2, max_items=10)
+async def test_an_unreachable_api_fails_promptly(closed_port: int) -> None:
+    unreachable = GitHubSource(f"http://127.0.0.1:{closed_port}", None, timeout=2, max_items=10)
     started = time.monotonic()
     with pytest.raises(GitHubUnavailable, match=r"Could not reach the GitHub API at http://127\.0\.0\.1"):
         await unreachable.list_issues("octo", "app", "open")

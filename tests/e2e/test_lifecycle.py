@@ -181,8 +181,10 @@ def test_a_bad_database_path_stops_start_up_with_a_clear_message(tmp_path: Path)
     assert "does not exist; create it or point ISSUEBRIDGE_DB at a writable path" in result.stderr
 
 
-def test_an_unreachable_redis_stops_start_up_with_a_clear_message_and_no_password(tmp_path: Path) -> None:
-    url = f"redis://issuebridge:pa55-w0rd@127.0.0.1:{free_port()}/0"
+def test_an_unreachable_redis_stops_start_up_with_a_clear_message_and_no_password(
+    tmp_path: Path, closed_port: int
+) -> None:
+    url = f"redis://issuebridge:pa55-w0rd@127.0.0.1:{closed_port}/0"
     env = {"ISSUEBRIDGE_REDIS_URL": url, "PATH": "/usr/bin:/bin"}
     result = failed_start(tmp_path, env)
     assert "cannot use Redis" in result.stderr and "point ISSUEBRIDGE_REDIS_URL at a running server" in result.stderr

@@ -11,7 +11,6 @@ import pytest
 
 from testkit.fake_github import FakeGitHub, make_issue, make_pull_request
 from testkit.mcp_clients import INITIALIZE, TRANSPORTS
-from testkit.servers import free_port
 from testkit.sse import open_event_stream
 from tests.inprocess import AppServer, start_app
 
@@ -237,8 +236,8 @@ async def test_a_wrong_token_is_reported_but_never_shown(tmp_path: Path) -> None
         assert secret not in shown
 
 
-async def test_an_unreachable_github_is_a_prompt_tool_error(tmp_path: Path) -> None:
-    closed = f"http://127.0.0.1:{free_port()}"
+async def test_an_unreachable_github_is_a_prompt_tool_error(tmp_path: Path, closed_port: int) -> None:
+    closed = f"http://127.0.0.1:{closed_port}"
     server = start_app({"GITHUB_API_URL": closed, "ISSUEBRIDGE_DB": str(tmp_path / "b.db")})
     try:
         async with TRANSPORTS["streamable-http"](server.url) as client:
