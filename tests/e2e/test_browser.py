@@ -239,6 +239,7 @@ async def test_hostile_github_content_stays_inert(server: AppServer, fake_github
     await expect(page.locator('section.board[data-repository="evil/api"] .title')).to_have_text(payloads[0])
 
 
+@pytest.mark.usefixtures("backend")  # with Redis, another worker's write reaches the open page too
 async def test_a_hostile_label_colour_neither_navigates_nor_runs_script(
     tmp_path: Path, server_env: dict[str, str], store_env: dict[str, str], page: Page
 ) -> None:

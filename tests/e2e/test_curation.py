@@ -12,7 +12,7 @@ import pytest
 from mcp import Client
 
 from testkit.fake_github import FakeGitHub
-from testkit.mcp_clients import TRANSPORTS
+from testkit.mcp_clients import ONE_TRANSPORT, TRANSPORTS
 from testkit.sse import open_event_stream
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
 from tests.inprocess import AppServer
@@ -43,7 +43,7 @@ async def publish(client: Client, **arguments: Any) -> dict[str, Any]:
     return dict(result.structured_content)
 
 
-@pytest.mark.parametrize("transport", ["sse", "streamable-http"])
+@pytest.mark.parametrize("transport", ONE_TRANSPORT)
 async def test_a_panel_is_published_rendered_safely_and_updated_in_place(server: AppServer, transport: str) -> None:
     async with (
         open_event_stream(f"{server.url}/api/dashboard/events") as json_stream,
@@ -115,6 +115,7 @@ async def test_a_panel_is_published_rendered_safely_and_updated_in_place(server:
     assert "Only <strong>two</strong> left." in page
 
 
+@pytest.mark.usefixtures("backend")  # removals and clears reach the stream through the store's changes
 async def test_read_back_remove_and_clear(server: AppServer, fake_github: FakeGitHub) -> None:
     items = seed(fake_github, 30)
     async with TRANSPORTS["streamable-http"](server.url) as client:

@@ -23,7 +23,7 @@ from issuebridge.services import Services
 from issuebridge.settings import Settings
 from issuebridge.store import SQLiteStore
 from testkit.fake_github import FakeGitHub, make_commit, make_issue, make_pull
-from testkit.mcp_clients import TRANSPORTS
+from testkit.mcp_clients import ONE_TRANSPORT, TRANSPORTS
 from testkit.sse import open_event_stream
 from tests.inprocess import AppServer
 
@@ -57,7 +57,7 @@ def seed_pulls(fake: FakeGitHub) -> list[dict[str, Any]]:
     return pulls
 
 
-@pytest.mark.parametrize("transport", ["sse", "streamable-http"])
+@pytest.mark.parametrize("transport", ONE_TRANSPORT)
 async def test_pull_requests_board_with_what_needs_attention(
     server: AppServer, fake_github: FakeGitHub, transport: str
 ) -> None:

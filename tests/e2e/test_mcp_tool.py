@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from testkit.fake_github import FakeGitHub, make_issue, make_pull_request
-from testkit.mcp_clients import INITIALIZE, TRANSPORTS
+from testkit.mcp_clients import INITIALIZE, ONE_TRANSPORT, PROTOCOL_ERAS, TRANSPORTS
 from testkit.sse import open_event_stream
 from tests.inprocess import AppServer, start_app
 
@@ -133,7 +133,7 @@ async def test_boards_survive_a_restart(server_env: dict[str, str], fake_github:
         second.stop()
 
 
-@pytest.mark.parametrize("transport", ["sse", "streamable-http"])
+@pytest.mark.parametrize("transport", ONE_TRANSPORT)
 async def test_failures_are_prompt_tool_errors_and_keep_the_board(
     server: AppServer, fake_github: FakeGitHub, transport: str
 ) -> None:
@@ -168,7 +168,7 @@ async def test_failures_are_prompt_tool_errors_and_keep_the_board(
     assert health["revision"] == 1 and health["entries"] == 1  # no failed call wrote anything
 
 
-@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("transport", PROTOCOL_ERAS)
 async def test_tool_is_described_for_the_model(server: AppServer, transport: str) -> None:
     async with TRANSPORTS[transport](server.url) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}

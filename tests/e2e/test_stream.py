@@ -83,6 +83,7 @@ async def test_a_new_board_reaches_the_page_whole(server: AppServer) -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
 
 
+@pytest.mark.usefixtures("backend")  # resumed from the revisions the store numbers and reports
 async def test_a_reconnecting_client_receives_exactly_what_it_missed(server: AppServer) -> None:
     for n in range(1, 4):
         await push(server.url, f"octo/r{n}", [issue(n)])
@@ -100,6 +101,7 @@ async def test_a_reconnecting_client_receives_exactly_what_it_missed(server: App
         assert (await stream.next()).id == "5"  # the header wins over the query parameter
 
 
+@pytest.mark.usefixtures("backend")  # resumed from the revisions the store numbers and reports
 async def test_a_gap_older_than_the_history_gets_a_snapshot(tmp_path: Path, server_env: dict[str, str]) -> None:
     server = start_app({**server_env, "ISSUEBRIDGE_EVENT_HISTORY": "2"})
     try:
