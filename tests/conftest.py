@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,15 @@ from testkit.fake_github import FakeGitHub
 from testkit.servers import ClosedPort, Listener, RedisServer
 from tests.disk import disk  # noqa: F401 - a full disk for SQLite stores: the fixture, for every test
 from tests.inprocess import AppServer, start_app
+
+# Every HTTP client loads the system's CA bundle when it is made, some 30 ms each, and the tests
+# make thousands (the app's GitHub client per server, the tests' own, the command-line clients
+# they run, which inherit this). They speak plain HTTP to loopback only: an empty directory of
+# CAs, so that a TLS connection, were one ever made, would fail rather than be trusted.
+_NO_CERTIFICATES = Path(tempfile.gettempdir()) / "issuebridge-tests-no-ca"
+_NO_CERTIFICATES.mkdir(exist_ok=True)
+os.environ["SSL_CERT_DIR"] = str(_NO_CERTIFICATES)
+os.environ.pop("SSL_CERT_FILE", None)  # which clients would read first
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ class TcpProxy:
         self._call(self._finish())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        self._loop.close()
 
     def cut(self) -> None:
         self._call(self._cut())
