@@ -157,6 +157,23 @@ def start_server(
     command line for the inherited descriptor (the page benchmark starts a variant of the app).
     Returns once ``/healthz`` answers.
     """
+    return _answering(_spawn(workdir, env, listener, command))
+
+
+def start_servers(workdir: Path, *envs: dict[str, str]) -> list[ServerProcess]:
+    """Several servers (workers), one per environment, started side by side; returns once each answers."""
+    spawned = [_spawn(workdir, env, None, uvicorn_command) for env in envs]
+    try:
+        return [_answering(server) for server in spawned]
+    except BaseException:
+        for server in spawned:
+            server.stop()
+        raise
+
+
+def _spawn(
+    workdir: Path, env: dict[str, str], listener: Listener | None, command: Callable[[int], list[str]]
+) -> ServerProcess:
     own = Listener() if listener is None else None
     listening = listener or own
     assert listening is not None
@@ -166,14 +183,17 @@ def start_server(
         process = subprocess.Popen(
             command(fd), cwd=workdir, env=clean_environment(env), stdout=log, stderr=log, pass_fds=[fd]
         )
-    server = ServerProcess(process, listening.port, log_path, own)
+    return ServerProcess(process, listening.port, log_path, own)
+
+
+def _answering(server: ServerProcess) -> ServerProcess:
     deadline = time.monotonic() + START_SECONDS
     # The socket listens already: a request waits in its backlog until the app has started, so
     # each try is bounded only to notice a process that exited instead.
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if server.process.poll() is not None:
             server.stop()
-            raise AssertionError(f"the server exited with {process.returncode}:\n{server.log}")
+            raise AssertionError(f"the server exited with {server.process.returncode}:\n{server.log}")
         try:
             if httpx.get(f"{server.url}/healthz", timeout=0.5).status_code == 200:
                 return server

@@ -183,7 +183,7 @@ def test_serve_answers_healthz_and_stops_on_sigterm(fake_github: FakeGitHub, tmp
         process.send_signal(signal.SIGTERM)
         # uvicorn shuts down gracefully, then re-raises the signal it caught (as plain uvicorn does).
         assert process.wait(15) in (0, -signal.SIGTERM)
-    output = process.stdout.read().decode() if process.stdout else ""
+    output = process.communicate()[0].decode()  # the rest of it, and the pipe closed
     assert "Finished server process" in output
 
 

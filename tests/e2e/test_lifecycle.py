@@ -268,7 +268,7 @@ def start_on_all_interfaces(tmp_path: Path, env: dict[str, str]) -> subprocess.C
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
+            output = process.communicate()[0]  # and the pipe closed
             return subprocess.CompletedProcess(command, process.returncode, output)
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
@@ -278,6 +278,7 @@ def start_on_all_interfaces(tmp_path: Path, env: dict[str, str]) -> subprocess.C
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()
+    process.communicate()
     raise AssertionError("the server neither started nor exited")
 
 
