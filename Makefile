@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint lint-js bench clean
+.PHONY: install run test check lint lint-js bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,18 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package-lock.json | $(VENV)/.in
 	$(BIN)/npm ci --prefix $(NODE_DIR) --no-audit --no-fund
 	touch $@
 
+# Everything, spread over the cores by pytest-xdist (each worker has its own redis-server and
+# Chromium), with the coverage of src/issuebridge summed up at the end.
+XDIST ?= -n auto
+COVERAGE ?= --cov --cov-report=term
 test: install $(NODE_DIR)/node_modules/.installed
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST) $(COVERAGE) $(PYTEST_ARGS)
+
+# The edit loop: lint, then the unit tests (tests/test_*.py: no end-to-end, browser or Node
+# client tests, no benchmarks), in well under a minute. `make test` runs them all.
+CHECK_TESTS ?= tests --ignore=tests/e2e --ignore=tests/test_bench_smoke.py
+check: lint
+	$(BIN)/pytest $(XDIST) -q $(CHECK_TESTS) $(PYTEST_ARGS)
 
 # ESLint for static/, pinned in lint/package-lock.json and run with the venv's Node 24;
 # reinstalled when the lock file changes.
@@ -50,7 +60,7 @@ lint-js: $(LINT_JS)/node_modules/.installed
 	$(BIN)/node $(LINT_JS)/node_modules/eslint/bin/eslint.js --config $(LINT_JS)/eslint.config.mjs static
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache $(NODE_DIR)/node_modules $(LINT_JS)/node_modules
+	rm -rf $(VENV) build dist .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache $(NODE_DIR)/node_modules $(LINT_JS)/node_modules
 
 bench: install
 	$(BIN)/python -m bench

@@ -63,12 +63,12 @@ def github_items(count: int, changed: tuple[int, ...] = ()) -> list[dict[str, ob
 def start_baseline(workdir: Path, env: dict[str, str]) -> ServerProcess:
     """The app over ``testkit/every_row.py``'s environment, served by uvicorn like the real one."""
 
-    def command(port: int) -> list[str]:
+    def command(fd: int) -> list[str]:
         code = (
             "import uvicorn; from issuebridge.app import compose; from issuebridge.services import Services; "
             "from issuebridge.settings import Settings; from testkit.every_row import baseline_environment; "
             "app = compose(Services.build(Settings.from_env(), env=baseline_environment())); "
-            f"uvicorn.run(app, host='127.0.0.1', port={port})"
+            f"uvicorn.run(app, fd={fd})"
         )
         return [sys.executable, "-c", code]
 

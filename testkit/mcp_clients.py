@@ -14,6 +14,12 @@ TRANSPORTS: dict[str, Callable[[str], Client]] = {
     "streamable-http": lambda base: Client(f"{base}/mcp"),
     "streamable-http-legacy": lambda base: Client(f"{base}/mcp", mode="legacy"),
 }
+# What a test is run over when the transport is not its point: the transport a new client uses.
+# Each transport still carries a tool call end to end (tests/e2e/test_mcp_tool.py), and the MCP
+# clients we did not write use each (tests/e2e/test_node_clients.py).
+ONE_TRANSPORT = ["streamable-http"]
+# One transport per protocol era, for what the era negotiates (tool metadata, the Apps extension).
+PROTOCOL_ERAS = ["sse", "streamable-http"]
 
 # A raw JSON-RPC initialize request (handshake era), for tests that speak HTTP below the SDK.
 INITIALIZE = {

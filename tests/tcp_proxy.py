@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import threading
 from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any
 
-from testkit.servers import free_port
-
 
 class TcpProxy:
     """Forwards 127.0.0.1:``port`` to ``target_port``, on its own event loop in a thread.
 
-    ``cut()`` drops every open connection and refuses new ones (the port stays the same), until
-    ``restore()``. ``hold()`` keeps every connection open and passes what clients send, but holds
-    back what the server answers (a server that took a command and went silent), until
-    ``release()``.
+    ``cut()`` drops every open connection and refuses new ones until ``restore()``. The port is
+    the proxy's throughout: a socket stays bound to it while it refuses (bound, not listening),
+    so no other process can take it meanwhile. ``hold()`` keeps every connection open and passes
+    what clients send, but holds back what the server answers (a server that took a command and
+    went silent), until ``release()``.
     """
 
     def __init__(self, target_port: int) -> None:
-        self.port = free_port()
+        self._bound: socket.socket | None = self._bind(0)  # while nothing listens
+        self.port: int = self._bound.getsockname()[1]
         self._target_port = target_port
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -39,8 +40,11 @@ class TcpProxy:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.cut()
         self._call(self._finish())
+        if self._bound is not None:
+            self._bound.close()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        self._loop.close()
 
     def cut(self) -> None:
         self._call(self._cut())
@@ -57,11 +61,22 @@ class TcpProxy:
     def _call(self, coroutine: Coroutine[Any, Any, None]) -> None:
         asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(5)
 
+    def _bind(self, port: int) -> socket.socket:
+        # SO_REUSEPORT on every socket bound to the port lets the next one be bound before the
+        # last is closed; only a listening one is ever connected to.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(("127.0.0.1", port))
+        return sock
+
     async def _listen(self) -> None:
-        self._server = await asyncio.start_server(self._connect, "127.0.0.1", self.port, reuse_address=True)
+        if self._bound is not None:  # the socket that held the port now listens on it
+            listening, self._bound = self._bound, None
+            self._server = await asyncio.start_server(self._connect, sock=listening)
 
     async def _cut(self) -> None:
         if self._server is not None:
+            self._bound = self._bind(self.port)  # the port stays held, and refuses connections
             self._server.close()
             self._server = None
         for writer in list(self._writers):

@@ -265,6 +265,7 @@ def test_the_cookie_is_secure_when_the_public_url_is_https(tmp_path: Path) -> No
     assert "Secure" in cookie
 
 
+@pytest.mark.usefixtures("backend")  # the sign-out is kept in the store the workers share
 def test_a_signed_out_session_is_refused_by_every_worker(store_settings: dict[str, Any]) -> None:
     """Two servers on one store (SQLite file, or Redis), as two workers: a sign-out on one holds on both."""
     settings = Settings(**store_settings, api_token=TOKEN, github_api_url="http://127.0.0.1:9")

@@ -66,8 +66,9 @@ def panel() -> Panel:
 
 
 @pytest.fixture
-async def store(store_settings: dict[str, Any]) -> AsyncIterator[DashboardStore]:
-    """The test's store, open (each test runs on SQLite and on Redis)."""
+async def store(store_settings: dict[str, Any], backend: str) -> AsyncIterator[DashboardStore]:
+    """The test's store, open. Each test that takes it runs on SQLite and on Redis: a write that
+    fails must change nothing in either, and each reports its changes its own way."""
     opened = store_for(Settings(**store_settings))
     await opened.open()
     yield opened

@@ -27,7 +27,6 @@ from issuebridge.github.errors import (
 from issuebridge.github.paging import Fetched
 from issuebridge.github.transport import ApiOrigin, BearerToken
 from testkit.fake_github import FakeGitHub, make_issue, make_pull, make_pull_request
-from testkit.servers import free_port
 from tests.inprocess import until
 
 
@@ -167,9 +166,9 @@ def test_server_errors_and_timeouts_are_retried_twice_after_half_a_second_then_a
     assert retries(RequestFailed(Response(httpx.Response(404, request=request), Any)), 0) == RetryOption(False)
 
 
-async def test_an_unreachable_api_fails_promptly() -> None:
+async def test_an_unreachable_api_fails_promptly(closed_port: int) -> None:
     decisions = Decisions()
-    unreachable = GitHubSource(f"http://127.0.0.1:{free_port()}", None, timeout=2, max_items=10, retries=decisions)
+    unreachable = GitHubSource(f"http://127.0.0.1:{closed_port}", None, timeout=2, max_items=10, retries=decisions)
     with pytest.raises(GitHubUnavailable, match=r"Could not reach the GitHub API at http://127\.0\.0\.1"):
         await unreachable.list_issues("octo", "app", "open")
     assert decisions.made == [RetryOption(False)]  # promptly: a refused connection is not waited on and tried again

@@ -23,7 +23,7 @@ from issuebridge.services import core
 from issuebridge.store import MaybeSaved, NotSaved, RedisStore, StoreError, redis
 from issuebridge.store.base import Cleared, Conflict, Reloaded, Removed, Saved, StoreChange
 from issuebridge.store.redis import LOG, RECONNECT_DELAYS
-from testkit.servers import RedisServer, free_port
+from testkit.servers import RedisServer
 from tests.inprocess import until
 from tests.tcp_proxy import TcpProxy
 from tests.unvalidated import board_with_colours, hostile_colours
@@ -219,8 +219,8 @@ async def test_claims_are_shared_between_workers_and_expire(workers: Workers) ->
     assert await asyncio.wait_for(claim_once_expired(), 5)
 
 
-async def test_an_unreachable_redis_stops_start_up_with_a_clear_message_and_no_password() -> None:
-    store = RedisStore(f"redis://user:hunter2@127.0.0.1:{free_port()}/3")
+async def test_an_unreachable_redis_stops_start_up_with_a_clear_message_and_no_password(closed_port: int) -> None:
+    store = RedisStore(f"redis://user:hunter2@127.0.0.1:{closed_port}/3")
     with pytest.raises(StoreError) as failure:
         await store.open()
     message = str(failure.value)

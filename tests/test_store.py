@@ -45,8 +45,9 @@ OpenStore = Callable[[], Awaitable[DashboardStore]]
 
 
 @pytest.fixture
-def open_store(store_env: dict[str, str]) -> OpenStore:
-    """Opens a store of the test's backend; every store it opens holds the same entries."""
+def open_store(store_env: dict[str, str], backend: str) -> OpenStore:
+    """Opens a store of the test's backend (each test that takes this runs on SQLite and on
+    Redis: the contract both keep); every store it opens holds the same entries."""
 
     async def open_() -> DashboardStore:
         store = store_for(Settings.from_env(store_env))

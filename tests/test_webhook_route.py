@@ -213,6 +213,7 @@ REOPENED = make_webhook("issues", "reopened", REPO, issue=make_issue(REPO, 2, up
 CLOSED = make_webhook("issues", "closed", REPO, issue=make_issue(REPO, 2, state="closed", updated_at=at(3)))
 
 
+@pytest.mark.usefixtures("backend")  # what the store remembers of deliveries across a restart
 async def test_a_replayed_reopened_changes_nothing_after_a_restart(store_settings: dict[str, Any]) -> None:
     settings = Settings(**store_settings)
     async with worker(settings) as first:

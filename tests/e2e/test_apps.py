@@ -19,9 +19,9 @@ from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 
 from issuebridge.mcp.views import BOARD_URI, VIEW_URI, board_uri
 from testkit.fake_github import FakeGitHub, make_commit, make_pull
-from testkit.mcp_clients import TRANSPORTS
-from testkit.servers import ServerProcess
+from testkit.mcp_clients import ONE_TRANSPORT, PROTOCOL_ERAS, TRANSPORTS
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
+from tests.inprocess import AppServer
 
 BOARD_TOOLS = {
     "send_issues_to_dashboard",
@@ -67,8 +67,8 @@ def assert_loads_nothing_remote(html: str) -> None:
     assert not re.search(r"<(img|iframe|object|embed)\b", html, re.IGNORECASE)
 
 
-@pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_board_tools_name_their_view_and_the_view_is_listed(server: ServerProcess, transport: str) -> None:
+@pytest.mark.parametrize("transport", PROTOCOL_ERAS)
+async def test_board_tools_name_their_view_and_the_view_is_listed(server: AppServer, transport: str) -> None:
     async with TRANSPORTS[transport](server.url) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         for name in BOARD_TOOLS:
@@ -85,8 +85,8 @@ async def test_board_tools_name_their_view_and_the_view_is_listed(server: Server
         assert (templates[BOARD_URI].meta or {})["ui"]["csp"] == EMPTY_CSP
 
 
-@pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_the_view_is_self_contained(server: ServerProcess, transport: str) -> None:
+@pytest.mark.parametrize("transport", ONE_TRANSPORT)
+async def test_the_view_is_self_contained(server: AppServer, transport: str) -> None:
     async with TRANSPORTS[transport](server.url) as client:
         html, meta = html_of(await client.read_resource(VIEW_URI), VIEW_URI)
     assert meta["ui"]["csp"] == EMPTY_CSP and meta["ui"]["prefersBorder"] is True
@@ -98,9 +98,9 @@ async def test_the_view_is_self_contained(server: ServerProcess, transport: str)
     assert "token" not in html.lower() and "secret" not in html.lower()
 
 
-@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("transport", ONE_TRANSPORT)
 async def test_a_synced_board_reads_as_the_page_shows_it(
-    server: ServerProcess, fake_github: FakeGitHub, transport: str
+    server: AppServer, fake_github: FakeGitHub, transport: str
 ) -> None:
     items = seed(fake_github, count=40)
     fake_github.add_commits(
@@ -148,8 +148,8 @@ async def test_a_synced_board_reads_as_the_page_shows_it(
     assert "&lt;script&gt;alert(3)&lt;/script&gt; fix 3" in commits_html and "<script" not in commits_html
 
 
-@pytest.mark.parametrize("transport", ["sse", "streamable-http"])
-async def test_a_published_panel_reads_sanitised(server: ServerProcess, transport: str) -> None:
+@pytest.mark.parametrize("transport", ONE_TRANSPORT)
+async def test_a_published_panel_reads_sanitised(server: AppServer, transport: str) -> None:
     async with TRANSPORTS[transport](server.url) as client:
         published = await client.call_tool(
             "publish_to_dashboard",
@@ -170,8 +170,8 @@ async def test_a_published_panel_reads_sanitised(server: ServerProcess, transpor
     assert_loads_nothing_remote(html)
 
 
-@pytest.mark.parametrize("transport", ["sse", "streamable-http"])
-async def test_a_board_that_is_not_there_is_a_clear_resource_error(server: ServerProcess, transport: str) -> None:
+@pytest.mark.parametrize("transport", ONE_TRANSPORT)
+async def test_a_board_that_is_not_there_is_a_clear_resource_error(server: AppServer, transport: str) -> None:
     async with TRANSPORTS[transport](server.url) as client:
         with pytest.raises(Exception, match=r"no board 'issues:nobody/nothing' is on the dashboard"):
             await client.read_resource(board_uri("issues:nobody/nothing"))
@@ -179,9 +179,9 @@ async def test_a_board_that_is_not_there_is_a_clear_resource_error(server: Serve
             await client.read_resource(board_uri("panel:missing"))
 
 
-@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("transport", PROTOCOL_ERAS)
 async def test_a_host_with_apps_gets_the_same_result_as_one_without(
-    server: ServerProcess, fake_github: FakeGitHub, transport: str
+    server: AppServer, fake_github: FakeGitHub, transport: str
 ) -> None:
     seed(fake_github, count=20)
     arguments = {"owner": "facebook", "repo": "react", "state": "all"}

@@ -18,9 +18,9 @@ from playwright.async_api import Browser, Page, expect
 from issuebridge.mcp.views import VIEW_URI, board_uri
 from testkit.fake_github import FakeGitHub
 from testkit.mcp_clients import TRANSPORTS
-from testkit.servers import ServerProcess, start_server
 from tests.browser import BROWSER_TESTS
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
+from tests.inprocess import AppServer, start_app
 from tests.unvalidated import board_with_colours, hostile_colours, store_unvalidated
 
 # The spec's default for a view that declares no domains (ours declares every list empty).
@@ -90,7 +90,7 @@ async def host_the_view(page: Page, view: str, tool_result: Any, reads: dict[str
 
 
 async def test_the_view_shows_the_board_a_tool_call_updated(
-    server: ServerProcess, fake_github: FakeGitHub, host: Page
+    server: AppServer, fake_github: FakeGitHub, host: Page
 ) -> None:
     items = seed(fake_github, 40)
     async with TRANSPORTS["streamable-http"](server.url) as client:
@@ -117,7 +117,7 @@ async def test_the_view_shows_the_board_a_tool_call_updated(
 
 
 async def test_without_a_board_to_read_the_view_shows_the_results_text(
-    server: ServerProcess, fake_github: FakeGitHub, host: Page
+    server: AppServer, fake_github: FakeGitHub, host: Page
 ) -> None:
     seed(fake_github, 10)
     async with TRANSPORTS["streamable-http"](server.url) as client:
@@ -139,7 +139,7 @@ async def test_a_hostile_label_colour_runs_no_script_in_the_views(
     colours = hostile_colours("http://127.0.0.1:9/pwned")
     # An older version let such colours into the store; the views render the board from there.
     await store_unvalidated(store_env, board_with_colours("evil/stored", colours))
-    server = start_server(tmp_path, server_env)
+    server = start_app(server_env)
     try:
         uri = board_uri("issues:evil/stored")
         async with TRANSPORTS["streamable-http"](server.url) as client:

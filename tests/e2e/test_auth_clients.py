@@ -15,21 +15,21 @@ from mcp.client.streamable_http import streamable_http_client
 from playwright.async_api import Browser, expect
 
 from testkit.fake_github import FakeGitHub
-from testkit.servers import ServerProcess, start_server
 from testkit.sse import open_event_stream
+from tests.inprocess import AppServer, start_app
 
 TOKEN = "e2e-secret-token"
 
 
 @pytest.fixture
-def guarded(tmp_path: Path, server_env: dict[str, str]) -> Iterator[ServerProcess]:
-    running = start_server(tmp_path, {**server_env, "ISSUEBRIDGE_TOKEN": TOKEN})
+def guarded(tmp_path: Path, server_env: dict[str, str]) -> Iterator[AppServer]:
+    running = start_app({**server_env, "ISSUEBRIDGE_TOKEN": TOKEN})
     yield running
     running.stop()
     assert TOKEN not in running.log
 
 
-async def test_mcp_over_sse_needs_the_token(guarded: ServerProcess) -> None:
+async def test_mcp_over_sse_needs_the_token(guarded: AppServer) -> None:
     with pytest.raises(BaseException, match="401"):
         async with Client(sse_client(f"{guarded.url}/sse"), mode="legacy") as client:
             await client.list_tools()
@@ -40,7 +40,7 @@ async def test_mcp_over_sse_needs_the_token(guarded: ServerProcess) -> None:
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
-async def test_mcp_over_streamable_http_needs_the_token(guarded: ServerProcess, mode: str) -> None:
+async def test_mcp_over_streamable_http_needs_the_token(guarded: AppServer, mode: str) -> None:
     with pytest.raises(BaseException):  # noqa: B017 - the SDK wraps the 401 differently per era
         async with Client(f"{guarded.url}/mcp", mode=mode) as client:
             await client.list_tools()
@@ -52,7 +52,7 @@ async def test_mcp_over_streamable_http_needs_the_token(guarded: ServerProcess, 
     assert not result.is_error
 
 
-async def test_the_event_stream_takes_the_bearer_token_or_the_cookie(guarded: ServerProcess) -> None:
+async def test_the_event_stream_takes_the_bearer_token_or_the_cookie(guarded: AppServer) -> None:
     async with httpx.AsyncClient(base_url=guarded.url) as http:
         assert (await http.get("/api/dashboard/events")).status_code == 401
         signed_in = await http.get(f"/?token={TOKEN}")
@@ -66,7 +66,7 @@ async def test_the_event_stream_takes_the_bearer_token_or_the_cookie(guarded: Se
         assert (await stream.next()).event == "initial_data"
 
 
-async def test_signing_out_ends_the_sessions_open_stream_and_refuses_its_cookie(guarded: ServerProcess) -> None:
+async def test_signing_out_ends_the_sessions_open_stream_and_refuses_its_cookie(guarded: AppServer) -> None:
     """A copy of the cookie streaming when its session is signed out is cut off, and cannot come back."""
     async with httpx.AsyncClient(base_url=guarded.url, follow_redirects=False) as http:
         signed_in = await http.post("/login", data={"token": TOKEN})
@@ -89,8 +89,7 @@ async def test_sign_out_in_chromium_ends_every_copy_of_the_session(
 ) -> None:
     """Signed in with the form, then signed out: the page that signed out, and a second browser
     holding a copy of its cookie (its live page and any later visit), are all back at sign-in."""
-    server = start_server(
-        tmp_path,
+    server = start_app(
         {"GITHUB_API_URL": fake_github.url, "ISSUEBRIDGE_DB": str(tmp_path / "b.db"), "ISSUEBRIDGE_TOKEN": TOKEN},
     )
     try:

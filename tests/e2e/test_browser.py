@@ -9,15 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Locator, Page, expect
 
 from testkit.fake_github import FakeGitHub, make_commit, make_issue, make_pull
 from testkit.mcp_clients import TRANSPORTS
-from testkit.servers import ServerProcess, start_server
+from testkit.servers import Listener
 from tests.browser import BROWSER_TESTS
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
 from tests.e2e.test_stream import push
+from tests.inprocess import AppServer, start_app
 from tests.unvalidated import board_with_colours, hostile_colours, store_unvalidated
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -57,7 +59,7 @@ def row_numbers(board: Locator) -> Any:
 
 
 async def test_a_tool_call_fills_the_open_page_without_reload(
-    server: ServerProcess, fake_github: FakeGitHub, page: Page
+    server: AppServer, fake_github: FakeGitHub, page: Page
 ) -> None:
     items = seed(fake_github, 60)
     expected = open_issue_numbers(items)
@@ -100,7 +102,7 @@ async def test_a_tool_call_fills_the_open_page_without_reload(
     await page.screenshot(path=str(ARTIFACTS / "dashboard.png"))
 
 
-async def test_filter_and_sort_survive_live_updates(server: ServerProcess, page: Page) -> None:
+async def test_filter_and_sort_survive_live_updates(server: AppServer, page: Page) -> None:
     issues: list[dict[str, Any]] = [
         {
             "number": n,
@@ -150,10 +152,11 @@ async def test_filter_and_sort_survive_live_updates(server: ServerProcess, page:
     assert await page.evaluate("window.__sameDocument") is True
 
 
+@pytest.mark.usefixtures("backend")  # what the restart keeps, and the revisions it resumes from
 async def test_the_page_survives_a_restart_and_catches_up(
-    tmp_path: Path, server_env: dict[str, str], page: Page
+    server_env: dict[str, str], listener: Listener, page: Page
 ) -> None:
-    first = start_server(tmp_path, server_env)
+    first = start_app(server_env, listener=listener)
     await push(first.url, "octo/app", [{"number": 1, "title": "Before the restart", "state": "open"}])
     await page.goto(first.url)
     await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
@@ -163,7 +166,7 @@ async def test_the_page_survives_a_restart_and_catches_up(
     await expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting")
     await expect(page.locator("#connection")).to_have_text("reconnecting…")
 
-    second = start_server(tmp_path, server_env, port=first.port)
+    second = start_app(server_env, listener=listener)
     try:
         # Synced while the page was away (it reconnects within a few seconds).
         await push(second.url, "octo/app", [{"number": 2, "title": "While it was away", "state": "open"}])
@@ -175,7 +178,7 @@ async def test_the_page_survives_a_restart_and_catches_up(
         second.stop()
 
 
-async def test_hostile_github_content_stays_inert(server: ServerProcess, fake_github: FakeGitHub, page: Page) -> None:
+async def test_hostile_github_content_stays_inert(server: AppServer, fake_github: FakeGitHub, page: Page) -> None:
     payloads = [
         f'<img src=x onerror="{PWN}">',
         f"<script>{PWN}</script>",
@@ -212,13 +215,14 @@ async def test_hostile_github_content_stays_inert(server: ServerProcess, fake_gi
     await expect(page.locator('section.board[data-repository="evil/api"] .title')).to_have_text(payloads[0])
 
 
+@pytest.mark.usefixtures("backend")  # with Redis, another worker's write reaches the open page too
 async def test_a_hostile_label_colour_neither_navigates_nor_runs_script(
     tmp_path: Path, server_env: dict[str, str], store_env: dict[str, str], page: Page
 ) -> None:
     colours = hostile_colours(ELSEWHERE)[:5]
     # An older version let such colours into the store; the server loads them with the rest.
     await store_unvalidated(store_env, board_with_colours("evil/stored", colours))
-    server = start_server(tmp_path, server_env)
+    server = start_app(server_env)
     try:
         requests: list[str] = []
         page.on("request", lambda request: requests.append(request.url))
@@ -261,7 +265,7 @@ async def test_a_hostile_label_colour_neither_navigates_nor_runs_script(
 
 
 async def test_a_populated_board_on_a_phone_in_dark_mode(
-    server: ServerProcess, fake_github: FakeGitHub, browser: Browser
+    server: AppServer, fake_github: FakeGitHub, browser: Browser
 ) -> None:
     seed(fake_github, 30)
     async with TRANSPORTS["sse"](server.url) as client:
@@ -279,7 +283,7 @@ async def test_a_populated_board_on_a_phone_in_dark_mode(
     await context.close()
 
 
-async def test_going_offline_is_announced_and_recovered_from(server: ServerProcess, page: Page) -> None:
+async def test_going_offline_is_announced_and_recovered_from(server: AppServer, page: Page) -> None:
     await page.goto(server.url)
     status = page.locator("#connection")
     await expect(status).to_have_attribute("data-state", "live")
@@ -294,7 +298,7 @@ async def test_going_offline_is_announced_and_recovered_from(server: ServerProce
 
 
 async def test_curated_panels_progress_failures_and_removal_on_the_page(
-    server: ServerProcess, fake_github: FakeGitHub, page: Page
+    server: AppServer, fake_github: FakeGitHub, page: Page
 ) -> None:
     await page.goto(server.url)
     await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
@@ -374,9 +378,7 @@ async def test_curated_panels_progress_failures_and_removal_on_the_page(
         await expect(page.locator("#empty")).to_be_visible()
 
 
-async def test_a_repository_with_every_kind_of_entry(
-    server: ServerProcess, fake_github: FakeGitHub, page: Page
-) -> None:
+async def test_a_repository_with_every_kind_of_entry(server: AppServer, fake_github: FakeGitHub, page: Page) -> None:
     seed(fake_github, 40)
     fake_github.add_pulls(
         REPO,
@@ -439,7 +441,7 @@ async def test_a_repository_with_every_kind_of_entry(
 
 async def test_a_token_link_opens_the_guarded_dashboard(tmp_path: Path, server_env: dict[str, str], page: Page) -> None:
     token = "browser-secret"
-    guarded = start_server(tmp_path, {**server_env, "ISSUEBRIDGE_TOKEN": token})
+    guarded = start_app({**server_env, "ISSUEBRIDGE_TOKEN": token})
     try:
         await page.goto(guarded.url)
         await expect(page.locator("form[action='/login']")).to_be_visible()  # no token yet: the sign-in form
@@ -460,7 +462,7 @@ async def test_a_token_link_opens_the_guarded_dashboard(tmp_path: Path, server_e
     assert token not in guarded.log
 
 
-async def test_the_content_security_policy_blocks_injected_script(server: ServerProcess, browser: Browser) -> None:
+async def test_the_content_security_policy_blocks_injected_script(server: AppServer, browser: Browser) -> None:
     context = await browser.new_context()
     page = await context.new_page()
     blocked: list[str] = []

@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from testkit.fake_github import FakeGitHub, make_commit, make_issue, make_pull, make_pull_request
-from testkit.servers import ServerProcess, free_port, start_server
+from testkit.servers import free_port
+from tests.inprocess import AppServer, start_app
 
 REPO = "octo/app"
 SCRIPT = str(Path(sys.executable).parent / "issuebridge")  # the installed console script
@@ -40,12 +41,12 @@ def seed(fake: FakeGitHub, issues: int = 3) -> None:
     fake.add_commits(REPO, [make_commit(REPO, n, date=recent) for n in (1, 2)])
 
 
-def board(server: ServerProcess, kind: str = "issues") -> httpx.Response:
+def board(server: AppServer, kind: str = "issues") -> httpx.Response:
     return httpx.get(f"{server.url}/api/dashboard/issues", params={"repository": REPO}, timeout=10)
 
 
 def test_push_through_a_running_server(
-    server: ServerProcess, fake_github: FakeGitHub, server_env: dict[str, str], tmp_path: Path
+    server: AppServer, fake_github: FakeGitHub, server_env: dict[str, str], tmp_path: Path
 ) -> None:
     seed(fake_github, issues=250)  # three pages of 100
     done = run(["push", REPO, "--server", server.url, "--prs", "--commits"], {}, tmp_path)
@@ -66,6 +67,7 @@ def test_push_through_a_running_server(
     assert again.returncode == 0 and f"issues:{REPO}: 250 issues, unchanged on GitHub" in again.stdout
 
 
+@pytest.mark.usefixtures("backend")  # the command writes the store itself, and the server reads it
 def test_push_direct_is_what_the_server_later_shows(
     fake_github: FakeGitHub, server_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -74,7 +76,7 @@ def test_push_direct_is_what_the_server_later_shows(
     assert done.returncode == 0, done.stderr
     assert f"issues:{REPO}: 3 issues, sent" in done.stdout and f"pulls:{REPO}: 3 pull requests" in done.stdout
     assert "directly into" in done.stdout
-    server = start_server(tmp_path, server_env)
+    server = start_app(server_env)
     try:
         shown = board(server).json()
         assert [issue["number"] for issue in shown["issues"]] == [3, 2, 1] and shown["state"] == "all"
@@ -83,7 +85,7 @@ def test_push_direct_is_what_the_server_later_shows(
 
 
 def test_push_of_a_missing_repository_fails_cleanly(
-    server: ServerProcess, fake_github: FakeGitHub, server_env: dict[str, str], tmp_path: Path
+    server: AppServer, fake_github: FakeGitHub, server_env: dict[str, str], tmp_path: Path
 ) -> None:
     for args, env in ((["--server", server.url], {}), (["--direct"], server_env)):
         failed = run(["push", "octo/nowhere", *args], env, tmp_path)
@@ -102,7 +104,7 @@ def test_push_to_a_guarded_server_needs_its_token(
     fake_github: FakeGitHub, server_env: dict[str, str], tmp_path: Path
 ) -> None:
     seed(fake_github)
-    guarded = start_server(tmp_path, {**server_env, "ISSUEBRIDGE_TOKEN": SERVER_TOKEN})
+    guarded = start_app({**server_env, "ISSUEBRIDGE_TOKEN": SERVER_TOKEN})
     try:
         missing = run(["push", REPO, "--server", guarded.url], {}, tmp_path)
         assert missing.returncode == 1 and "needs its token" in missing.stderr
@@ -123,7 +125,7 @@ def guarded_github() -> Iterator[FakeGitHub]:
 
 
 def test_doctor_all_ok_with_a_token(
-    guarded_github: FakeGitHub, server: ServerProcess, store_env: dict[str, str], tmp_path: Path
+    guarded_github: FakeGitHub, server: AppServer, store_env: dict[str, str], tmp_path: Path
 ) -> None:
     env = {**store_env, "GITHUB_API_URL": guarded_github.url, "GITHUB_TOKEN": GITHUB_TOKEN}
     env["ISSUEBRIDGE_TOKEN"] = SERVER_TOKEN
@@ -139,7 +141,7 @@ def test_doctor_all_ok_with_a_token(
     assert GITHUB_TOKEN not in done.stdout + done.stderr and SERVER_TOKEN not in done.stdout + done.stderr
 
 
-def test_doctor_says_what_is_wrong(guarded_github: FakeGitHub, tmp_path: Path) -> None:
+def test_doctor_says_what_is_wrong(guarded_github: FakeGitHub, tmp_path: Path, closed_port: int) -> None:
     guarded_github.scopes = None  # a fine-grained token
     fine = run(["doctor"], {"GITHUB_API_URL": guarded_github.url, "GITHUB_TOKEN": GITHUB_TOKEN}, tmp_path)
     assert fine.returncode == 0 and "fine-grained token" in fine.stdout
@@ -152,7 +154,7 @@ def test_doctor_says_what_is_wrong(guarded_github: FakeGitHub, tmp_path: Path) -
     anonymous = run(["doctor"], {"GITHUB_API_URL": guarded_github.url}, tmp_path)
     assert "60 requests/hour" in anonymous.stdout
 
-    unreachable = run(["doctor"], {"GITHUB_API_URL": f"http://127.0.0.1:{free_port()}"}, tmp_path)
+    unreachable = run(["doctor"], {"GITHUB_API_URL": f"http://127.0.0.1:{closed_port}"}, tmp_path)
     assert unreachable.returncode == 1 and "cannot reach http://127.0.0.1:" in unreachable.stdout
 
     bad = run(["doctor"], {"ISSUEBRIDGE_MAX_ITEMS": "abc"}, tmp_path)
@@ -181,7 +183,7 @@ def test_serve_answers_healthz_and_stops_on_sigterm(fake_github: FakeGitHub, tmp
         process.send_signal(signal.SIGTERM)
         # uvicorn shuts down gracefully, then re-raises the signal it caught (as plain uvicorn does).
         assert process.wait(15) in (0, -signal.SIGTERM)
-    output = process.stdout.read().decode() if process.stdout else ""
+    output = process.communicate()[0].decode()  # the rest of it, and the pipe closed
     assert "Finished server process" in output
 
 

@@ -6,15 +6,15 @@ import httpx
 import pytest
 from mcp_types import PromptReference, ResourceTemplateReference
 
-from testkit.mcp_clients import TRANSPORTS
-from testkit.servers import ServerProcess
+from testkit.mcp_clients import ONE_TRANSPORT, TRANSPORTS
+from tests.inprocess import AppServer
 
 REPOSITORY = ResourceTemplateReference(uri="dashboard://boards/{owner}/{repo}")
 PANEL = ResourceTemplateReference(uri="dashboard://panels/{panel_id}")
 
 
-@pytest.mark.parametrize("transport", ["sse", "streamable-http"])
-async def test_template_arguments_complete_from_the_dashboard(server: ServerProcess, transport: str) -> None:
+@pytest.mark.parametrize("transport", ONE_TRANSPORT)
+async def test_template_arguments_complete_from_the_dashboard(server: AppServer, transport: str) -> None:
     async with httpx.AsyncClient(base_url=server.url) as http:
         for repository in ("facebook/react", "Facebook/jest", "vercel/next.js"):
             issue = {"number": 1, "title": "x", "state": "open"}

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from testkit.fake_github import FakeGitHub
-from testkit.servers import ServerProcess, start_server
 from tests.e2e.node_clients import package_bin, run_node
+from tests.inprocess import AppServer, start_app
 
 APPLIES = [
     "server-initialize",
@@ -61,11 +61,11 @@ DOES_NOT_APPLY = {
 
 
 @pytest.fixture(scope="module")
-def conformance_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def conformance_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """One real server (SQLite, the fake GitHub) for every scenario: none of them writes a board."""
     workdir = tmp_path_factory.mktemp("conformance")
     with FakeGitHub() as fake:
-        server = start_server(workdir, {"GITHUB_API_URL": fake.url, "ISSUEBRIDGE_DB": str(workdir / "boards.db")})
+        server = start_app({"GITHUB_API_URL": fake.url, "ISSUEBRIDGE_DB": str(workdir / "boards.db")})
         yield server
         server.stop()
 
@@ -80,7 +80,7 @@ def test_every_server_scenario_is_accounted_for(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("scenario", APPLIES)
-def test_conformance_scenario(conformance_server: ServerProcess, tmp_path: Path, scenario: str) -> None:
+def test_conformance_scenario(conformance_server: AppServer, tmp_path: Path, scenario: str) -> None:
     out = tmp_path / "results"
     url = f"{conformance_server.url}/mcp"
     run = run_node([package_bin("conformance"), "server", "--url", url, "--scenario", scenario, "-o", out], tmp_path)

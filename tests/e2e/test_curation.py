@@ -12,11 +12,10 @@ import pytest
 from mcp import Client
 
 from testkit.fake_github import FakeGitHub
-from testkit.mcp_clients import TRANSPORTS
-from testkit.servers import ServerProcess
+from testkit.mcp_clients import ONE_TRANSPORT, TRANSPORTS
 from testkit.sse import open_event_stream
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
-from tests.inprocess import until
+from tests.inprocess import AppServer, until
 
 HOSTILE_MARKDOWN = """\
 ## Findings <script>window.__pwned = 1</script>
@@ -44,8 +43,8 @@ async def publish(client: Client, **arguments: Any) -> dict[str, Any]:
     return dict(result.structured_content)
 
 
-@pytest.mark.parametrize("transport", ["sse", "streamable-http"])
-async def test_a_panel_is_published_rendered_safely_and_updated_in_place(server: ServerProcess, transport: str) -> None:
+@pytest.mark.parametrize("transport", ONE_TRANSPORT)
+async def test_a_panel_is_published_rendered_safely_and_updated_in_place(server: AppServer, transport: str) -> None:
     async with (
         open_event_stream(f"{server.url}/api/dashboard/events") as json_stream,
         open_event_stream(f"{server.url}/api/dashboard/events?format=html") as page_stream,
@@ -116,7 +115,8 @@ async def test_a_panel_is_published_rendered_safely_and_updated_in_place(server:
     assert "Only <strong>two</strong> left." in page
 
 
-async def test_read_back_remove_and_clear(server: ServerProcess, fake_github: FakeGitHub) -> None:
+@pytest.mark.usefixtures("backend")  # removals and clears reach the stream through the store's changes
+async def test_read_back_remove_and_clear(server: AppServer, fake_github: FakeGitHub) -> None:
     items = seed(fake_github, 30)
     async with TRANSPORTS["streamable-http"](server.url) as client:
         await client.call_tool("send_issues_to_dashboard", {"owner": "facebook", "repo": "react"})
@@ -154,7 +154,7 @@ async def test_read_back_remove_and_clear(server: ServerProcess, fake_github: Fa
         assert view == {"entries": []}
 
 
-async def test_every_tool_declares_its_schema_and_behaviour(server: ServerProcess) -> None:
+async def test_every_tool_declares_its_schema_and_behaviour(server: AppServer) -> None:
     async with TRANSPORTS["streamable-http"](server.url) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         instructions = client.instructions or ""
@@ -184,7 +184,7 @@ async def test_every_tool_declares_its_schema_and_behaviour(server: ServerProces
     assert "fetch, curate, publish, read back" in instructions.lower()
 
 
-async def test_resources_read_the_dashboard(server: ServerProcess, fake_github: FakeGitHub) -> None:
+async def test_resources_read_the_dashboard(server: AppServer, fake_github: FakeGitHub) -> None:
     seed(fake_github, 12)
     async with TRANSPORTS["streamable-http-legacy"](server.url) as client:
         await client.call_tool("send_issues_to_dashboard", {"owner": "facebook", "repo": "react"})
@@ -213,7 +213,7 @@ def _text(result: types.ReadResourceResult) -> str:
 
 # The handshake era's resources/subscribe is deprecated by the SDK; testing it is the point here.
 @pytest.mark.filterwarnings("ignore:resources/subscribe is removed")
-async def test_subscribed_clients_are_told_when_a_resource_changes(server: ServerProcess) -> None:
+async def test_subscribed_clients_are_told_when_a_resource_changes(server: AppServer) -> None:
     """Both protocol eras: resources/subscribe (handshake) and subscriptions/listen (2026-07-28)."""
     legacy_updates: list[str] = []
 
@@ -240,7 +240,7 @@ async def test_subscribed_clients_are_told_when_a_resource_changes(server: Serve
             assert legacy_updates == ["dashboard://panels/status"] * 2  # only what was subscribed
 
 
-async def test_progress_is_reported_to_the_client_and_the_page(server: ServerProcess, fake_github: FakeGitHub) -> None:
+async def test_progress_is_reported_to_the_client_and_the_page(server: AppServer, fake_github: FakeGitHub) -> None:
     items = seed(fake_github, 250)
     reported: list[tuple[float, float | None, str | None]] = []
 
@@ -273,7 +273,7 @@ async def test_progress_is_reported_to_the_client_and_the_page(server: ServerPro
 
 
 async def test_a_failed_sync_is_shown_on_the_page_and_keeps_the_board(
-    server: ServerProcess, fake_github: FakeGitHub
+    server: AppServer, fake_github: FakeGitHub
 ) -> None:
     seed(fake_github, 20)
     async with (

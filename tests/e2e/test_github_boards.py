@@ -23,9 +23,9 @@ from issuebridge.services import Services
 from issuebridge.settings import Settings
 from issuebridge.store import SQLiteStore
 from testkit.fake_github import FakeGitHub, make_commit, make_issue, make_pull
-from testkit.mcp_clients import TRANSPORTS
-from testkit.servers import ServerProcess
+from testkit.mcp_clients import ONE_TRANSPORT, TRANSPORTS
 from testkit.sse import open_event_stream
+from tests.inprocess import AppServer
 
 REPO = "vercel/next.js"
 
@@ -57,9 +57,9 @@ def seed_pulls(fake: FakeGitHub) -> list[dict[str, Any]]:
     return pulls
 
 
-@pytest.mark.parametrize("transport", ["sse", "streamable-http"])
+@pytest.mark.parametrize("transport", ONE_TRANSPORT)
 async def test_pull_requests_board_with_what_needs_attention(
-    server: ServerProcess, fake_github: FakeGitHub, transport: str
+    server: AppServer, fake_github: FakeGitHub, transport: str
 ) -> None:
     seed_pulls(fake_github)
     async with open_event_stream(f"{server.url}/api/dashboard/events") as stream:
@@ -88,7 +88,7 @@ async def test_pull_requests_board_with_what_needs_attention(
     assert "<code>fix/cache</code> → <code>canary</code>" in page and 'class="draft-badge"' in page
 
 
-async def test_closed_and_all_pull_requests(server: ServerProcess, fake_github: FakeGitHub) -> None:
+async def test_closed_and_all_pull_requests(server: AppServer, fake_github: FakeGitHub) -> None:
     seed_pulls(fake_github)
     async with TRANSPORTS["streamable-http"](server.url) as client:
         closed = await client.call_tool(
@@ -114,7 +114,7 @@ def seed_commits(fake: FakeGitHub) -> None:
     fake.add_commits(REPO, [make_commit(REPO, 9, message="Canary only", date="2026-11-21T00:00:00Z")], branch="canary")
 
 
-async def test_commit_timeline(server: ServerProcess, fake_github: FakeGitHub) -> None:
+async def test_commit_timeline(server: AppServer, fake_github: FakeGitHub) -> None:
     seed_commits(fake_github)
     async with TRANSPORTS["sse"](server.url) as client:
         result = await client.call_tool(
@@ -160,7 +160,7 @@ async def test_commit_timeline(server: ServerProcess, fake_github: FakeGitHub) -
     assert "Canary only" in page and "Docs" not in page  # the canary timeline replaced main's
 
 
-async def test_an_empty_repository_gives_an_empty_timeline(server: ServerProcess, fake_github: FakeGitHub) -> None:
+async def test_an_empty_repository_gives_an_empty_timeline(server: AppServer, fake_github: FakeGitHub) -> None:
     fake_github.add_commits("octo/empty", [])
     async with TRANSPORTS["streamable-http"](server.url) as client:
         result = await client.call_tool("send_commit_summary_to_dashboard", {"owner": "octo", "repo": "empty"})

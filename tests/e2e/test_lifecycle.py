@@ -21,10 +21,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from testkit.mcp_clients import INITIALIZE, TRANSPORTS
-from testkit.servers import free_port, start_server
+from testkit.servers import Listener, free_port, start_server
 from testkit.sse import open_event_stream
+from tests.inprocess import start_app
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -152,8 +154,8 @@ async def test_shutdown_with_twenty_stuck_streams_under_plain_uvicorn_takes_seco
         server.stop()
 
 
-async def test_idle_streams_get_heartbeats(tmp_path: Path, server_env: dict[str, str]) -> None:
-    server = start_server(tmp_path, {**server_env, "ISSUEBRIDGE_HEARTBEAT_SECONDS": "0.3"})
+async def test_idle_streams_get_heartbeats(server_env: dict[str, str]) -> None:
+    server = start_app({**server_env, "ISSUEBRIDGE_HEARTBEAT_SECONDS": "0.3"})
     try:
         async with open_event_stream(f"{server.url}/api/dashboard/events") as stream:
             first = await stream.next()
@@ -185,8 +187,10 @@ def test_a_bad_database_path_stops_start_up_with_a_clear_message(tmp_path: Path)
     assert "does not exist; create it or point ISSUEBRIDGE_DB at a writable path" in result.stderr
 
 
-def test_an_unreachable_redis_stops_start_up_with_a_clear_message_and_no_password(tmp_path: Path) -> None:
-    url = f"redis://issuebridge:pa55-w0rd@127.0.0.1:{free_port()}/0"
+def test_an_unreachable_redis_stops_start_up_with_a_clear_message_and_no_password(
+    tmp_path: Path, closed_port: int
+) -> None:
+    url = f"redis://issuebridge:pa55-w0rd@127.0.0.1:{closed_port}/0"
     env = {"ISSUEBRIDGE_REDIS_URL": url, "PATH": "/usr/bin:/bin"}
     result = failed_start(tmp_path, env)
     assert "cannot use Redis" in result.stderr and "point ISSUEBRIDGE_REDIS_URL at a running server" in result.stderr
@@ -218,8 +222,11 @@ def test_the_wheel_ships_templates_and_static_files(tmp_path: Path) -> None:
         assert f"issuebridge/{shipped}" in names
 
 
-async def test_kill_9_during_a_sync_loses_nothing_committed(tmp_path: Path, server_env: dict[str, str]) -> None:
-    first = start_server(tmp_path, server_env)
+@pytest.mark.usefixtures("backend")  # what each store has committed when the process dies
+async def test_kill_9_during_a_sync_loses_nothing_committed(
+    tmp_path: Path, server_env: dict[str, str], listener: Listener
+) -> None:
+    first = start_server(tmp_path, server_env, listener=listener)
     before = {
         "repository": "octo/kept",
         "issues": [{"number": n, "title": f"kept {n}", "state": "open"} for n in range(1, 51)],
@@ -249,7 +256,7 @@ async def test_kill_9_during_a_sync_loses_nothing_committed(tmp_path: Path, serv
         first.process.kill()  # SIGKILL: no shutdown, no flush
         first.process.wait()
         await pushing
-    second = start_server(tmp_path, server_env, port=first.port)
+    second = start_server(tmp_path, server_env, listener=listener)
     try:
         async with httpx.AsyncClient(base_url=second.url) as http:
             kept = (await http.get("/api/dashboard/issues", params={"repository": "octo/kept"})).json()
@@ -276,7 +283,7 @@ def start_on_all_interfaces(tmp_path: Path, env: dict[str, str]) -> subprocess.C
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
+            output = process.communicate()[0]  # and the pipe closed
             return subprocess.CompletedProcess(command, process.returncode, output)
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
@@ -286,6 +293,7 @@ def start_on_all_interfaces(tmp_path: Path, env: dict[str, str]) -> subprocess.C
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()
+    process.communicate()
     raise AssertionError("the server neither started nor exited")
 
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from testkit.fake_github import FakeGitHub, make_issue, make_pull_request
-from testkit.mcp_clients import INITIALIZE, TRANSPORTS
-from testkit.servers import ServerProcess, free_port, start_server
+from testkit.mcp_clients import INITIALIZE, ONE_TRANSPORT, PROTOCOL_ERAS, TRANSPORTS
 from testkit.sse import open_event_stream
+from tests.inprocess import AppServer, start_app
 
 REPO = "facebook/react"
 
@@ -44,9 +44,7 @@ def open_issue_numbers(items: list[dict[str, Any]]) -> list[int]:
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_tool_call_fills_the_dashboard_live(
-    server: ServerProcess, fake_github: FakeGitHub, transport: str
-) -> None:
+async def test_tool_call_fills_the_dashboard_live(server: AppServer, fake_github: FakeGitHub, transport: str) -> None:
     items = seed(fake_github)
     expected = open_issue_numbers(items)
 
@@ -104,12 +102,11 @@ async def test_tool_call_fills_the_dashboard_live(
     assert "PR 4" not in page  # pull requests are not issues
 
 
-@pytest.mark.parametrize("transport", ["sse", "streamable-http"])
-async def test_boards_survive_a_restart(
-    tmp_path: Path, server_env: dict[str, str], fake_github: FakeGitHub, transport: str
-) -> None:
+@pytest.mark.usefixtures("backend")  # what the store keeps across a restart
+async def test_boards_survive_a_restart(server_env: dict[str, str], fake_github: FakeGitHub) -> None:
+    transport = "streamable-http"  # the transport is not the point: what survives the restart is
     items = seed(fake_github, 40)
-    first = start_server(tmp_path, server_env)
+    first = start_app(server_env)
     try:
         async with TRANSPORTS[transport](first.url) as client:
             result = await client.call_tool(
@@ -119,7 +116,7 @@ async def test_boards_survive_a_restart(
     finally:
         first.stop()
 
-    second = start_server(tmp_path, server_env)
+    second = start_app(server_env)
     try:
         expected = sorted((i["number"] for i in items if "pull_request" not in i), reverse=True)
         async with httpx.AsyncClient(base_url=second.url) as http:
@@ -136,9 +133,9 @@ async def test_boards_survive_a_restart(
         second.stop()
 
 
-@pytest.mark.parametrize("transport", ["sse", "streamable-http"])
+@pytest.mark.parametrize("transport", ONE_TRANSPORT)
 async def test_failures_are_prompt_tool_errors_and_keep_the_board(
-    server: ServerProcess, fake_github: FakeGitHub, transport: str
+    server: AppServer, fake_github: FakeGitHub, transport: str
 ) -> None:
     items = seed(fake_github, 10)
     async with TRANSPORTS[transport](server.url) as client:
@@ -172,8 +169,8 @@ async def test_failures_are_prompt_tool_errors_and_keep_the_board(
     assert health["revision"] == 1 and health["entries"] == 1  # no failed call wrote anything
 
 
-@pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_tool_is_described_for_the_model(server: ServerProcess, transport: str) -> None:
+@pytest.mark.parametrize("transport", PROTOCOL_ERAS)
+async def test_tool_is_described_for_the_model(server: AppServer, transport: str) -> None:
     async with TRANSPORTS[transport](server.url) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         assert client.instructions and "send_issues_to_dashboard" in client.instructions
@@ -187,7 +184,7 @@ async def test_tool_is_described_for_the_model(server: ServerProcess, transport:
     assert tool.annotations.open_world_hint is True
 
 
-async def test_api_push_reaches_subscribers(server: ServerProcess) -> None:
+async def test_api_push_reaches_subscribers(server: AppServer) -> None:
     async with open_event_stream(f"{server.url}/api/dashboard/events") as stream:
         await stream.next()
         async with httpx.AsyncClient(base_url=server.url) as http:
@@ -206,7 +203,7 @@ async def test_api_push_reaches_subscribers(server: ServerProcess) -> None:
     assert [i["title"] for i in update["data"]["issues"]] == ["From CI"]
 
 
-async def test_mcp_transports_reject_foreign_hosts_and_origins(server: ServerProcess) -> None:
+async def test_mcp_transports_reject_foreign_hosts_and_origins(server: AppServer) -> None:
     headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
     async with httpx.AsyncClient(base_url=server.url) as http:
         assert (
@@ -225,7 +222,7 @@ async def test_a_wrong_token_is_reported_but_never_shown(tmp_path: Path) -> None
     with FakeGitHub(token="ghp_the_right_one") as fake:
         seed(fake, 5)
         env = {"GITHUB_API_URL": fake.url, "GITHUB_TOKEN": secret, "ISSUEBRIDGE_DB": str(tmp_path / "b.db")}
-        server = start_server(tmp_path, env)
+        server = start_app(env)
         try:
             async with TRANSPORTS["sse"](server.url) as client:
                 result = await client.call_tool("send_issues_to_dashboard", {"owner": "facebook", "repo": "react"})
@@ -240,12 +237,12 @@ async def test_a_wrong_token_is_reported_but_never_shown(tmp_path: Path) -> None
         assert secret not in shown
 
 
-async def test_an_unreachable_github_is_a_prompt_tool_error(tmp_path: Path) -> None:
-    closed = f"http://127.0.0.1:{free_port()}"
+async def test_an_unreachable_github_is_a_prompt_tool_error(tmp_path: Path, closed_port: int) -> None:
+    closed = f"http://127.0.0.1:{closed_port}"
     # The server's own deadline is the clock: had it waited (a connect timeout, a back-off), the
     # call would end with "did not finish answering within 3 s" instead of the refusal.
     env = {"GITHUB_API_URL": closed, "ISSUEBRIDGE_DB": str(tmp_path / "b.db"), "ISSUEBRIDGE_CALL_TIMEOUT": "3"}
-    server = start_server(tmp_path, env)
+    server = start_app(env)
     try:
         async with TRANSPORTS["streamable-http"](server.url) as client:
             result = await client.call_tool("send_issues_to_dashboard", {"owner": "facebook", "repo": "react"})
@@ -256,7 +253,7 @@ async def test_an_unreachable_github_is_a_prompt_tool_error(tmp_path: Path) -> N
 
 
 async def test_an_unchanged_repository_is_confirmed_without_sending_the_board(
-    server: ServerProcess, fake_github: FakeGitHub
+    server: AppServer, fake_github: FakeGitHub
 ) -> None:
     items = seed(fake_github, count=450)
     async with open_event_stream(f"{server.url}/api/dashboard/events") as stream:
@@ -302,7 +299,7 @@ async def test_an_unchanged_repository_is_confirmed_without_sending_the_board(
 
 
 async def test_a_board_replaced_through_the_api_is_fetched_again_in_full(
-    server: ServerProcess, fake_github: FakeGitHub
+    server: AppServer, fake_github: FakeGitHub
 ) -> None:
     seed(fake_github, count=30)
     async with TRANSPORTS["streamable-http"](server.url) as client:
@@ -318,9 +315,7 @@ async def test_a_board_replaced_through_the_api_is_fetched_again_in_full(
     assert all(r.status == 200 and "if-none-match" not in r.headers for r in fake_github.requests)
 
 
-async def test_a_refetch_that_finds_the_same_issues_writes_nothing(
-    server: ServerProcess, fake_github: FakeGitHub
-) -> None:
+async def test_a_refetch_that_finds_the_same_issues_writes_nothing(server: AppServer, fake_github: FakeGitHub) -> None:
     items = seed(fake_github, count=150)
     async with open_event_stream(f"{server.url}/api/dashboard/events") as stream:
         await stream.next()
@@ -350,19 +345,20 @@ async def test_a_refetch_that_finds_the_same_issues_writes_nothing(
         assert after.event == "issues_update" and after.json()["data"]["repository"] == "octo/marker"
 
 
+@pytest.mark.usefixtures("backend")  # the validators the store keeps across a restart
 async def test_a_restart_keeps_what_confirms_a_board_unchanged(
-    tmp_path: Path, server_env: dict[str, str], fake_github: FakeGitHub
+    server_env: dict[str, str], fake_github: FakeGitHub
 ) -> None:
     seed(fake_github, count=250)
     args = {"owner": "facebook", "repo": "react"}
-    server = start_server(tmp_path, server_env)
+    server = start_app(server_env)
     try:
         async with TRANSPORTS["streamable-http"](server.url) as client:
             assert (await client.call_tool("send_issues_to_dashboard", args)).structured_content["changed"]
     finally:
         server.stop()
     fake_github.requests.clear()
-    restarted = start_server(tmp_path, server_env)
+    restarted = start_app(server_env)
     try:
         async with TRANSPORTS["streamable-http"](restarted.url) as client:
             again = await client.call_tool("send_issues_to_dashboard", args)
@@ -372,7 +368,7 @@ async def test_a_restart_keeps_what_confirms_a_board_unchanged(
         restarted.stop()
 
 
-async def test_tool_descriptions_reach_the_model_without_source_indentation(server: ServerProcess) -> None:
+async def test_tool_descriptions_reach_the_model_without_source_indentation(server: AppServer) -> None:
     async with TRANSPORTS["streamable-http"](server.url) as client:
         tools = (await client.list_tools()).tools
     assert len(tools) == 7

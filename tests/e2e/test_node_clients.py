@@ -13,17 +13,17 @@ import pytest
 
 from issuebridge.mcp.server import INSTRUCTIONS
 from testkit.fake_github import FakeGitHub, make_issue, make_pull_request
-from testkit.servers import ServerProcess, start_server
 from tests.e2e.node_clients import NODE_DIR, VENV_BIN, package_bin, run_node
+from tests.inprocess import AppServer, start_app
 
 OWNER, NAME = "vercel", "next.js"
 REPO = f"{OWNER}/{NAME}"
 
 
 @pytest.fixture
-def node_server(tmp_path: Path, fake_github: FakeGitHub) -> Iterator[ServerProcess]:
+def node_server(tmp_path: Path, fake_github: FakeGitHub) -> Iterator[AppServer]:
     """The real server on SQLite (these tests are about the clients, not the store)."""
-    server = start_server(tmp_path, {"GITHUB_API_URL": fake_github.url, "ISSUEBRIDGE_DB": str(tmp_path / "b.db")})
+    server = start_app({"GITHUB_API_URL": fake_github.url, "ISSUEBRIDGE_DB": str(tmp_path / "b.db")})
     yield server
     server.stop()
 
@@ -41,7 +41,7 @@ def seed(fake: FakeGitHub) -> tuple[list[int], list[int]]:
     return issues, [i["number"] for i in items if "pull_request" in i]
 
 
-def board(server: ServerProcess) -> dict[str, Any]:
+def board(server: AppServer) -> dict[str, Any]:
     response = httpx.get(f"{server.url}/api/dashboard/issues", params={"repository": REPO})
     assert response.status_code == 200
     data: dict[str, Any] = response.json()
@@ -50,7 +50,7 @@ def board(server: ServerProcess) -> dict[str, Any]:
 
 @pytest.mark.parametrize("transport", ["sse", "streamable-http"])
 def test_typescript_sdk_client_fills_the_dashboard(
-    node_server: ServerProcess, fake_github: FakeGitHub, tmp_path: Path, transport: str
+    node_server: AppServer, fake_github: FakeGitHub, tmp_path: Path, transport: str
 ) -> None:
     issues, pulls = seed(fake_github)
     run = run_node([VENV_BIN / "node", NODE_DIR / "client.mjs", node_server.url, transport, OWNER, NAME], tmp_path)
@@ -72,7 +72,7 @@ def test_typescript_sdk_client_fills_the_dashboard(
     assert not {issue["number"] for issue in shown["issues"]} & set(pulls)  # no pull requests
 
 
-def inspector(server: ServerProcess, home: Path, transport: str, *args: str) -> Any:
+def inspector(server: AppServer, home: Path, transport: str, *args: str) -> Any:
     path = {"http": "/mcp", "sse": "/sse"}[transport]
     cli: list[str | Path] = [
         package_bin("mcp-inspector"),
@@ -87,7 +87,7 @@ def inspector(server: ServerProcess, home: Path, transport: str, *args: str) -> 
     return json.loads(run.stdout)
 
 
-def test_inspector_cli_lists_the_tools(node_server: ServerProcess, tmp_path: Path) -> None:
+def test_inspector_cli_lists_the_tools(node_server: AppServer, tmp_path: Path) -> None:
     listed = inspector(node_server, tmp_path, "http", "--method", "tools/list")
     tools = {tool["name"]: tool for tool in listed["tools"]}
     assert set(tools) >= {"send_issues_to_dashboard", "publish_to_dashboard", "get_dashboard", "clear_dashboard"}
@@ -98,7 +98,7 @@ def test_inspector_cli_lists_the_tools(node_server: ServerProcess, tmp_path: Pat
 
 @pytest.mark.parametrize("transport", ["http", "sse"])
 def test_inspector_cli_calls_the_tool(
-    node_server: ServerProcess, fake_github: FakeGitHub, tmp_path: Path, transport: str
+    node_server: AppServer, fake_github: FakeGitHub, tmp_path: Path, transport: str
 ) -> None:
     issues, pulls = seed(fake_github)
     called = inspector(

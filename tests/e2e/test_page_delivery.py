@@ -15,14 +15,14 @@ import httpx
 
 from issuebridge.assets import STATIC
 from testkit.mcp_clients import INITIALIZE
-from testkit.servers import ServerProcess
 from testkit.sse import open_event_stream
 from tests.e2e.test_stream import issue, push
+from tests.inprocess import AppServer
 
 GZIP = {"Accept-Encoding": "gzip, deflate, br, zstd"}
 
 
-async def test_the_event_stream_is_never_compressed_and_events_arrive_at_once(server: ServerProcess) -> None:
+async def test_the_event_stream_is_never_compressed_and_events_arrive_at_once(server: AppServer) -> None:
     for wire_format in ("html", "json"):
         url = f"{server.url}/api/dashboard/events?format={wire_format}"
         async with open_event_stream(url, headers=GZIP) as stream:
@@ -37,7 +37,7 @@ async def test_the_event_stream_is_never_compressed_and_events_arrive_at_once(se
                 assert time.perf_counter() - started < 2.0
 
 
-async def test_mcp_streams_are_never_compressed(server: ServerProcess) -> None:
+async def test_mcp_streams_are_never_compressed(server: AppServer) -> None:
     async with httpx.AsyncClient(base_url=server.url, headers=GZIP, timeout=10) as http:
         async with http.stream("GET", "/sse", headers={"Accept": "text/event-stream"}) as sse:
             assert sse.status_code == 200 and "content-encoding" not in sse.headers
@@ -48,7 +48,7 @@ async def test_mcp_streams_are_never_compressed(server: ServerProcess) -> None:
         assert response.status_code == 200 and "content-encoding" not in response.headers
 
 
-async def test_the_installed_page_is_gzipped_and_its_files_cached(server: ServerProcess) -> None:
+async def test_the_installed_page_is_gzipped_and_its_files_cached(server: AppServer) -> None:
     await push(server.url, "octo/app", [issue(n) for n in range(1, 300)])
     static = STATIC
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:

@@ -20,20 +20,19 @@ from issuebridge.services import Services
 from issuebridge.settings import Settings
 from testkit.fake_github import FakeGitHub, RecordedRequest, make_commit, make_issue, make_pull
 from testkit.mcp_clients import TRANSPORTS
-from testkit.servers import ServerProcess, start_server
 from testkit.sse import open_event_stream
-from tests.inprocess import serving
+from tests.inprocess import AppServer, serving, start_app
 
 REPO = "octo/app"
 ARGS = {"owner": "octo", "repo": "app"}
 
 
-def refreshing(tmp_path: Path, server_env: dict[str, str], seconds: float) -> ServerProcess:
-    return start_server(tmp_path, {**server_env, "ISSUEBRIDGE_REFRESH_SECONDS": str(seconds)})
+def refreshing(tmp_path: Path, server_env: dict[str, str], seconds: float) -> AppServer:
+    return start_app({**server_env, "ISSUEBRIDGE_REFRESH_SECONDS": str(seconds)})
 
 
 @pytest.fixture
-def quick(tmp_path: Path, server_env: dict[str, str]) -> Iterator[ServerProcess]:
+def quick(tmp_path: Path, server_env: dict[str, str]) -> Iterator[AppServer]:
     running = refreshing(tmp_path, server_env, 0.3)
     yield running
     running.stop()
@@ -93,7 +92,7 @@ async def revision(base_url: str) -> int:
 
 
 async def test_unchanged_boards_are_confirmed_with_304s_and_pages_hear_nothing(
-    quick: ServerProcess, fake_github: FakeGitHub
+    quick: AppServer, fake_github: FakeGitHub
 ) -> None:
     fake_github.add_repo(REPO, [make_issue(REPO, n) for n in range(1, 151)])  # two pages
     fake_github.add_pulls(REPO, [make_pull(REPO, 1)])

@@ -15,9 +15,9 @@ import pytest
 from issuebridge.app import create_app
 from issuebridge.live.delivery import STALL_BYTES
 from issuebridge.settings import Settings
-from testkit.servers import ServerProcess, start_server
+from testkit.servers import Listener
 from testkit.sse import EventStream, open_event_stream
-from tests.inprocess import Served, never_reading_client, serving, until
+from tests.inprocess import AppServer, Served, never_reading_client, serving, start_app, until
 
 
 def issue(number: int, title: str | None = None, **fields: Any) -> dict[str, Any]:
@@ -40,7 +40,7 @@ async def read_until_id(stream: EventStream, event_id: str) -> list[Any]:
             return events
 
 
-async def test_a_resync_sends_the_page_only_what_changed(server: ServerProcess) -> None:
+async def test_a_resync_sends_the_page_only_what_changed(server: AppServer) -> None:
     before = [issue(n, labels=[{"name": "bug", "color": "d73a4a"}]) for n in range(1, 1001)]
     await push(server.url, "octo/app", before)
     after = [i for i in before if i["number"] != 7]  # 7 removed
@@ -70,7 +70,7 @@ async def test_a_resync_sends_the_page_only_what_changed(server: ServerProcess) 
     assert len(delta.data) * 30 < len(full.data)  # three rows travel, not a thousand
 
 
-async def test_a_new_board_reaches_the_page_whole(server: ServerProcess) -> None:
+async def test_a_new_board_reaches_the_page_whole(server: AppServer) -> None:
     async with open_event_stream(f"{server.url}/api/dashboard/events?format=html") as page:
         snapshot = await page.next()
         assert snapshot.event == "snapshot" and snapshot.retry == 2000
@@ -83,7 +83,8 @@ async def test_a_new_board_reaches_the_page_whole(server: ServerProcess) -> None
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
 
 
-async def test_a_reconnecting_client_receives_exactly_what_it_missed(server: ServerProcess) -> None:
+@pytest.mark.usefixtures("backend")  # resumed from the revisions the store numbers and reports
+async def test_a_reconnecting_client_receives_exactly_what_it_missed(server: AppServer) -> None:
     for n in range(1, 4):
         await push(server.url, f"octo/r{n}", [issue(n)])
     url = f"{server.url}/api/dashboard/events"
@@ -100,8 +101,9 @@ async def test_a_reconnecting_client_receives_exactly_what_it_missed(server: Ser
         assert (await stream.next()).id == "5"  # the header wins over the query parameter
 
 
+@pytest.mark.usefixtures("backend")  # resumed from the revisions the store numbers and reports
 async def test_a_gap_older_than_the_history_gets_a_snapshot(tmp_path: Path, server_env: dict[str, str]) -> None:
-    server = start_server(tmp_path, {**server_env, "ISSUEBRIDGE_EVENT_HISTORY": "2"})
+    server = start_app({**server_env, "ISSUEBRIDGE_EVENT_HISTORY": "2"})
     try:
         for n in range(1, 6):
             await push(server.url, f"octo/r{n}", [issue(n)])
@@ -117,12 +119,13 @@ async def test_a_gap_older_than_the_history_gets_a_snapshot(tmp_path: Path, serv
         server.stop()
 
 
-async def test_after_a_restart_clients_catch_up_from_the_store(tmp_path: Path, server_env: dict[str, str]) -> None:
-    first = start_server(tmp_path, server_env)
+@pytest.mark.usefixtures("backend")  # what the restart keeps, and the revisions it resumes from
+async def test_after_a_restart_clients_catch_up_from_the_store(server_env: dict[str, str], listener: Listener) -> None:
+    first = start_app(server_env, listener=listener)
     await push(first.url, "octo/one", [issue(1)])
     await push(first.url, "octo/two", [issue(2)])
     first.stop()
-    second = start_server(tmp_path, server_env, port=first.port)
+    second = start_app(server_env, listener=listener)
     try:
         # In step with the last revision before the restart: nothing to send, then live.
         async with open_event_stream(f"{second.url}/api/dashboard/events?format=html&last_event_id=2") as page:
@@ -142,7 +145,7 @@ async def test_after_a_restart_clients_catch_up_from_the_store(tmp_path: Path, s
         second.stop()
 
 
-async def test_an_unknown_format_is_refused_and_head_gets_headers_only(server: ServerProcess) -> None:
+async def test_an_unknown_format_is_refused_and_head_gets_headers_only(server: AppServer) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=5) as http:
         response = await http.get("/api/dashboard/events?format=xml")
         assert response.status_code == 400 and "format must be one of html, json" in response.json()["error"]
@@ -167,7 +170,7 @@ def ids_until_end(sock: socket.socket) -> list[int]:
 async def test_a_stalled_subscriber_is_dropped_without_slowing_the_others(
     tmp_path: Path, server_env: dict[str, str]
 ) -> None:
-    server = start_server(tmp_path, {**server_env, "ISSUEBRIDGE_RATE_LIMIT": "100000/minute"})
+    server = start_app({**server_env, "ISSUEBRIDGE_RATE_LIMIT": "100000/minute"})
     stalled = socket.socket()
     try:
         stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window: buffers fill fast

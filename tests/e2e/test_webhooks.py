@@ -22,17 +22,17 @@ from testkit.fake_github import (
     webhook_request,
 )
 from testkit.mcp_clients import TRANSPORTS
-from testkit.servers import ServerProcess, start_server
 from testkit.sse import EventStream, open_event_stream
+from tests.inprocess import AppServer, start_app
 
 SECRET = "whsec-0123456789-not-a-real-one"
 REPO = "octo/app"
 
 
 @pytest.fixture
-def hooked(tmp_path: Path, server_env: dict[str, str]) -> Iterator[ServerProcess]:
+def hooked(tmp_path: Path, server_env: dict[str, str]) -> Iterator[AppServer]:
     """A server that accepts webhooks signed with SECRET."""
-    running = start_server(tmp_path, {**server_env, "ISSUEBRIDGE_WEBHOOK_SECRET": SECRET})
+    running = start_app({**server_env, "ISSUEBRIDGE_WEBHOOK_SECRET": SECRET})
     yield running
     running.stop()
 
@@ -74,7 +74,7 @@ def rest_issue(number: int, **fields: Any) -> dict[str, Any]:
     return {"number": number, "title": f"Issue {number}", "state": "open", **fields}
 
 
-async def test_only_a_correctly_signed_body_is_applied(hooked: ServerProcess) -> None:
+async def test_only_a_correctly_signed_body_is_applied(hooked: AppServer) -> None:
     await push(hooked.url, [rest_issue(1)])
     payload = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 2, updated_at=github_now()))
     body, headers = webhook_request(SECRET, "issues", payload)
@@ -101,7 +101,7 @@ async def test_only_a_correctly_signed_body_is_applied(hooked: ServerProcess) ->
     assert SECRET not in hooked.log and "Refused a webhook delivery" in hooked.log
 
 
-async def test_without_a_secret_webhooks_are_refused_with_how_to_switch_them_on(server: ServerProcess) -> None:
+async def test_without_a_secret_webhooks_are_refused_with_how_to_switch_them_on(server: AppServer) -> None:
     await push(server.url, [rest_issue(1)])
     payload = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 2, updated_at=github_now()))
     for secret in (None, "any-secret"):
@@ -110,7 +110,7 @@ async def test_without_a_secret_webhooks_are_refused_with_how_to_switch_them_on(
     assert await board_numbers(server.url) == [1] and await revision(server.url) == 1
 
 
-async def test_ping_other_events_and_malformed_payloads(hooked: ServerProcess) -> None:
+async def test_ping_other_events_and_malformed_payloads(hooked: AppServer) -> None:
     await push(hooked.url, [rest_issue(1)])
     pong = await deliver(hooked.url, "ping", {"zen": "Keep it logically awesome.", "hook_id": 42})
     assert pong.status_code == 200 and pong.json() == {"pong": True, "hook_id": 42}
@@ -157,7 +157,7 @@ async def next_board(stream: EventStream) -> Any:
     return event
 
 
-async def test_each_event_changes_the_right_board_live(hooked: ServerProcess, fake_github: FakeGitHub) -> None:
+async def test_each_event_changes_the_right_board_live(hooked: AppServer, fake_github: FakeGitHub) -> None:
     fake_github.add_repo(REPO, [make_issue(REPO, 2), make_issue(REPO, 1, comments=1), make_pull_request(REPO, 4)])
     fake_github.add_pulls(REPO, [make_pull(REPO, 4), make_pull(REPO, 5)])
     async with TRANSPORTS["streamable-http"](hooked.url) as client:
@@ -231,7 +231,7 @@ def github_time(seconds_from_now: int) -> str:
 
 
 async def test_captured_deliveries_sent_again_cannot_move_a_board_backwards(
-    hooked: ServerProcess, fake_github: FakeGitHub
+    hooked: AppServer, fake_github: FakeGitHub
 ) -> None:
     """The review's two replays: a signed "reopened" re-sent with a fresh delivery id after the issue
     was closed again, and a signed comment deletion re-sent as an ``issues`` event."""
@@ -260,11 +260,10 @@ async def test_captured_deliveries_sent_again_cannot_move_a_board_backwards(
     assert await board_numbers(hooked.url) == [1] and await revision(hooked.url) == before
 
 
-async def test_a_redelivered_event_is_applied_once_even_after_a_restart(
-    tmp_path: Path, server_env: dict[str, str]
-) -> None:
+@pytest.mark.usefixtures("backend")  # the deliveries the store remembers across a restart
+async def test_a_redelivered_event_is_applied_once_even_after_a_restart(server_env: dict[str, str]) -> None:
     env = {**server_env, "ISSUEBRIDGE_WEBHOOK_SECRET": SECRET}
-    first = start_server(tmp_path, env)
+    first = start_app(env)
     try:
         await push(first.url, [rest_issue(1)])
         payload = make_webhook("issues", "opened", REPO, issue=make_issue(REPO, 2, updated_at=github_now()))
@@ -275,7 +274,7 @@ async def test_a_redelivered_event_is_applied_once_even_after_a_restart(
         assert await board_numbers(first.url) == [1]  # the redelivery did not bring issue 2 back
     finally:
         first.stop()
-    second = start_server(tmp_path, env)
+    second = start_app(env)
     try:
         after_restart = await deliver(second.url, "issues", payload, delivery="delivery-1")
         assert after_restart.json()["duplicate"] is True and await board_numbers(second.url) == [1]
@@ -286,7 +285,7 @@ async def test_a_redelivered_event_is_applied_once_even_after_a_restart(
         second.stop()
 
 
-async def test_hostile_html_in_a_webhook_title_is_escaped_on_the_page(hooked: ServerProcess) -> None:
+async def test_hostile_html_in_a_webhook_title_is_escaped_on_the_page(hooked: AppServer) -> None:
     hostile = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
     await push(hooked.url, [rest_issue(1)])
     async with open_event_stream(f"{hooked.url}/api/dashboard/events?format=html&last_event_id=1") as page:

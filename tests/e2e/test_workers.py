@@ -16,7 +16,7 @@ import pytest
 
 from testkit.fake_github import FakeGitHub, make_issue, make_webhook, webhook_request
 from testkit.mcp_clients import TRANSPORTS
-from testkit.servers import RedisServer, ServerProcess, start_server
+from testkit.servers import RedisServer, ServerProcess, start_servers
 from testkit.sse import open_event_stream
 from tests.tcp_proxy import TcpProxy
 
@@ -34,8 +34,7 @@ def redis_env(fake_github: FakeGitHub, redis_server: RedisServer) -> dict[str, s
 
 @pytest.fixture
 def two_workers(tmp_path: Path, redis_env: dict[str, str]) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    first = start_server(tmp_path, redis_env)
-    second = start_server(tmp_path, redis_env)
+    first, second = start_servers(tmp_path, redis_env, redis_env)
     yield first, second
     first.stop()
     second.stop()
@@ -154,9 +153,11 @@ async def test_a_worker_that_loses_redis_says_so_keeps_serving_and_recovers(
     url = redis_server.fresh_url()
     database = url.rsplit("/", 1)[1]
     env = {"GITHUB_API_URL": fake_github.url}
-    healthy = start_server(tmp_path, {**env, "ISSUEBRIDGE_REDIS_URL": url})
     with TcpProxy(redis_server.port) as proxy:
-        cut_off = start_server(tmp_path, {**env, "ISSUEBRIDGE_REDIS_URL": f"redis://127.0.0.1:{proxy.port}/{database}"})
+        through_proxy = f"redis://127.0.0.1:{proxy.port}/{database}"
+        healthy, cut_off = start_servers(
+            tmp_path, {**env, "ISSUEBRIDGE_REDIS_URL": url}, {**env, "ISSUEBRIDGE_REDIS_URL": through_proxy}
+        )
         try:
             await push(healthy.url, "octo/app", ["Before"])
             async with httpx.AsyncClient(base_url=cut_off.url) as http:
