@@ -60,10 +60,11 @@ class Sizes:
     writes: int
     big_issues: int
     big_title: int
+    settle: float  # seconds the buffers are given to fill before a measurement (smoke: a token wait)
 
 
-FULL = Sizes(issues=5_000, sessions=10, streams=300, stuck=20, writes=20, big_issues=10_000, big_title=600)
-SMOKE = Sizes(issues=50, sessions=2, streams=4, stuck=2, writes=2, big_issues=50, big_title=10)
+FULL = Sizes(issues=5_000, sessions=10, streams=300, stuck=20, writes=20, big_issues=10_000, big_title=600, settle=1.0)
+SMOKE = Sizes(issues=50, sessions=2, streams=4, stuck=2, writes=2, big_issues=50, big_title=10, settle=0.05)
 
 
 def board(count: int, title_length: int | None = None) -> dict[str, Any]:
@@ -158,15 +159,15 @@ async def scenario(workdir: Path, sizes: Sizes, kind: str) -> dict[str, Any]:
             await http.get("/")  # the page and its rows, once
             await writes(http, 2)  # warm
             result["baseline"] = await writes(http, sizes.writes)  # the same server, before any client stalls
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.5 * sizes.settle)
             result["rss_before"] = rss_kib(server)
             if kind == "sessions":
                 clients = [await stalled_session(server, http) for _ in range(sizes.sessions)]
-                await asyncio.sleep(1.0)  # the answers reach the socket buffers and fill them
+                await asyncio.sleep(sizes.settle)  # the answers reach the socket buffers and fill them
             elif kind == "streams":
                 clients = [never_reading(server.port, stream_request(server.port, n)) for n in range(sizes.streams)]
                 result["open"] = await until_subscribed(http, sizes.streams)
-                await asyncio.sleep(2.0)  # the snapshots go out, as far as each connection takes them
+                await asyncio.sleep(2 * sizes.settle)  # the snapshots go out, as far as each connection takes them
                 result["rss_after"] = rss_kib(server)
             result["writes"] = await writes(http, sizes.writes)
         result["stop"] = stop(server, 30.0)
@@ -190,7 +191,7 @@ async def shutdown(workdir: Path, sizes: Sizes, big: bool) -> str:
             (await http.post("/api/dashboard/sync-issues", json=content)).raise_for_status()
             clients = [never_reading(server.port, stream_request(server.port, n)) for n in range(sizes.stuck)]
             await until_subscribed(http, sizes.stuck)
-            await asyncio.sleep(2.0)
+            await asyncio.sleep(2 * sizes.settle)  # the snapshots go out, as far as each connection takes them
         return await asyncio.to_thread(stop, server, 30.0)
     finally:
         for client in clients:
