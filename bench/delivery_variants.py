@@ -59,11 +59,12 @@ class PlainDelivery(QueuedDelivery):
 VARIANTS: dict[str, type[Delivery]] = {"queued": QueuedDelivery, "plain": PlainDelivery}
 
 
-def serve(variant: str, port: int) -> None:
-    """The shipped app on 127.0.0.1:``port`` with ``variant``'s delivery, served as uvicorn's CLI would."""
+def serve(variant: str, fd: int) -> None:
+    """The shipped app with ``variant``'s delivery on the listening socket inherited as ``fd``,
+    served as uvicorn's CLI would."""
     import uvicorn
 
     from issuebridge.app import create_app
 
     stream.Delivery = VARIANTS[variant]  # type: ignore[attr-defined]  # this process only
-    uvicorn.run(create_app(), host="127.0.0.1", port=port)
+    uvicorn.run(create_app(), fd=fd)

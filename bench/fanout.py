@@ -416,8 +416,8 @@ def ours(workdir: Path, github_url: str, variant: str | None = None) -> Iterator
         server = start_server(workdir, env)
     else:
 
-        def command(port: int) -> list[str]:
-            code = f"from bench.delivery_variants import serve; serve({variant!r}, {port})"
+        def command(fd: int) -> list[str]:
+            code = f"from bench.delivery_variants import serve; serve({variant!r}, {fd})"
             return [sys.executable, "-c", code]
 
         # The server runs from its own directory: bench/ is found beside it.

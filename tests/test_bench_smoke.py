@@ -30,9 +30,8 @@ def test_every_benchmark_is_smoke_tested() -> None:
     assert set(REPORTS) == set(BENCHMARKS)
 
 
-@pytest.mark.parametrize("benchmark", BENCHMARKS)
-def test_the_benchmark_runs_in_smoke_mode(benchmark: str) -> None:
-    code = f"import asyncio, importlib; asyncio.run(importlib.import_module({benchmark!r}).run(True))"
+def smoke(code: str) -> str:
+    """Run ``code`` as ``python -m bench`` would, from the checkout; what it printed."""
     # Not measured for coverage (make test measures the processes the tests start): the servers
     # a benchmark starts run what the other tests cover, and measuring them doubled these tests.
     env = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"}
@@ -40,5 +39,17 @@ def test_the_benchmark_runs_in_smoke_mode(benchmark: str) -> None:
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("benchmark", BENCHMARKS)
+def test_the_benchmark_runs_in_smoke_mode(benchmark: str) -> None:
+    printed = smoke(f"import asyncio, importlib; asyncio.run(importlib.import_module({benchmark!r}).run(True))")
     for expected in REPORTS[benchmark]:
-        assert expected in done.stdout, done.stdout
+        assert expected in printed, printed
+
+
+def test_the_fan_out_ablation_runs_in_smoke_mode() -> None:
+    """``python -m bench.fanout --ablation`` starts the delivery variants as their own servers."""
+    printed = smoke("import asyncio; from bench import fanout; asyncio.run(fanout.run(True, ablation=True))")
+    assert "## Fan-out" in printed and "queued" in printed and "plain" in printed, printed
