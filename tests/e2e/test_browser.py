@@ -487,3 +487,21 @@ async def test_the_content_security_policy_blocks_injected_script(server: AppSer
     assert await page.evaluate("window.__pwned") is None
     assert len(blocked) >= 2  # Chromium reports each refusal
     await context.close()
+
+
+async def test_the_favicon_loads_under_the_content_security_policy(server: AppServer, page: Page) -> None:
+    await page.goto(server.url)
+    icon = page.locator('head link[rel="icon"]')
+    await expect(icon).to_have_attribute("type", "image/svg+xml")
+    # Decoded as an image by the page itself: img-src allows it, and it is a valid picture.
+    size = await page.evaluate(
+        """async () => {
+            const image = new Image();
+            image.src = document.querySelector('link[rel="icon"]').href;
+            await image.decode();
+            return [image.naturalWidth, image.naturalHeight];
+        }"""
+    )
+    assert size[0] > 0 and size[1] > 0
+    guessed = await page.evaluate("fetch('/favicon.ico').then(r => [r.status, r.headers.get('content-type')])")
+    assert guessed == [200, "image/svg+xml"]  # where a browser looks without being told
