@@ -505,3 +505,62 @@ async def test_the_favicon_loads_under_the_content_security_policy(server: AppSe
     assert size[0] > 0 and size[1] > 0
     guessed = await page.evaluate("fetch('/favicon.ico').then(r => [r.status, r.headers.get('content-type')])")
     assert guessed == [200, "image/svg+xml"]  # where a browser looks without being told
+
+
+GITHUB_LINKS = 'section.entry a[href^="https://github.com/"]'
+
+
+async def assert_links_open_in_a_new_tab(page: Page, expected: int) -> None:
+    links = await page.locator(GITHUB_LINKS).evaluate_all(
+        "links => links.map(a => [a.getAttribute('href'), a.target, a.rel])"
+    )
+    assert len(links) == expected
+    for href, target, rel in links:
+        assert target == "_blank", href
+        assert {"noopener", "noreferrer"} <= set(rel.split()), href
+
+
+async def test_links_to_github_open_in_a_new_tab(server: AppServer, fake_github: FakeGitHub, page: Page) -> None:
+    fake_github.add_commits(
+        REPO, [make_commit(REPO, n, message=f"Commit {n}", date=f"2026-11-2{n}T12:00:00Z") for n in range(1, 4)]
+    )
+    await page.goto(server.url)
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    await page.evaluate("window.__sameDocument = true")
+
+    def issue(n: int) -> dict[str, Any]:
+        return {
+            "number": n,
+            "title": f"Issue {n}",
+            "state": "open",
+            "html_url": f"https://github.com/{REPO}/issues/{n}",
+        }
+
+    await push(server.url, REPO, [issue(1), issue(2)])  # a new board: the whole section arrives
+    board = page.locator(f'section.board[data-repository="{REPO}"]')
+    await expect(board.locator("tr.issue")).to_have_count(2)
+    await push(server.url, REPO, [issue(1), {**issue(2), "title": "Renamed"}, issue(3)])  # a delta: rows only
+    await expect(board.locator('tr.issue[data-number="3"] .title a')).to_have_count(1)
+    await expect(board.locator('tr.issue[data-number="2"] .title a')).to_have_text("Renamed")
+    async with TRANSPORTS["streamable-http"](server.url) as client:
+        commits = await client.call_tool(
+            "send_commit_summary_to_dashboard", {"owner": "facebook", "repo": "react", "since": "2026-11-01"}
+        )
+        assert not commits.is_error, commits.content
+        await client.call_tool(
+            "publish_to_dashboard",
+            {
+                "title": "Triage",
+                "summary_markdown": f"See [the milestone](https://github.com/{REPO}/milestone/1).",
+                "items": [{"title": "Fix hydration", "url": f"https://github.com/{REPO}/issues/7"}],
+                "repository": REPO,
+            },
+        )
+    await expect(page.locator(f'section[data-id="commits:{REPO}"] .sha a')).to_have_count(3)
+    await expect(page.locator("section.entry.panel .markdown a")).to_have_count(1)
+    # 2 board titles, 3 issue rows, 3 commits, and the panel's repository, item and Markdown link
+    await assert_links_open_in_a_new_tab(page, 11)
+    assert await page.evaluate("window.__sameDocument") is True
+    await page.reload()  # the same links, rendered into the page by the server
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    await assert_links_open_in_a_new_tab(page, 11)
