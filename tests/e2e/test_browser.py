@@ -564,3 +564,22 @@ async def test_links_to_github_open_in_a_new_tab(server: AppServer, fake_github:
     await page.reload()  # the same links, rendered into the page by the server
     await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
     await assert_links_open_in_a_new_tab(page, 11)
+
+
+async def publish_panel(server: AppServer, markdown: str) -> None:
+    async with TRANSPORTS["streamable-http"](server.url) as client:
+        result = await client.call_tool("publish_to_dashboard", {"title": "Notes", "summary_markdown": markdown})
+    assert not result.is_error, result.content
+
+
+async def test_markdown_table_alignment_survives_the_sanitiser(server: AppServer, page: Page) -> None:
+    await publish_panel(
+        server, "| left | centre | right | default |\n| :--- | :---: | ---: | --- |\n| 1 | 2 | 3 | 4 |\n"
+    )
+    await page.goto(server.url)
+    panel = page.locator("section.entry.panel .markdown")
+    for tag in ("th", "td"):
+        aligned = await panel.locator(tag).evaluate_all("cells => cells.map(c => getComputedStyle(c).textAlign)")
+        assert aligned[:3] == ["left", "center", "right"], (tag, aligned)
+    # As classes the stylesheet styles: the page's CSP and the sanitiser never meet a style attribute.
+    await expect(panel.locator("[style]")).to_have_count(0)
