@@ -6,7 +6,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -583,3 +583,35 @@ async def test_markdown_table_alignment_survives_the_sanitiser(server: AppServer
         assert aligned[:3] == ["left", "center", "right"], (tag, aligned)
     # As classes the stylesheet styles: the page's CSP and the sanitiser never meet a style attribute.
     await expect(panel.locator("[style]")).to_have_count(0)
+
+
+SCHEMES: list[tuple[Literal["light", "dark"], str]] = [("light", "rgb(89, 99, 110)"), ("dark", "rgb(145, 152, 161)")]
+
+
+async def test_block_quotes_are_styled_in_light_and_dark(server: AppServer, browser: Browser) -> None:
+    await publish_panel(server, "> Quoted from the issue\n\nAnd the answer.")
+    borders = {}
+    for scheme, muted in SCHEMES:
+        context = await browser.new_context(color_scheme=scheme)
+        page = await context.new_page()
+        await page.goto(server.url)
+        quote = page.locator("section.entry.panel .markdown blockquote")
+        await expect(quote).to_have_css("border-left-style", "solid")
+        await expect(quote).to_have_css("border-left-width", "4px")
+        await expect(quote).to_have_css("color", muted)
+        borders[scheme] = await quote.evaluate("q => getComputedStyle(q).borderLeftColor")
+        await context.close()
+    assert borders["light"] != borders["dark"]  # the bar follows the scheme
+
+
+async def test_wide_screens_use_the_width(server: AppServer, page: Page) -> None:
+    await push(server.url, "octo/app", [{"number": 1, "title": "One", "state": "open"}])
+    await page.goto(server.url)
+    board = page.locator('section.board[data-repository="octo/app"]')
+    widths = {}
+    for viewport in (1440, 1920, 3000):
+        await page.set_viewport_size({"width": viewport, "height": 900})
+        widths[viewport] = await board.evaluate("b => b.getBoundingClientRect().width")
+    assert widths[1440] <= 1400  # as before, up to 1,600 px
+    assert widths[1920] >= 1920 - 2 * 40  # the whole width but the page's margins
+    assert 2200 <= widths[3000] <= 2400  # and a line length that stays readable on a huge screen
