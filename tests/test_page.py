@@ -302,14 +302,30 @@ def static_links(html: str) -> dict[str, str]:
 
 def test_static_files_are_linked_by_content_hash_and_cached_for_a_year(client: TestClient) -> None:
     links = static_links(client.get("/").text)
-    assert set(links) == {"dashboard.css", "dashboard.js"}
+    assert set(links) == {"dashboard.css", "dashboard.js", "favicon.svg"}
     for name, version in links.items():
         assert version == hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:16]
         response = client.get(f"/static/{name}?v={version}")
         assert response.status_code == 200
         assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
         assert response.content == (STATIC / name).read_bytes()
-        assert response.headers["content-encoding"] == "gzip"
+        # The icon is under gzip's 500-byte minimum; the script and the stylesheet are not.
+        assert response.headers.get("content-encoding") == (None if name == "favicon.svg" else "gzip")
+
+
+def test_the_favicon_is_served_where_browsers_look_for_it(client: TestClient) -> None:
+    page = client.get("/").text
+    assert re.search(r'<link rel="icon" href="/static/favicon\.svg\?v=[0-9a-f]{16}" type="image/svg\+xml">', page)
+    for url in ("/favicon.ico", "/static/favicon.svg"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["content-type"] == "image/svg+xml"
+        assert response.content == (STATIC / "favicon.svg").read_bytes()
+        assert response.headers["cache-control"] == "no-cache"  # not named by its hash: revalidated
+    assert client.head("/favicon.ico").status_code == 200
+    # Only GET and HEAD, and only from hosts this server answers to, as for the page.
+    assert client.post("/favicon.ico").status_code == 405
+    assert client.get("/favicon.ico", headers={"Host": "evil.example"}).status_code == 421
 
 
 def test_static_files_without_the_current_hash_revalidate(client: TestClient) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -487,3 +487,131 @@ async def test_the_content_security_policy_blocks_injected_script(server: AppSer
     assert await page.evaluate("window.__pwned") is None
     assert len(blocked) >= 2  # Chromium reports each refusal
     await context.close()
+
+
+async def test_the_favicon_loads_under_the_content_security_policy(server: AppServer, page: Page) -> None:
+    await page.goto(server.url)
+    icon = page.locator('head link[rel="icon"]')
+    await expect(icon).to_have_attribute("type", "image/svg+xml")
+    # Decoded as an image by the page itself: img-src allows it, and it is a valid picture.
+    size = await page.evaluate(
+        """async () => {
+            const image = new Image();
+            image.src = document.querySelector('link[rel="icon"]').href;
+            await image.decode();
+            return [image.naturalWidth, image.naturalHeight];
+        }"""
+    )
+    assert size[0] > 0 and size[1] > 0
+    guessed = await page.evaluate("fetch('/favicon.ico').then(r => [r.status, r.headers.get('content-type')])")
+    assert guessed == [200, "image/svg+xml"]  # where a browser looks without being told
+
+
+GITHUB_LINKS = 'section.entry a[href^="https://github.com/"]'
+
+
+async def assert_links_open_in_a_new_tab(page: Page, expected: int) -> None:
+    links = await page.locator(GITHUB_LINKS).evaluate_all(
+        "links => links.map(a => [a.getAttribute('href'), a.target, a.rel])"
+    )
+    assert len(links) == expected
+    for href, target, rel in links:
+        assert target == "_blank", href
+        assert {"noopener", "noreferrer"} <= set(rel.split()), href
+
+
+async def test_links_to_github_open_in_a_new_tab(server: AppServer, fake_github: FakeGitHub, page: Page) -> None:
+    fake_github.add_commits(
+        REPO, [make_commit(REPO, n, message=f"Commit {n}", date=f"2026-11-2{n}T12:00:00Z") for n in range(1, 4)]
+    )
+    await page.goto(server.url)
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    await page.evaluate("window.__sameDocument = true")
+
+    def issue(n: int) -> dict[str, Any]:
+        return {
+            "number": n,
+            "title": f"Issue {n}",
+            "state": "open",
+            "html_url": f"https://github.com/{REPO}/issues/{n}",
+        }
+
+    await push(server.url, REPO, [issue(1), issue(2)])  # a new board: the whole section arrives
+    board = page.locator(f'section.board[data-repository="{REPO}"]')
+    await expect(board.locator("tr.issue")).to_have_count(2)
+    await push(server.url, REPO, [issue(1), {**issue(2), "title": "Renamed"}, issue(3)])  # a delta: rows only
+    await expect(board.locator('tr.issue[data-number="3"] .title a')).to_have_count(1)
+    await expect(board.locator('tr.issue[data-number="2"] .title a')).to_have_text("Renamed")
+    async with TRANSPORTS["streamable-http"](server.url) as client:
+        commits = await client.call_tool(
+            "send_commit_summary_to_dashboard", {"owner": "facebook", "repo": "react", "since": "2026-11-01"}
+        )
+        assert not commits.is_error, commits.content
+        await client.call_tool(
+            "publish_to_dashboard",
+            {
+                "title": "Triage",
+                "summary_markdown": f"See [the milestone](https://github.com/{REPO}/milestone/1).",
+                "items": [{"title": "Fix hydration", "url": f"https://github.com/{REPO}/issues/7"}],
+                "repository": REPO,
+            },
+        )
+    await expect(page.locator(f'section[data-id="commits:{REPO}"] .sha a')).to_have_count(3)
+    await expect(page.locator("section.entry.panel .markdown a")).to_have_count(1)
+    # 2 board titles, 3 issue rows, 3 commits, and the panel's repository, item and Markdown link
+    await assert_links_open_in_a_new_tab(page, 11)
+    assert await page.evaluate("window.__sameDocument") is True
+    await page.reload()  # the same links, rendered into the page by the server
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    await assert_links_open_in_a_new_tab(page, 11)
+
+
+async def publish_panel(server: AppServer, markdown: str) -> None:
+    async with TRANSPORTS["streamable-http"](server.url) as client:
+        result = await client.call_tool("publish_to_dashboard", {"title": "Notes", "summary_markdown": markdown})
+    assert not result.is_error, result.content
+
+
+async def test_markdown_table_alignment_survives_the_sanitiser(server: AppServer, page: Page) -> None:
+    await publish_panel(
+        server, "| left | centre | right | default |\n| :--- | :---: | ---: | --- |\n| 1 | 2 | 3 | 4 |\n"
+    )
+    await page.goto(server.url)
+    panel = page.locator("section.entry.panel .markdown")
+    for tag in ("th", "td"):
+        aligned = await panel.locator(tag).evaluate_all("cells => cells.map(c => getComputedStyle(c).textAlign)")
+        assert aligned[:3] == ["left", "center", "right"], (tag, aligned)
+    # As classes the stylesheet styles: the page's CSP and the sanitiser never meet a style attribute.
+    await expect(panel.locator("[style]")).to_have_count(0)
+
+
+SCHEMES: list[tuple[Literal["light", "dark"], str]] = [("light", "rgb(89, 99, 110)"), ("dark", "rgb(145, 152, 161)")]
+
+
+async def test_block_quotes_are_styled_in_light_and_dark(server: AppServer, browser: Browser) -> None:
+    await publish_panel(server, "> Quoted from the issue\n\nAnd the answer.")
+    borders = {}
+    for scheme, muted in SCHEMES:
+        context = await browser.new_context(color_scheme=scheme)
+        page = await context.new_page()
+        await page.goto(server.url)
+        quote = page.locator("section.entry.panel .markdown blockquote")
+        await expect(quote).to_have_css("border-left-style", "solid")
+        await expect(quote).to_have_css("border-left-width", "4px")
+        await expect(quote).to_have_css("color", muted)
+        borders[scheme] = await quote.evaluate("q => getComputedStyle(q).borderLeftColor")
+        await context.close()
+    assert borders["light"] != borders["dark"]  # the bar follows the scheme
+
+
+async def test_wide_screens_use_the_width(server: AppServer, page: Page) -> None:
+    await push(server.url, "octo/app", [{"number": 1, "title": "One", "state": "open"}])
+    await page.goto(server.url)
+    board = page.locator('section.board[data-repository="octo/app"]')
+    widths = {}
+    for viewport in (1440, 1920, 3000):
+        await page.set_viewport_size({"width": viewport, "height": 900})
+        widths[viewport] = await board.evaluate("b => b.getBoundingClientRect().width")
+    assert widths[1440] <= 1400  # as before, up to 1,600 px
+    assert widths[1920] >= 1920 - 2 * 40  # the whole width but the page's margins
+    assert 2200 <= widths[3000] <= 2400  # and a line length that stays readable on a huge screen

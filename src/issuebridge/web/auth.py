@@ -6,7 +6,8 @@
   session of its own that expires (``ISSUEBRIDGE_SESSION_SECONDS``) and ends with "Sign out"
   (``POST /logout``). The cookie never holds the token; it is HttpOnly, SameSite=Strict, and
   Secure when the public URL is https.
-- ``/healthz``, ``/static/`` and ``/login`` stay open.
+- ``/healthz``, ``/static/`` and ``/login`` stay open (the sign-in form links its icon under
+  ``/static/``, so a browser need not ask for ``/favicon.ico`` before signing in).
 - ``/webhooks/github`` needs no bearer token: GitHub cannot send one, and the route checks its
   own signature (``web/webhooks.py``) before anything else.
 - Each address may fail to authenticate only so often (``web/ratelimit.py``); past that, no
@@ -43,7 +44,8 @@ MAX_FORM_BYTES = 4096
 LOGIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark"><title>issuebridge: sign in</title>
-<link rel="stylesheet" href="/static/dashboard.css"></head>
+<link rel="stylesheet" href="/static/dashboard.css">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml"></head>
 <body><main class="login"><h1>issuebridge</h1>
 <form method="post" action="/login"><p>{message}</p>
 <label for="token">Access token (<code>ISSUEBRIDGE_TOKEN</code>)</label>

@@ -36,6 +36,7 @@ PAGE_HEADERS = {
 # A static file asked for by its content's hash (``?v=``, as the page links it) never changes:
 # browsers keep it for a year without asking again. Any other request for it revalidates
 # (ETag / Last-Modified, answered with 304 when nothing changed).
+FAVICON = "favicon.svg"
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
@@ -98,7 +99,13 @@ def page_routes(dashboard: Dashboard, env: Environment) -> list[BaseRoute]:
         timing = f"render;dur={(time.perf_counter() - started) * 1000:.1f}"
         return HTMLResponse(html, headers={**PAGE_HEADERS, "Server-Timing": timing})
 
+    async def favicon(request: Request) -> Response:
+        # Browsers ask for /favicon.ico wherever the page does not name its icon (the sign-in
+        # form, a bookmark, an old tab): the same SVG the page links, revalidated like any file.
+        return await static.get_response(FAVICON, request.scope)
+
     return [
         Route("/", index, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         Mount("/static", static, name="static"),
     ]

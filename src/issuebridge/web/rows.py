@@ -43,7 +43,7 @@ def issue_row(issue: Issue) -> RowParts:
     author = escape(issue.author or "")
     link = escape(issue.html_url) if issue.html_url else None
     title = (
-        f'<a href="{link}" rel="noopener noreferrer">{escape(issue.title)}</a>'
+        f'<a href="{link}" target="_blank" rel="noopener noreferrer">{escape(issue.title)}</a>'
         if link
         else f"<span>{escape(issue.title)}</span>"
     )
