@@ -9,7 +9,7 @@
 - ``/healthz``, ``/static/`` and ``/login`` stay open (the sign-in form links its icon under
   ``/static/``, so a browser need not ask for ``/favicon.ico`` before signing in).
 - ``/webhooks/github`` needs no bearer token: GitHub cannot send one, and the route checks its
-  own signature (``web/webhooks.py``) before anything else.
+  own signature (``web/github_webhook.py``) before anything else.
 - Each address may fail to authenticate only so often (``web/ratelimit.py``); past that, no
   token it sends is even compared until the window has passed, so guessing gains nothing.
 
