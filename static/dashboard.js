@@ -271,7 +271,9 @@
 
   function stateOf(section) {
     const key = section.dataset.id;
-    if (!boardState.has(key)) boardState.set(key, { text: "", label: "", sortKey: "updated", sortDir: "descending" });
+    if (!boardState.has(key)) {
+      boardState.set(key, { text: "", label: "", attention: "", sortKey: "updated", sortDir: "descending" });
+    }
     return boardState.get(key);
   }
 
@@ -303,7 +305,51 @@
         applySort(section);
       });
     }
+    setUpAttention(section);
     applyControls(section);
+  }
+
+  // ---- attention cards --------------------------------------------------------------------
+  // A pull-request board's cards (drafts, waiting for review, oldest open) each filter the table
+  // to the pull requests they count (`data-numbers`, rendered by the server); pressing the same
+  // card again, or another, changes the filter. The choice survives re-renders of the board.
+
+  function attentionCards(section) {
+    return [...section.querySelectorAll(".attention-card[data-attention]")];
+  }
+
+  function setUpAttention(section) {
+    const state = stateOf(section);
+    for (const card of attentionCards(section)) {
+      const button = card.querySelector(".attention-filter");
+      if (!button) continue; // an empty card filters nothing
+      button.hidden = false;
+      button.addEventListener("click", () => {
+        state.attention = state.attention === card.dataset.attention ? "" : card.dataset.attention;
+        showAttention(section);
+        applyFilter(section);
+      });
+    }
+    if (state.attention && !attentionNumbers(section)) state.attention = ""; // that card is empty now
+    showAttention(section);
+  }
+
+  function showAttention(section) {
+    const { attention } = stateOf(section);
+    for (const card of attentionCards(section)) {
+      const pressed = Boolean(attention) && card.dataset.attention === attention;
+      card.classList.toggle("selected", pressed);
+      card.querySelector(".attention-filter")?.setAttribute("aria-pressed", String(pressed));
+    }
+  }
+
+  // The numbers the chosen card counts, or null when no card filters the table.
+  function attentionNumbers(section) {
+    const { attention } = stateOf(section);
+    if (!attention) return null;
+    const card = attentionCards(section).find((el) => el.dataset.attention === attention);
+    if (!card || !card.querySelector(".attention-filter")) return null;
+    return new Set(card.dataset.numbers.split(" ").filter(Boolean).map(Number));
   }
 
   function applyControls(section) {
@@ -357,15 +403,17 @@
     const { text, label } = stateOf(section);
     const query = text.trim().toLowerCase();
     const rows = rowsOf(section);
+    const counted = attentionNumbers(section);
     let shown = 0;
     for (const row of rows) {
       const visible =
         (!query || row.textContent.toLowerCase().includes(query)) &&
-        (!label || row.dataset.labels.split("\n").includes(label));
+        (!label || row.dataset.labels.split("\n").includes(label)) &&
+        (!counted || counted.has(Number(row.dataset.number)));
       row.hidden = !visible;
       if (visible) shown += 1;
     }
-    const filtering = Boolean(query || label);
+    const filtering = Boolean(query || label || counted);
     section.querySelector(".shown").textContent = filtering ? `${shown} of ${rows.length} shown` : "";
     section.querySelector(".no-matches").hidden = !(filtering && shown === 0 && rows.length > 0);
     section.querySelector(".no-issues").hidden = rows.length > 0;

@@ -36,6 +36,7 @@ DEFAULT_API_VERSION = "2022-11-28"
 DOCS_LIST_ISSUES = "https://docs.github.com/rest/issues/issues#list-repository-issues"
 DOCS_LIST_PULLS = "https://docs.github.com/rest/pulls/pulls#list-pull-requests"
 DOCS_LIST_COMMITS = "https://docs.github.com/rest/commits/commits#list-commits"
+DOCS_SEARCH = "https://docs.github.com/rest/search/search#search-issues-and-pull-requests"
 DOCS_RATE_LIMIT = "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"
 NOT_FOUND = {"message": "Not Found", "documentation_url": DOCS_LIST_ISSUES, "status": "404"}
 BAD_CREDENTIALS = {
@@ -162,6 +163,26 @@ def make_user(login: str) -> dict[str, Any]:
         "type": "User",
         "user_view_type": "public",
         "site_admin": False,
+    }
+
+
+def make_team(org: str, slug: str) -> dict[str, Any]:
+    """A team as GitHub names one it asks to review ("team-simple"; CODEOWNERS asks teams)."""
+    team_id = _stable_int("team", org.lower(), slug)
+    return {
+        "id": team_id,
+        "node_id": _node_id("T", org.lower(), slug),
+        "url": f"{API}/organizations/{_stable_int('org', org.lower())}/team/{team_id}",
+        "html_url": f"{WEB}/orgs/{org}/teams/{slug}",
+        "name": slug.replace("-", " ").title(),
+        "slug": slug,
+        "description": None,
+        "privacy": "closed",
+        "notification_setting": "notifications_enabled",
+        "permission": "pull",
+        "members_url": f"{API}/organizations/{_stable_int('org', org.lower())}/team/{team_id}/members{{/member}}",
+        "repositories_url": f"{API}/organizations/{_stable_int('org', org.lower())}/team/{team_id}/repos",
+        "parent": None,
     }
 
 
@@ -373,6 +394,7 @@ def make_pull(
     user: str | None = "octocat",
     labels: list[tuple[str, str]] | None = None,
     requested_reviewers: list[str] | None = None,
+    requested_teams: list[str] | None = None,
     head: str | None = None,
     base: str = DEFAULT_BRANCH,
     created_at: str | None = None,
@@ -435,7 +457,7 @@ def make_pull(
         "assignee": None,
         "assignees": [],
         "requested_reviewers": [make_user(login) for login in requested_reviewers or []],
-        "requested_teams": [],
+        "requested_teams": [make_team(repo.split("/")[0], slug) for slug in requested_teams or []],
         # Pull-request labels carry "archived_by" (null unless archived); the schema requires the key.
         "labels": [{**make_label(repo, name, color), "archived_by": None} for name, color in labels or []],
         "milestone": None,
@@ -662,6 +684,7 @@ class _RepoData:
     branches: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     has_issues: bool = True
     misbehaviour: Misbehaviour = Misbehaviour()
+    reviewed: frozenset[int] = frozenset()  # pull requests someone has reviewed (never in the list)
 
 
 _ROUTE = re.compile(r"/repos/([^/]+)/([^/]+?)(?:/(issues|pulls|commits))?/?")
@@ -735,6 +758,7 @@ class FakeGitHub:
         # Retry-After (seconds) when ``secondary_retry_after`` is set; GitHub leaves it out at times.
         self.secondary_limit: int | None = None
         self.secondary_retry_after: int | str | None = None
+        self.search_rate_limited = False  # the search's own quota (30 a minute) is spent
         self.latency = 0.0
         # How the fake waits out ``latency`` (and a trickled body's pauses): a test of the fake
         # itself swaps it to see the wait without sitting through it.
@@ -843,6 +867,21 @@ class FakeGitHub:
         history = copy.deepcopy(commits)
         self._update(full_name, lambda known: {"branches": {**known.branches, branch: history}})
 
+    def review(self, full_name: str, number: int, login: str) -> None:
+        """``login`` reviews pull request ``number`` as on GitHub: they leave its
+        ``requested_reviewers`` (the list carries no reviews), it is updated now, and the search's
+        ``review:none`` no longer finds it."""
+
+        def reviewed(known: _RepoData) -> dict[str, Any]:
+            pulls = copy.deepcopy(known.pulls)
+            for pull in pulls:
+                if pull["number"] == number:
+                    pull["requested_reviewers"] = [u for u in pull["requested_reviewers"] if u["login"] != login]
+                    pull["updated_at"] = github_now()
+            return {"pulls": pulls, "reviewed": known.reviewed | {number}}
+
+        self._update(full_name, reviewed)
+
     def disable_issues(self, full_name: str) -> None:
         """Switch the repository's issues off: its issues list answers 410, as GitHub does."""
         self._update(full_name, lambda _: {"has_issues": False})
@@ -915,6 +954,8 @@ class FakeGitHub:
         if self.secondary_limit is not None:
             wait = {} if self.secondary_retry_after is None else {"Retry-After": str(self.secondary_retry_after)}
             return _Reply(self.secondary_limit, SECONDARY_RATE_LIMITED, headers=wait)
+        if method == "GET" and path == "/search/issues":
+            return self._search(dict(pairs))
         by_name, by_id = _ROUTE.fullmatch(path), _BY_ID.fullmatch(path)
         if method != "GET" or (by_name is None and by_id is None):
             return _Reply(404, NOT_FOUND)
@@ -964,6 +1005,31 @@ class FakeGitHub:
         location += f"?{urlencode(pairs)}" if pairs else ""
         body = {"message": "Moved Permanently", "url": location, "documentation_url": DOCS_REDIRECTS}
         return _Reply(301, body, headers={"Location": location})
+
+    def _search(self, query: dict[str, str]) -> _Reply:
+        """GET /search/issues for the qualifiers issuebridge sends (``repo:``, ``is:pr``,
+        ``is:open``, ``review:none``), answered as GitHub does (octokit/fixtures, search-issues):
+        issue-shaped items of pull requests, with ``total_count`` and ``incomplete_results``.
+        Anything else is refused with 422, so a query the fake does not understand fails loudly."""
+        if self.search_rate_limited:
+            return _Reply(403, RATE_LIMITED, headers={"X-RateLimit-Resource": "search"}, quota_exhausted=True)
+        terms = query.get("q", "").split()
+        repos = [term.removeprefix("repo:") for term in terms if term.startswith("repo:")]
+        rest = sorted(term for term in terms if not term.startswith("repo:"))
+        if len(repos) != 1 or rest != ["is:open", "is:pr", "review:none"]:
+            return _error(422, "Validation Failed", DOCS_SEARCH)
+        with self._lock:
+            repo = self._repos.get(repos[0].lower())
+        if repo is None:
+            return _error(422, "Validation Failed", DOCS_SEARCH)
+        found = [p for p in repo.pulls if p["state"] == "open" and p["number"] not in repo.reviewed]
+        per_page = min(max(_int_param(query, "per_page", 30), 1), 100)
+        items = [
+            {**make_pull_request(repo.full_name, p["number"], title=p["title"], created_at=p["created_at"],
+                                 updated_at=p["updated_at"]), "score": 1.0}
+            for p in found[:per_page]
+        ]  # fmt: skip
+        return _Reply(200, {"total_count": len(found), "incomplete_results": False, "items": items})
 
     def _rate_limit(self) -> _Reply:
         """GET /rate_limit: the quota left, without using any of it."""

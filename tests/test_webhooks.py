@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from issuebridge.github.mapping import ISSUE_SOURCES, PULL_SOURCES, issue_from_github, pull_from_github
+from issuebridge.github.mapping import (
+    ISSUE_SOURCES,
+    PULL_FIELDS_FROM_ELSEWHERE,
+    PULL_SOURCES,
+    issue_from_github,
+    pull_from_github,
+)
 from issuebridge.github.webhook_events import SHAPES, BadPayload, NotShown, read_event
 from issuebridge.records.base import StateFilter, now
 from issuebridge.records.issues import Issue, IssuesBoard
@@ -236,7 +242,8 @@ def test_an_action_the_event_does_not_have_changes_nothing(event: str, action: s
 def test_every_field_of_a_row_is_read_from_a_known_key() -> None:
     """A field added to a record must say where GitHub sends it, or partial payloads would reset it."""
     assert set(ISSUE_SOURCES) == {f.name for f in dataclasses.fields(Issue)}
-    assert set(PULL_SOURCES) == set(PullRequest.model_fields)
+    assert set(PULL_SOURCES) | PULL_FIELDS_FROM_ELSEWHERE == set(PullRequest.model_fields)
+    assert not set(PULL_SOURCES) & PULL_FIELDS_FROM_ELSEWHERE
 
 
 def test_an_item_without_updated_at_cannot_be_ordered_and_is_refused() -> None:
@@ -396,7 +403,7 @@ def test_a_pull_request_event_updates_the_pull_request_board() -> None:
         return result.board
 
     reviewed = pulls_after("review_requested", make_pull(REPO, 1, requested_reviewers=["bo"]), board)
-    assert numbers(reviewed) == [2, 1] and reviewed.without_reviewers[0].number == 2
+    assert numbers(reviewed) == [2, 1] and reviewed.waiting_for_review[0].number == 2
     merged = pulls_after("closed", make_pull(REPO, 2, state="closed", merged=True, updated_at=at(1)), reviewed)
     assert numbers(merged) == [1] and [stone.number for stone in merged.tombstones] == [2]  # off the open board
     replayed = pulls_after("reopened", make_pull(REPO, 2), merged)

@@ -615,3 +615,57 @@ async def test_wide_screens_use_the_width(server: AppServer, page: Page) -> None
     assert widths[1440] <= 1400  # as before, up to 1,600 px
     assert widths[1920] >= 1920 - 2 * 40  # the whole width but the page's margins
     assert 2200 <= widths[3000] <= 2400  # and a line length that stays readable on a huge screen
+
+
+async def test_attention_cards_list_titles_with_more_and_filter_the_table(
+    server: AppServer, fake_github: FakeGitHub, page: Page
+) -> None:
+    repo = "octo/attention"
+    waiting = [make_pull(repo, n, title=f"Waiting <b>{n}</b>") for n in range(1, 15)]
+    others = [
+        make_pull(repo, 20, title="Draft work", draft=True),
+        make_pull(repo, 21, title="Asked a team", requested_teams=["core"]),
+        make_pull(repo, 22, title="Reviewed already", requested_reviewers=["ana"]),
+    ]
+    fake_github.add_pulls(repo, waiting + others)
+    fake_github.review(repo, 22, "ana")
+    await page.goto(server.url)
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    async with TRANSPORTS["streamable-http"](server.url) as client:
+        result = await client.call_tool("send_pull_requests_to_dashboard", {"owner": "octo", "repo": "attention"})
+    assert not result.is_error, result.content
+    board = page.locator(f'section[data-id="pulls:{repo}"]')
+    card = board.locator('.attention-card[data-attention="waiting"]')
+    await expect(card.locator(".big")).to_have_text("14")
+    await expect(card.locator(".attention-list li")).to_have_count(10)
+    await expect(card.locator(".attention-more")).to_have_text("+4 more")
+    await expect(card.locator(".attention-list li").first).to_contain_text("Waiting <b>")  # escaped, shown as text
+
+    def shown() -> Any:
+        return board.locator("tr.pull:not([hidden])").evaluate_all("rows => rows.map(r => Number(r.dataset.number))")
+
+    assert len(await shown()) == 17
+    button = card.locator(".attention-filter")
+    await button.click()
+    await expect(button).to_have_attribute("aria-pressed", "true")
+    assert sorted(await shown()) == list(range(1, 15))
+    await expect(board.locator(".shown")).to_have_text("14 of 17 shown")
+    drafts = board.locator('.attention-card[data-attention="drafts"] .attention-filter')
+    await drafts.click()  # another card: its pull requests instead
+    assert await shown() == [20]
+    await expect(button).to_have_attribute("aria-pressed", "false")
+    await drafts.click()  # the same card again: the filter is off
+    assert len(await shown()) == 17
+
+    # A draft wears its own badge in the State column: not the green "open" pill, not a label chip.
+    draft_state = board.locator('tr.pull[data-number="20"] td.state')
+    await expect(draft_state.locator(".draft-badge")).to_have_text("draft")
+    await expect(draft_state.locator(".state-badge")).to_have_count(0)
+    await expect(board.locator('tr.pull[data-number="20"] td.title .draft-badge')).to_have_count(0)
+    open_pill = await board.locator('tr.pull[data-number="1"] .state-badge').evaluate(
+        "el => getComputedStyle(el).backgroundColor"
+    )
+    draft_look = await draft_state.locator(".draft-badge").evaluate(
+        "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).borderStyle]"
+    )
+    assert draft_look[0] != open_pill and draft_look[1] == "dashed"

@@ -71,7 +71,7 @@ async def test_pull_requests_board_with_what_needs_attention(
         assert summary is not None
         assert summary["board_id"] == f"pulls:{REPO}" and summary["pull_request_count"] == 4
         assert summary["drafts"] == [2]
-        assert summary["without_reviewers"] == [3]
+        assert summary["waiting_for_review"] == [3] and summary["review_unknown"] == []
         assert summary["oldest_open"] == [1, 3, 2, 4]  # oldest first; drafts are open too
         event = await stream.next_past_progress()
     assert event.event == "board_update"
@@ -80,12 +80,43 @@ async def test_pull_requests_board_with_what_needs_attention(
     ready = next(p for p in board["pulls"] if p["number"] == 4)
     assert ready["requested_reviewers"] == ["bo", "cy"] and (ready["head"], ready["base"]) == ("fix/cache", "canary")
     assert next(p for p in board["pulls"] if p["number"] == 2)["draft"] is True
-    assert board["attention"] == {"drafts": [2], "without_reviewers": [3], "oldest_open": summary["oldest_open"]}
+    assert board["attention"] == {
+        "drafts": [2],
+        "waiting_for_review": [3],
+        "review_unknown": [],
+        "oldest_open": summary["oldest_open"],
+    }
 
     async with httpx.AsyncClient(base_url=server.url) as http:
         page = (await http.get("/")).text
     assert f'data-id="pulls:{REPO}"' in page and "Needs eyes &lt;script&gt;x&lt;/script&gt;" in page
     assert "<code>fix/cache</code> → <code>canary</code>" in page and 'class="draft-badge"' in page
+    assert "state-badge state-draft" not in page and 'data-state="draft"' in page
+
+
+async def test_waiting_for_review_through_the_tool_leaves_out_reviewed_and_team_requested(
+    server: AppServer, fake_github: FakeGitHub
+) -> None:
+    fake_github.add_pulls(
+        REPO,
+        [
+            make_pull(REPO, 1, title="Nobody looked", user=None),
+            make_pull(REPO, 2, title="Reviewed, so no longer requested", requested_reviewers=["ana"]),
+            make_pull(REPO, 3, title="Waiting on a team", requested_teams=["core"]),
+        ],
+    )
+    fake_github.review(REPO, 2, "ana")
+    async with TRANSPORTS["streamable-http"](server.url) as client:
+        result = await client.call_tool("send_pull_requests_to_dashboard", {"owner": "vercel", "repo": "next.js"})
+    assert not result.is_error, result.content
+    summary = result.structured_content
+    assert summary is not None and summary["waiting_for_review"] == [1] and summary["review_unknown"] == []
+    text = result.content[0]
+    assert isinstance(text, TextContent) and "1 waiting for review" in text.text
+    assert len([r for r in fake_github.requests if r.path == "/search/issues"]) == 1
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        page = (await http.get("/")).text
+    assert "core (team)" in page and 'data-numbers="1"' in page
 
 
 async def test_closed_and_all_pull_requests(server: AppServer, fake_github: FakeGitHub) -> None:

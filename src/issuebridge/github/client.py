@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, overload
@@ -30,6 +30,7 @@ from githubkit.retry import RetryOption
 from issuebridge.github.conditional import Unchanged, Validators
 from issuebridge.github.errors import (
     SERVER_ERROR_RETRIES,
+    GitHubError,
     GitHubUnavailable,
     RepositoryEmpty,
     RepositoryNotFound,
@@ -37,6 +38,7 @@ from issuebridge.github.errors import (
 )
 from issuebridge.github.mapping import COMMITS, ISSUES, PULLS, ItemMapping
 from issuebridge.github.paging import Collector, Fetched, Listing, Progress, moved, pages, together
+from issuebridge.github.reviews import Unreviewed, needs_answer, read_answer, search_url, with_reviews
 from issuebridge.github.transport import ApiOrigin, ApiTransport, BearerToken
 from issuebridge.records.base import InvalidRepository, StateFilter, parse_repository
 from issuebridge.records.commits import Commit
@@ -48,6 +50,9 @@ logger = logging.getLogger(__name__)
 
 API_VERSION = "2022-11-28"  # the REST API version these requests are written for, sent with each
 Item = TypeVar("Item")
+# What a fetch does, inside its deadline and client, once its list is in: the list, the
+# repository's current name, and what it returns.
+Finish = Callable[[GitHub[Any], Listing, str, "Fetched[Item]"], Awaitable["Fetched[Item]"]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,13 +189,33 @@ class GitHubSource:
         progress: Progress | None = None,
         known: Validators | None = None,
     ) -> Fetched[PullRequest] | Unchanged:
-        """Every pull request of ``owner/repo`` in ``state`` (all pages); see :meth:`list_issues`."""
+        """Every pull request of ``owner/repo`` in ``state`` (all pages); see :meth:`list_issues`.
+
+        Open ones nobody is asked to review are marked reviewed or not from one more request, a
+        search (``reviews.py``), within the same deadline; an unchanged list costs none.
+        """
         return await self._collect(
             Listing(owner, repo, "pulls", {"state": state, "sort": "updated", "direction": "desc"}),
             PULLS,
             progress,
             known,
+            finish=self._mark_reviews,
         )
+
+    async def _mark_reviews(
+        self, github: GitHub[Any], listing: Listing, repository: str, fetched: Fetched[PullRequest]
+    ) -> Fetched[PullRequest]:
+        """``fetched`` with who has a review, if any pull request needs the answer. A search that
+        fails (its own quota spent, say) leaves them unknown rather than failing the sync."""
+        if not any(needs_answer(pull) for pull in fetched.items):
+            return fetched
+        unreviewed: Unreviewed | None = None
+        try:
+            answer = await self._get(github, listing, search_url(self.api_url, repository))
+            unreviewed = read_answer(answer.content)
+        except (GitHubError, ValueError) as exc:
+            logger.warning("GitHub's search did not tell which pull requests of %s have reviews: %s", repository, exc)
+        return replace(fetched, items=with_reviews(fetched.items, unreviewed))
 
     async def list_commits(
         self,
@@ -247,6 +272,7 @@ class GitHubSource:
         mapping: ItemMapping[Item],
         progress: Progress | None,
         known: Validators | None,
+        finish: Finish[Item] | None = None,
     ) -> Fetched[Item] | Unchanged:
         """Fetch every page of ``listing`` as records of ``mapping``, in GitHub's order
         (``paging.pages``), stopping after ``max_items`` items and saying so. One HTTP client (and
@@ -285,13 +311,16 @@ class GitHubSource:
                     fetched.unreadable,
                     listing.repository,
                 )
-            if not moved(first) or (renamed_to := await self._current_name(github, listing)) is None:
-                return fetched
-            validators = fetched.validators
-            if validators is not None:
-                owner, repo = renamed_to.split("/")
-                validators = replace(validators, first_url=listing._replace(owner=owner, repo=repo).url(self.api_url))
-            return replace(fetched, renamed_to=renamed_to, validators=validators)
+            if moved(first) and (renamed_to := await self._current_name(github, listing)) is not None:
+                validators = fetched.validators
+                if validators is not None:
+                    owner, repo = renamed_to.split("/")
+                    first_url = listing._replace(owner=owner, repo=repo).url(self.api_url)
+                    validators = replace(validators, first_url=first_url)
+                fetched = replace(fetched, renamed_to=renamed_to, validators=validators)
+            if finish is not None:
+                fetched = await finish(github, listing, fetched.renamed_to or listing.repository, fetched)
+            return fetched
 
     async def _current_name(self, github: GitHub[Any], listing: Listing) -> str | None:
         """The name GitHub gives the repository now (its old name answered 301), if it is another."""

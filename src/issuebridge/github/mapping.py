@@ -53,7 +53,9 @@ def pull_fields(item: dict[str, Any]) -> dict[str, Any]:
         "merged": bool(item.get("merged_at")),
         "author": user.get("login"),
         "labels": [label for raw in item.get("labels") or [] if (label := label_from_github(raw))],
+        # A deleted account is null in the list; a team is named by its slug.
         "requested_reviewers": [r["login"] for r in item.get("requested_reviewers") or [] if r and r.get("login")],
+        "requested_teams": [t["slug"] for t in item.get("requested_teams") or [] if t and t.get("slug")],
         "head": str((item.get("head") or {}).get("ref") or "")[:256],
         "base": str((item.get("base") or {}).get("ref") or "")[:256],
         "created_at": item.get("created_at"),
@@ -100,12 +102,18 @@ PULL_SOURCES = {
     "author": "user",
     "labels": "labels",
     "requested_reviewers": "requested_reviewers",
+    "requested_teams": "requested_teams",
     "head": "head",
     "base": "base",
     "created_at": "created_at",
     "updated_at": "updated_at",
     "html_url": "html_url",
 }
+
+
+# Fields of a pull-request row that no pulls list or webhook payload carries (``github/reviews.py``
+# learns them): a webhook's change keeps what the board knew of them.
+PULL_FIELDS_FROM_ELSEWHERE = frozenset({"reviewed"})
 
 
 def web_url_or_none(value: Any) -> str | None:

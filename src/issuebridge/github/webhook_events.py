@@ -9,7 +9,9 @@ dashboard, and ``records/tracked.py`` says what a change does to a board.
   leaves it when it no longer matches the board's state (closed on an ``open`` board) or left
   the repository (``deleted``, ``transferred``). Comments on pull requests are about pull
   requests, which issues boards leave out.
-- ``pull_request`` events do the same for the pull-request board.
+- ``pull_request`` events do the same for the pull-request board. Their payload says nothing
+  of reviews: a row keeps what the board knew (``reviewed``), one just opened has none, and a
+  review itself (``pull_request_review``, not applied) shows with the board's next refresh.
 - Some deliveries carry only part of the item (``issues.pinned``: no ``state``, no ``labels``):
   they change the fields they carry on a row the board shows, and nothing else.
 
@@ -33,7 +35,7 @@ from pydantic import ValidationError
 
 from issuebridge.errors import InvalidInput
 from issuebridge.github.mapping import ISSUES, PULLS, ItemMapping
-from issuebridge.records.base import DatedRow, InvalidRepository, parse_repository, repository_key
+from issuebridge.records.base import DatedRow, InvalidRepository, parse_repository, repository_key, with_fields
 from issuebridge.records.tracked import RowChange
 
 
@@ -165,6 +167,8 @@ def read_event(event: str, payload: Any) -> RowChange | NotShown:
     if mapping.skip is not None and mapping.skip(item):
         return NotShown(event, action, repository, mapping.skip_reason)
     row, fields = _read(mapping, item, shape.item)
+    if event == "pull_request" and action == "opened" and row is not None:
+        row = with_fields(row, {"reviewed": False})  # just opened: nobody has reviewed it yet
     if "number" in shape.carries and payload["number"] != fields["number"]:
         raise BadPayload(f"the payload's number is not its {shape.item}'s number")
     leaving = event == "issues" and action in LEAVING_ACTIONS

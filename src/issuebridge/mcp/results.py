@@ -43,7 +43,13 @@ class PullsSyncResult(BaseModel):
     state: StateFilter
     pull_request_count: int
     drafts: list[int] = Field(description="Numbers of open draft pull requests.")
-    without_reviewers: list[int] = Field(description="Open, ready pull requests nobody was asked to review.")
+    waiting_for_review: list[int] = Field(
+        description="Open, ready pull requests with no review yet and no pending request to a person or team."
+    )
+    review_unknown: list[int] = Field(
+        [],
+        description="Those of waiting_for_review whose reviews GitHub's search could not tell (they may have one).",
+    )
     oldest_open: list[int] = Field(description="The oldest open pull requests, oldest first.")
     truncated: bool = Field(description=TRUNCATED)
     changed: bool = Field(description=CHANGED)

@@ -109,7 +109,8 @@ def register_board_tools(
 
         The board lists number, title, author, draft status, labels, requested reviewers,
         head and base branches, age and last update, and sums up what needs a person: drafts,
-        pull requests nobody was asked to review, and the oldest open ones. The result carries
+        pull requests waiting for review (no review yet, and no person or team asked), and the
+        oldest open ones. The result carries
         the same summary, so you can tell the user at once.
         Example: "which PRs in vercel/next.js need a reviewer?" -> owner="vercel", repo="next.js".
         """
@@ -122,7 +123,8 @@ def register_board_tools(
             state=state,
             pull_request_count=len(stored.pulls),
             drafts=[p.number for p in stored.drafts],
-            without_reviewers=[p.number for p in stored.without_reviewers],
+            waiting_for_review=[p.number for p in stored.waiting_for_review],
+            review_unknown=[p.number for p in stored.review_unknown],
             oldest_open=[p.number for p in stored.oldest_open],
             truncated=stored.truncated,
             changed=synced.changed,
@@ -132,7 +134,7 @@ def register_board_tools(
             renamed_from=synced.renamed_from,
         )
         shown = f"{count(len(stored.pulls), 'pull request')} of {stored.repository}"
-        waiting = f"({len(answer.drafts)} drafts, {len(answer.without_reviewers)} waiting for a reviewer)"
+        waiting = f"({len(answer.drafts)} drafts, {len(answer.waiting_for_review)} waiting for review)"
         text = f"Sent {shown} to the dashboard {waiting}: " if synced.changed else unchanged_text(shown, stored)
         return result(text + answer.dashboard_url + notes(synced, settings.max_items), answer)
 

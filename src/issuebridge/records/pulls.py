@@ -33,6 +33,12 @@ class PullRequest(Record):
     author: ShortText | None = None
     labels: Annotated[list[Label], Field(max_length=100)] = []
     requested_reviewers: Annotated[list[ShortText], Field(max_length=100)] = []
+    # Team slugs (CODEOWNERS asks teams): a pending request as much as a person's.
+    requested_teams: Annotated[list[ShortText], Field(max_length=100)] = []
+    # Whether anyone has reviewed it: GitHub's pulls list does not say (a reviewer leaves
+    # ``requested_reviewers`` once they review), so the fetch asks the search (``client.py``).
+    # None: not known (a pushed board, a search that failed or stopped short).
+    reviewed: bool | None = None
     head: Annotated[str, StringConstraints(max_length=256)] = ""
     base: Annotated[str, StringConstraints(max_length=256)] = ""
     created_at: UtcDatetime | None = None
@@ -54,14 +60,31 @@ class PullsBoard(TrackedBoard):
         return [p for p in self.pulls if p.draft and p.state == "open"]
 
     @property
-    def without_reviewers(self) -> list[PullRequest]:
-        """Open, ready for review, and nobody asked to review them."""
-        return [p for p in self.pulls if p.state == "open" and not p.draft and not p.requested_reviewers]
+    def waiting_for_review(self) -> list[PullRequest]:
+        """Open, ready, not known to be reviewed, and no person or team asked to review them:
+        nobody will look at them unless someone acts."""
+        return [p for p in self.pulls if awaits_review(p)]
+
+    @property
+    def review_unknown(self) -> list[PullRequest]:
+        """Those of :attr:`waiting_for_review` whose reviews are not known: they may have one."""
+        return [p for p in self.waiting_for_review if p.reviewed is None]
 
     @property
     def oldest_open(self) -> list[PullRequest]:
         dated = [p for p in self.pulls if p.state == "open" and p.created_at is not None]
         return sorted(dated, key=lambda p: (p.created_at, p.number))[:ATTENTION_OLDEST]
+
+
+def awaits_review(pull: PullRequest) -> bool:
+    """Open, not a draft, no pending user or team request, and no review known."""
+    return (
+        pull.state == "open"
+        and not pull.draft
+        and not pull.requested_reviewers
+        and not pull.requested_teams
+        and pull.reviewed is not True
+    )
 
 
 def pulls_key(repository: str) -> str:
@@ -72,7 +95,8 @@ def derived(board: PullsBoard) -> dict[str, Any]:
     return {
         "attention": {
             "drafts": [p.number for p in board.drafts],
-            "without_reviewers": [p.number for p in board.without_reviewers],
+            "waiting_for_review": [p.number for p in board.waiting_for_review],
+            "review_unknown": [p.number for p in board.review_unknown],
             "oldest_open": [p.number for p in board.oldest_open],
         }
     }
@@ -86,7 +110,7 @@ def read_back(board: PullsBoard) -> EntryView:
         count=len(pulls),
         summary=(
             f"{len(pulls)} pull requests; {len(board.drafts)} drafts; "
-            f"{len(board.without_reviewers)} waiting for a reviewer"
+            f"{len(board.waiting_for_review)} waiting for review"
         ),
         rows=[
             RowView(
