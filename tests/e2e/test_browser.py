@@ -565,6 +565,16 @@ async def test_links_to_github_open_in_a_new_tab(server: AppServer, fake_github:
     await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
     await assert_links_open_in_a_new_tab(page, 11)
 
+    fake_github.add_pulls(REPO, [make_pull(REPO, n, title=f"Pull {n}") for n in (1, 2)])
+    async with TRANSPORTS["streamable-http"](server.url) as client:
+        pulls = await client.call_tool("send_pull_requests_to_dashboard", {"owner": "facebook", "repo": "react"})
+        assert not pulls.is_error, pulls.content
+    to_pulls = page.locator('section.entry a[href*="/pull/"]')
+    await expect(page.locator('section.entry a[href$="/pull/2"]').first).to_be_visible()
+    for target, rel in await to_pulls.evaluate_all("links => links.map(a => [a.target, a.rel])"):
+        assert target == "_blank" and {"noopener", "noreferrer"} <= set(rel.split())
+    assert await to_pulls.count() >= 4  # each pull request's title and number
+
 
 async def publish_panel(server: AppServer, markdown: str) -> None:
     async with TRANSPORTS["streamable-http"](server.url) as client:
