@@ -679,3 +679,74 @@ async def test_attention_cards_list_titles_with_more_and_filter_the_table(
         "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).borderStyle]"
     )
     assert draft_look[0] != open_pill and draft_look[1] == "dashed"
+
+
+# WCAG 2 contrast from computed styles: each colour composited (alpha) over what is behind it, up
+# the ancestors to the page's opaque background. Returns the text's ratio against its own
+# background, the border's against the background behind the element, and sizes as rendered.
+CONTRAST_JS = """el => {
+  const rgba = s => {
+    const srgb = s.match(/color\\(srgb ([\\d.]+) ([\\d.]+) ([\\d.]+)(?: \\/ ([\\d.]+))?\\)/);
+    if (srgb) return [+srgb[1] * 255, +srgb[2] * 255, +srgb[3] * 255, srgb[4] === undefined ? 1 : +srgb[4]];
+    const p = s.match(/[\\d.]+/g).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, under) => [0, 1, 2].map(i => top[i] * top[3] + under[i] * (1 - top[3])).concat(1);
+  const behind = node => {
+    const layers = [];
+    for (let n = node; n; n = n.parentElement) {
+      const c = rgba(getComputedStyle(n).backgroundColor);
+      if (c[3] > 0) layers.push(c);
+      if (c[3] >= 1) break;
+    }
+    return layers.reverse().reduce((under, top) => over(top, under), [255, 255, 255, 1]);
+  };
+  const luminance = c => {
+    const [r, g, b] = c.slice(0, 3).map(v => v / 255).map(v => v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const ratio = (a, b) => { const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const style = getComputedStyle(el);
+  const own = behind(el);
+  const outside = el.parentElement ? behind(el.parentElement) : own;
+  const text = over(rgba(el instanceof SVGElement ? style.fill : style.color), own);
+  const scale = el instanceof SVGElement ? el.getScreenCTM().a : 1;
+  return {
+    text: ratio(text, own),
+    border: ratio(over(rgba(style.borderTopColor), outside), outside),
+    borderWidth: parseFloat(style.borderTopWidth), borderStyle: style.borderTopStyle,
+    decoration: style.textDecorationLine,
+    px: parseFloat(style.fontSize) * scale,
+    name: el.className.baseVal ?? el.className, content: el.textContent,
+  };
+}"""
+
+
+async def measured(page: Page, selector: str) -> list[dict[str, Any]]:
+    return await page.locator(selector).evaluate_all(f"els => els.map({CONTRAST_JS})")
+
+
+async def open_in(browser: Browser, url: str, scheme: Literal["light", "dark"], width: int = 1280) -> Page:
+    context = await browser.new_context(color_scheme=scheme, viewport={"width": width, "height": 900})
+    opened = await context.new_page()
+    await opened.goto(url)
+    await expect(opened.locator("#connection")).to_have_attribute("data-state", "live")
+    return opened
+
+
+async def test_contrast_of_state_badges_in_light_and_dark(server: AppServer, browser: Browser) -> None:
+    await push(
+        server.url,
+        "octo/app",
+        [
+            {"number": 1, "title": "Open one", "state": "open"},
+            {"number": 2, "title": "Closed one", "state": "closed"},
+        ],
+    )
+    for scheme, _ in SCHEMES:
+        page = await open_in(browser, server.url, scheme)
+        badges = await measured(page, "section.board .state-badge")
+        assert {b["content"] for b in badges} == {"open", "closed"}
+        for badge in badges:
+            assert badge["text"] >= 4.5, (scheme, badge)
+        await page.context.close()
