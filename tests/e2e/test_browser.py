@@ -750,3 +750,19 @@ async def test_contrast_of_state_badges_in_light_and_dark(server: AppServer, bro
         for badge in badges:
             assert badge["text"] >= 4.5, (scheme, badge)
         await page.context.close()
+
+
+async def test_contrast_of_links_in_text_blocks_in_light_and_dark(server: AppServer, browser: Browser) -> None:
+    await publish_panel(
+        server,
+        "See [the issue](https://github.com/octo/app/issues/1).\n\n> Quoted, [with a link](https://example.com).",
+    )
+    for scheme, _ in SCHEMES:
+        page = await open_in(browser, server.url, scheme)
+        links = await measured(page, "section.entry.panel .markdown a")
+        assert len(links) == 2
+        for link in links:
+            # Told apart from the text around it by more than colour, and readable on its background.
+            assert "underline" in link["decoration"], (scheme, link)
+            assert link["text"] >= 4.5, (scheme, link)
+        await page.context.close()
