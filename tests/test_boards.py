@@ -12,6 +12,7 @@ from issuebridge.records.base import (
     Label,
     parse_repository,
     readable_text_colour,
+    relative_luminance,
     repository_name,
 )
 from issuebridge.records.commits import TIMELINE_DAYS, Commit, CommitsBoard
@@ -240,6 +241,19 @@ def test_summary_counts_labels_and_ages() -> None:
 )
 def test_label_text_colour_is_readable(background: str, text: str) -> None:
     assert readable_text_colour(background) == text
+
+
+@pytest.mark.parametrize(("background", "text"), [("00a000", "000000"), ("ff0000", "000000"), ("3fb950", "000000")])
+def test_label_text_colour_leaves_githubs_rule_where_it_reads_below_4_5(background: str, text: str) -> None:
+    assert readable_text_colour(background) == text  # GitHub's rule picks white here, at 3.5-4:1
+
+
+def test_label_text_colour_reaches_4_5_on_every_colour() -> None:
+    steps = range(0, 256, 15)
+    for colour in (f"{r:02x}{g:02x}{b:02x}" for r in steps for g in steps for b in steps):
+        text, background = relative_luminance(readable_text_colour(colour)), relative_luminance(colour)
+        lighter, darker = max(text, background), min(text, background)
+        assert (lighter + 0.05) / (darker + 0.05) >= 4.5, colour
 
 
 def test_hostile_link_from_github_is_dropped_not_fatal() -> None:

@@ -766,3 +766,33 @@ async def test_contrast_of_links_in_text_blocks_in_light_and_dark(server: AppSer
             assert "underline" in link["decoration"], (scheme, link)
             assert link["text"] >= 4.5, (scheme, link)
         await page.context.close()
+
+
+# Any colour GitHub may send: white and near-white, black, GitHub's defaults, and mid-tones where
+# GitHub's own text rule picks white below 4.5:1 (a saturated green, a bright red).
+LABEL_COLOURS = ["ffffff", "ededed", "fef2c0", "000000", "d73a4a", "0e8a16", "00a000", "ff0000", "7057ff", "1d76db"]
+
+
+async def test_contrast_of_label_chips_in_light_and_dark(server: AppServer, browser: Browser) -> None:
+    labels = [{"name": f"c{colour}", "color": colour} for colour in LABEL_COLOURS]
+    await push(server.url, "octo/app", [{"number": 1, "title": "Labelled", "state": "open", "labels": labels}])
+    async with TRANSPORTS["streamable-http"](server.url) as client:
+        result = await client.call_tool(
+            "publish_to_dashboard",
+            {
+                "title": "Tags",
+                "summary_markdown": "Tagged.",
+                "items": [{"title": "Tagged", "url": "https://github.com/octo/app/issues/1", "tags": ["p1"]}],
+            },
+        )
+    assert not result.is_error, result.content
+    for scheme, _ in SCHEMES:
+        page = await open_in(browser, server.url, scheme)
+        chips = await measured(page, ".label")
+        assert len(chips) == len(LABEL_COLOURS) + 1
+        for chip in chips:
+            assert chip["text"] >= 4.5, (scheme, chip)  # the name on the chip's own colour
+            # Its edge seen on the page, whatever its fill: a white chip on white, in the dark.
+            assert chip["borderStyle"] == "solid" and chip["borderWidth"] >= 1, (scheme, chip)
+            assert chip["border"] >= 3, (scheme, chip)
+        await page.context.close()

@@ -104,13 +104,30 @@ def displayable_colour(value: object) -> str:
 
 def readable_text_colour(background: str) -> str:
     """Black or white text for a label of colour ``background`` (six hex digits, see
-    :func:`displayable_colour`), by GitHub's rule.
+    :func:`displayable_colour`): GitHub's rule, unless its pick reads below WCAG's 4.5:1.
 
-    GitHub weighs the channels by perceived brightness and switches to black text above 45.3%.
+    GitHub weighs the channels by perceived brightness and switches to black text above 45.3%;
+    on saturated mid-tones (``#00a000``: white at 3.5:1) that pick fails. One of black and white
+    always reaches 4.58:1 on any colour, so the other one is then taken.
     """
     red, green, blue = (int(background[i : i + 2], 16) for i in (0, 2, 4))
     lightness = (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
-    return "000000" if lightness > 0.453 else "ffffff"
+    github = "000000" if lightness > 0.453 else "ffffff"
+    on_black = (relative_luminance(background) + 0.05) / 0.05
+    on_white = 1.05 / (relative_luminance(background) + 0.05)
+    readable = on_black if github == "000000" else on_white
+    if readable >= 4.5:
+        return github
+    return "ffffff" if github == "000000" else "000000"
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2's relative luminance of six hex digits, from 0 (black) to 1 (white)."""
+    linear = []
+    for i in (0, 2, 4):
+        channel = int(colour[i : i + 2], 16) / 255
+        linear.append(channel / 12.92 if channel <= 0.04045 else ((channel + 0.055) / 1.055) ** 2.4)
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
 @dataclass

@@ -26,7 +26,7 @@ RowParts = tuple[str | datetime, ...]
 
 @lru_cache(maxsize=4096)
 def label_chip(label: Label) -> Markup:
-    """A label in its GitHub colour, with GitHub's rule for readable text on it.
+    """A label in its GitHub colour, with text readable on it (GitHub's rule, kept to 4.5:1).
 
     Labels repeat across a board's rows (and are immutable): each chip is built once.
     """
