@@ -796,3 +796,29 @@ async def test_contrast_of_label_chips_in_light_and_dark(server: AppServer, brow
             assert chip["borderStyle"] == "solid" and chip["borderWidth"] >= 1, (scheme, chip)
             assert chip["border"] >= 3, (scheme, chip)
         await page.context.close()
+
+
+async def test_chips_badges_and_chart_text_are_at_least_11_px(
+    server: AppServer, fake_github: FakeGitHub, browser: Browser
+) -> None:
+    fake_github.add_repo(REPO, [make_issue(REPO, n, labels=[("bug", "d73a4a")]) for n in range(1, 4)])
+    fake_github.add_pulls(REPO, [make_pull(REPO, 101, draft=True), make_pull(REPO, 102, labels=[("p1", "ededed")])])
+    fake_github.add_commits(
+        REPO, [make_commit(REPO, n, date=f"2026-11-{n:02d}T12:00:00Z", author="gaearon") for n in range(1, 20)]
+    )
+    async with TRANSPORTS["streamable-http"](server.url) as client:
+        for tool, arguments in [
+            ("send_issues_to_dashboard", {"state": "all"}),
+            ("send_pull_requests_to_dashboard", {}),
+            ("send_commit_summary_to_dashboard", {"since": "2026-11-01"}),
+        ]:
+            result = await client.call_tool(tool, {"owner": "facebook", "repo": "react", **arguments})
+            assert not result.is_error, result.content
+    for width in (1280, 760, 390):  # desktop, beside the editor, a phone: SVG scaling shrinks its text
+        page = await open_in(browser, server.url, "light", width)
+        texts = await measured(page, ".label, .state-badge, .draft-badge, .chart text, .chart-range")
+        names = {t["name"].split()[0] for t in texts}
+        assert {"label", "state-badge", "draft-badge", "chart-name", "chart-value", "chart-range"} <= names
+        for text in texts:
+            assert text["px"] >= 11, (width, text)
+        await page.context.close()
