@@ -705,7 +705,10 @@ CONTRAST_JS = """el => {
     const [r, g, b] = c.slice(0, 3).map(v => v / 255).map(v => v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
     return 0.2126 * r + 0.7152 * g + 0.0722 * b;
   };
-  const ratio = (a, b) => { const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const ratio = (a, b) => {
+    const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+    return (x + 0.05) / (y + 0.05);
+  };
   const style = getComputedStyle(el);
   const own = behind(el);
   const outside = el.parentElement ? behind(el.parentElement) : own;
@@ -722,7 +725,7 @@ CONTRAST_JS = """el => {
 }"""
 
 
-async def measured(page: Page, selector: str) -> list[dict[str, Any]]:
+async def measured(page: Page, selector: str) -> Any:
     return await page.locator(selector).evaluate_all(f"els => els.map({CONTRAST_JS})")
 
 
