@@ -410,7 +410,9 @@
     }
   }
 
-  // `hashchange` comes when someone edits the URL.
+  // `pageshow` comes on every showing of the page, a bfcache restore included, after the
+  // browser has restored what it restores of the form; `hashchange` when someone edits the URL.
+  window.addEventListener("pageshow", applyUrlState);
   window.addEventListener("hashchange", applyUrlState);
 
   // ---- attention cards --------------------------------------------------------------------

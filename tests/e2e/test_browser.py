@@ -774,6 +774,27 @@ async def test_url_a_shared_link_shows_the_same_rows_in_a_fresh_browser(
     await expect_crashes_by_number(url_board(other))
 
 
+async def test_url_back_shows_the_rows_the_filter_box_says(server: AppServer, page: Page) -> None:
+    await push_crash_and_docs(server)
+    await page.goto(server.url)
+    board = await filtered_crashes_by_number(page)
+
+    await page.goto(f"{server.url}/healthz")  # another page, then Back
+    await page.go_back()
+    await page.wait_for_load_state("load")
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    # Whatever the browser refilled into the box, the rows shown are the ones it says.
+    value = (await board.locator(".filter-text").input_value()).lower()
+    titles = await board.locator("tr.issue .title").all_inner_texts()
+    hidden = await board.locator("tr.issue").evaluate_all("rows => rows.map(r => r.hidden)")
+    assert hidden == [value not in title.lower() for title in titles], f"box says {value!r}"
+    await expect_crashes_by_number(board)
+
+    await page.go_forward()
+    await page.go_back()
+    await expect_crashes_by_number(board)
+
+
 async def test_url_hostile_values_stay_text_and_bounded(server: AppServer, page: Page) -> None:
     await push_crash_and_docs(server)
     board = url_board(page)
