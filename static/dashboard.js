@@ -4,7 +4,8 @@
 // server's own templates (autoescaped there): this script only places them, and never builds
 // markup from data. It resumes the stream from the revision the page was rendered at, so after a
 // dropped connection or a server restart it receives exactly what it missed, or a snapshot.
-// Filters and sort orders are client-side and survive every update.
+// Filters and sort orders are client-side, survive every update, and are kept in the URL's
+// fragment so that a link shares them and reload and Back restore them.
 (() => {
   "use strict";
 
@@ -272,7 +273,7 @@
   function stateOf(section) {
     const key = section.dataset.id;
     if (!boardState.has(key)) {
-      boardState.set(key, { text: "", label: "", attention: "", sortKey: "updated", sortDir: "descending" });
+      boardState.set(key, { ...defaultState(), ...stateFromUrl(section) });
     }
     return boardState.get(key);
   }
@@ -288,10 +289,12 @@
     text.addEventListener("input", () => {
       state.text = text.value;
       applyFilter(section);
+      writeUrlState();
     });
     label.addEventListener("change", () => {
       state.label = label.value;
       applyFilter(section);
+      writeUrlState();
     });
     for (const header of section.querySelectorAll("th[data-sort]")) {
       header.querySelector("button").addEventListener("click", () => {
@@ -303,11 +306,114 @@
           state.sortDir = DESCENDING_FIRST.has(key) ? "descending" : "ascending";
         }
         applySort(section);
+        writeUrlState();
       });
     }
     setUpAttention(section);
     applyControls(section);
   }
+
+  function defaultState() {
+    return { text: "", label: "", attention: "", sortKey: "updated", sortDir: "descending" };
+  }
+
+  // ---- filter and sort in the URL ---------------------------------------------------------
+  // The fragment holds each board's filter text, label and sort, keyed by the board's id:
+  // `#filter.issues:octo/app=crash&label.issues:octo/app=bug&sort.issues:octo/app=-number`
+  // (`-` for descending). A fragment never reaches the server (nor its logs), and replaceState
+  // adds no history entry per keystroke. It is the source of truth when the page is shown
+  // again (reload, Back, a bfcache restore), so the rows always agree with the filter box.
+  // Anyone can write a link: values are only ever used as text, a value is cut to
+  // MAX_URL_VALUE characters, a longer fragment than MAX_URL_FRAGMENT is ignored whole, and
+  // unknown boards, columns and directions are ignored.
+
+  const MAX_URL_FRAGMENT = 8192;
+  const MAX_URL_VALUE = 500; // as the filter box's maxlength, so the URL holds all it can hold
+  const URL_FIELDS = ["filter", "label", "sort"];
+
+  function readUrlState() {
+    const hash = location.hash.slice(1);
+    const boards = new Map(); // board id -> {filter, label, sort}, as written
+    if (!hash || hash.length > MAX_URL_FRAGMENT) return boards;
+    for (const [name, value] of new URLSearchParams(hash)) {
+      const dot = name.indexOf(".");
+      const field = name.slice(0, dot);
+      if (dot < 0 || !URL_FIELDS.includes(field)) continue;
+      const id = name.slice(dot + 1);
+      if (!boards.has(id)) boards.set(id, {});
+      boards.get(id)[field] = value.slice(0, MAX_URL_VALUE);
+    }
+    return boards;
+  }
+
+  // The part of a board's state its URL entry sets; only columns the board can sort by count.
+  function stateFromUrl(section) {
+    const entry = readUrlState().get(section.dataset.id);
+    if (!entry) return {};
+    const state = {};
+    if (entry.filter) state.text = entry.filter;
+    if (entry.label) state.label = entry.label;
+    if (entry.sort) {
+      const descending = entry.sort.startsWith("-");
+      const key = descending ? entry.sort.slice(1) : entry.sort;
+      const columns = [...section.querySelectorAll("th[data-sort]")].map((th) => th.dataset.sort);
+      if (columns.includes(key)) {
+        state.sortKey = key;
+        state.sortDir = descending ? "descending" : "ascending";
+      }
+    }
+    return state;
+  }
+
+  // ':' and '/' are allowed in a fragment; leaving them readable keeps shared links legible.
+  function encodeFragmentPart(text) {
+    return encodeURIComponent(text).replace(/%3A/g, ":").replace(/%2F/g, "/");
+  }
+
+  function writeUrlState() {
+    const defaults = defaultState();
+    const parts = [];
+    for (const section of entrySections()) {
+      const id = section.dataset.id;
+      const state = boardState.get(id);
+      if (!state || !section.querySelector(".board-controls")) continue;
+      const put = (field, value) => parts.push(`${field}.${encodeFragmentPart(id)}=${encodeFragmentPart(value)}`);
+      if (state.text) put("filter", state.text.slice(0, MAX_URL_VALUE));
+      if (state.label) put("label", state.label.slice(0, MAX_URL_VALUE));
+      if (state.sortKey !== defaults.sortKey || state.sortDir !== defaults.sortDir) {
+        put("sort", `${state.sortDir === "descending" ? "-" : ""}${state.sortKey}`);
+      }
+    }
+    const hash = parts.length ? `#${parts.join("&")}` : "";
+    if (hash === location.hash) return;
+    history.replaceState(history.state, "", `${location.pathname}${location.search}${hash}`);
+  }
+
+  // Shows every board as the URL says, whatever the browser put back into the form controls;
+  // a board that already agrees is left alone (sorting a large board twice on load is not free).
+  function applyUrlState() {
+    for (const section of entrySections()) {
+      const controls = section.querySelector(".board-controls");
+      if (!controls) continue;
+      const state = stateOf(section);
+      const wanted = { ...defaultState(), attention: state.attention, ...stateFromUrl(section) };
+      const text = controls.querySelector(".filter-text");
+      const label = controls.querySelector(".filter-label");
+      const agrees =
+        ["text", "label", "sortKey", "sortDir"].every((field) => state[field] === wanted[field]) &&
+        text.value === wanted.text &&
+        label.value === wanted.label;
+      if (agrees) continue;
+      Object.assign(state, wanted);
+      text.value = state.text;
+      applyControls(section);
+    }
+  }
+
+  // `pageshow` comes on every showing of the page, a bfcache restore included, after the
+  // browser has restored what it restores of the form; `hashchange` when someone edits the URL.
+  window.addEventListener("pageshow", applyUrlState);
+  window.addEventListener("hashchange", applyUrlState);
 
   // ---- attention cards --------------------------------------------------------------------
   // A pull-request board's cards (drafts, waiting for review, oldest open) each filter the table

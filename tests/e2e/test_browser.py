@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -825,3 +826,149 @@ async def test_chips_badges_and_chart_text_are_at_least_11_px(
         for text in texts:
             assert text["px"] >= 11, (width, text)
         await page.context.close()
+
+
+# ---- filter and sort kept in the URL (#16) ------------------------------------------------------
+
+URL_BOARD = "issues:octo/app"
+
+
+async def push_crash_and_docs(server: AppServer) -> Any:
+    """Ten issues on octo/app: odd ones "Crash n" labelled bug, even ones "Docs n" labelled docs."""
+    issues = [
+        {
+            "number": n,
+            "title": f"{'Crash' if n % 2 else 'Docs'} {n}",
+            "state": "open",
+            "labels": [{"name": "bug" if n % 2 else "docs", "color": "d73a4a" if n % 2 else "0075ca"}],
+            "updated_at": f"2026-01-{n:02d}T00:00:00Z",
+        }
+        for n in range(1, 11)
+    ]
+    await push(server.url, "octo/app", issues)
+
+
+def url_board(page: Page) -> Locator:
+    return page.locator(f'section.board[data-id="{URL_BOARD}"]')
+
+
+async def fragment_of(page: Page) -> dict[str, str]:
+    """The page's URL fragment as the script wrote it, decoded."""
+    pairs = await page.evaluate("[...new URLSearchParams(location.hash.slice(1))]")
+    return dict(pairs)
+
+
+async def filtered_crashes_by_number(page: Page) -> Locator:
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    board = url_board(page)
+    history_before = await page.evaluate("history.length")
+    await board.locator(".filter-text").press_sequentially("crash")
+    await board.locator('th[data-sort="number"] button').click()  # number, descending first
+    await board.locator('th[data-sort="number"] button').click()  # then ascending
+    assert await page.evaluate("history.length") == history_before  # replaced, never pushed
+    return board
+
+
+async def expect_crashes_by_number(board: Locator) -> None:
+    await expect(board.locator(".filter-text")).to_have_value("crash")
+    await expect(board.locator('th[data-sort="number"]')).to_have_attribute("aria-sort", "ascending")
+    assert await row_numbers(board) == [1, 3, 5, 7, 9]
+    await expect(board.locator(".shown")).to_have_text("5 of 10 shown")
+
+
+async def test_url_keeps_filter_and_sort_across_reload(server: AppServer, page: Page) -> None:
+    await push_crash_and_docs(server)
+    await page.goto(server.url)
+    board = await filtered_crashes_by_number(page)
+    await board.locator(".filter-label").select_option("bug")
+    assert await fragment_of(page) == {
+        f"filter.{URL_BOARD}": "crash",
+        f"label.{URL_BOARD}": "bug",
+        f"sort.{URL_BOARD}": "number",
+    }
+    assert f"#filter.{URL_BOARD}=crash&" in page.url  # legible: the board id is not percent-encoded
+
+    await page.reload()
+    await expect_crashes_by_number(board)
+    await expect(board.locator(".filter-label")).to_have_value("bug")
+
+    # Clearing the filter and going back to the default sort leaves nothing of the board in the URL.
+    await board.locator(".filter-text").fill("")
+    await board.locator(".filter-label").select_option("")
+    await board.locator('th[data-sort="updated"] button').click()  # updated, descending: the default
+    assert await fragment_of(page) == {}
+
+    # Someone edits the URL's fragment: the board follows it (`hashchange`).
+    await page.evaluate(f"location.hash = 'filter.{URL_BOARD}=docs&sort.{URL_BOARD}=-number'")
+    await expect(board.locator(".filter-text")).to_have_value("docs")
+    assert await row_numbers(board) == [10, 8, 6, 4, 2]
+
+
+async def test_url_a_shared_link_shows_the_same_rows_in_a_fresh_browser(
+    server: AppServer, page: Page, browser: Browser
+) -> None:
+    await push_crash_and_docs(server)
+    await page.goto(server.url)
+    await filtered_crashes_by_number(page)
+    shared = page.url
+
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    other = await context.new_page()
+    # Applied as the page loads (the deferred script), not after the stream's first update.
+    await other.goto(shared, wait_until="domcontentloaded")
+    assert await row_numbers(url_board(other)) == [1, 3, 5, 7, 9]
+    await expect_crashes_by_number(url_board(other))
+
+
+async def test_url_back_shows_the_rows_the_filter_box_says(server: AppServer, page: Page) -> None:
+    await push_crash_and_docs(server)
+    await page.goto(server.url)
+    board = await filtered_crashes_by_number(page)
+
+    await page.goto(f"{server.url}/healthz")  # another page, then Back
+    await page.go_back()
+    await page.wait_for_load_state("load")
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    # Whatever the browser refilled into the box, the rows shown are the ones it says.
+    value = (await board.locator(".filter-text").input_value()).lower()
+    titles = await board.locator("tr.issue .title").all_inner_texts()
+    hidden = await board.locator("tr.issue").evaluate_all("rows => rows.map(r => r.hidden)")
+    assert hidden == [value not in title.lower() for title in titles], f"box says {value!r}"
+    await expect_crashes_by_number(board)
+
+    await page.go_forward()
+    await page.go_back()
+    await expect_crashes_by_number(board)
+
+
+async def test_url_hostile_values_stay_text_and_bounded(server: AppServer, page: Page) -> None:
+    await push_crash_and_docs(server)
+    board = url_board(page)
+    markup = f'<img src=x onerror="{PWN}"><script>{PWN}</script>'
+    hostile = "&".join(
+        [
+            f"filter.{URL_BOARD}={quote(markup)}",
+            f"label.{URL_BOARD}={quote(markup)}",
+            f"sort.{URL_BOARD}=-constructor",  # no such column
+            "sort.issues:other/repo=number",  # no such board
+            f"filter.__proto__={quote(markup)}",
+            "nonsense=1",
+        ]
+    )
+    await page.goto(f"{server.url}/#{hostile}")
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    await expect(board.locator(".filter-text")).to_have_value(markup)  # text in the box, no markup
+    assert await board.locator("img, script").count() == 0
+    # The label the link asks for is offered as a choice of its own (text), right after "All labels".
+    assert await board.locator(".filter-label option").nth(1).text_content() == markup
+    await expect(board.locator('th[data-sort="updated"]')).to_have_attribute("aria-sort", "descending")
+    await expect(board.locator(".no-matches")).to_be_visible()
+
+    # A value longer than the box's 500 characters is cut; a fragment over 8 KB is ignored whole.
+    await page.goto(f"{server.url}/#filter.{URL_BOARD}={'c' * 600}")
+    await page.reload()
+    await expect(board.locator(".filter-text")).to_have_value("c" * 500)
+    await page.goto(f"{server.url}/#filter.{URL_BOARD}=crash&sort.{URL_BOARD}=number&pad={'x' * 100_000}")
+    await page.reload()
+    await expect(board.locator(".filter-text")).to_have_value("")
+    assert await row_numbers(board) == list(range(10, 0, -1))
