@@ -19,14 +19,9 @@ UNREADABLE = "Items GitHub sent in a shape that could not be read, left out of t
 RENAMED_FROM = "The name asked for, if GitHub said the repository was renamed: the board moved to the new name."
 
 
-class IssuesSyncResult(BaseModel):
-    """What an issues sync put on the dashboard."""
+class SyncResult(BaseModel):
+    """What every sync's result says besides its board's own figures (see :func:`sync_outcome`)."""
 
-    board_id: str = Field(description="The board's id, for remove_from_dashboard.")
-    repository: str = Field(description="The repository as owner/repo.")
-    state: StateFilter = Field(description="Which issues the board shows: open, closed or all.")
-    issue_count: int = Field(description="How many issues the board now shows.")
-    pull_requests_skipped: int = Field(description="Pull requests GitHub listed among the issues, left out.")
     truncated: bool = Field(description=TRUNCATED)
     changed: bool = Field(description=CHANGED)
     dashboard_url: str = Field(description="Where the user sees the board.")
@@ -35,7 +30,30 @@ class IssuesSyncResult(BaseModel):
     renamed_from: str | None = Field(None, description=RENAMED_FROM)
 
 
-class PullsSyncResult(BaseModel):
+def sync_outcome(synced: Synced[Any], dashboard_url: str) -> dict[str, Any]:
+    """:class:`SyncResult`'s fields for ``synced``, for a result model's constructor."""
+    board = synced.board
+    return {
+        "truncated": board.truncated,
+        "changed": synced.changed,
+        "dashboard_url": dashboard_url,
+        "last_updated": iso_utc(board.last_updated),
+        "unreadable": synced.unreadable,
+        "renamed_from": synced.renamed_from,
+    }
+
+
+class IssuesSyncResult(SyncResult):
+    """What an issues sync put on the dashboard."""
+
+    board_id: str = Field(description="The board's id, for remove_from_dashboard.")
+    repository: str = Field(description="The repository as owner/repo.")
+    state: StateFilter = Field(description="Which issues the board shows: open, closed or all.")
+    issue_count: int = Field(description="How many issues the board now shows.")
+    pull_requests_skipped: int = Field(description="Pull requests GitHub listed among the issues, left out.")
+
+
+class PullsSyncResult(SyncResult):
     """What a pull-request sync put on the dashboard, and what needs attention."""
 
     board_id: str
@@ -51,12 +69,6 @@ class PullsSyncResult(BaseModel):
         description="Those of waiting_for_review whose reviews GitHub's search could not tell (they may have one).",
     )
     oldest_open: list[int] = Field(description="The oldest open pull requests, oldest first.")
-    truncated: bool = Field(description=TRUNCATED)
-    changed: bool = Field(description=CHANGED)
-    dashboard_url: str
-    last_updated: str
-    unreadable: int = Field(0, description=UNREADABLE)
-    renamed_from: str | None = Field(None, description=RENAMED_FROM)
 
 
 class AuthorCount(BaseModel):
@@ -64,7 +76,7 @@ class AuthorCount(BaseModel):
     commits: int
 
 
-class CommitsSyncResult(BaseModel):
+class CommitsSyncResult(SyncResult):
     """What a commit summary put on the dashboard."""
 
     board_id: str
@@ -75,12 +87,6 @@ class CommitsSyncResult(BaseModel):
     commit_count: int
     active_days: int = Field(description="Days with at least one commit.")
     top_authors: list[AuthorCount]
-    truncated: bool = Field(description=TRUNCATED)
-    changed: bool = Field(description=CHANGED)
-    dashboard_url: str
-    last_updated: str
-    unreadable: int = Field(0, description=UNREADABLE)
-    renamed_from: str | None = Field(None, description=RENAMED_FROM)
 
 
 class PublishResult(BaseModel):

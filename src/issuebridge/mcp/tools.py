@@ -36,6 +36,7 @@ from issuebridge.mcp.results import (
     count,
     notes,
     result,
+    sync_outcome,
     unchanged_text,
 )
 from issuebridge.mcp.views import VIEW_URI
@@ -85,12 +86,7 @@ def register_board_tools(
             state=board.state,
             issue_count=len(board.issues),
             pull_requests_skipped=synced.skipped,
-            truncated=board.truncated,
-            changed=synced.changed,
-            dashboard_url=dashboard_url(settings, ctx),
-            last_updated=iso_utc(board.last_updated),
-            unreadable=synced.unreadable,
-            renamed_from=synced.renamed_from,
+            **sync_outcome(synced, dashboard_url(settings, ctx)),
         )
         which = "" if state == "all" else f"{state} "
         shown = f"{count(len(board.issues), which + 'issue')} of {board.repository}"
@@ -126,12 +122,7 @@ def register_board_tools(
             waiting_for_review=[p.number for p in stored.waiting_for_review],
             review_unknown=[p.number for p in stored.review_unknown],
             oldest_open=[p.number for p in stored.oldest_open],
-            truncated=stored.truncated,
-            changed=synced.changed,
-            dashboard_url=dashboard_url(settings, ctx),
-            last_updated=iso_utc(stored.last_updated),
-            unreadable=synced.unreadable,
-            renamed_from=synced.renamed_from,
+            **sync_outcome(synced, dashboard_url(settings, ctx)),
         )
         shown = f"{count(len(stored.pulls), 'pull request')} of {stored.repository}"
         waiting = f"({len(answer.drafts)} drafts, {len(answer.waiting_for_review)} waiting for review)"
@@ -175,12 +166,7 @@ def register_board_tools(
             commit_count=len(stored.commits),
             active_days=sum(1 for _, count in stored.per_day if count),
             top_authors=[AuthorCount(author=a, commits=n) for a, n in stored.top_authors],
-            truncated=stored.truncated,
-            changed=synced.changed,
-            dashboard_url=dashboard_url(settings, ctx),
-            last_updated=iso_utc(stored.last_updated),
-            unreadable=synced.unreadable,
-            renamed_from=synced.renamed_from,
+            **sync_outcome(synced, dashboard_url(settings, ctx)),
         )
         where = f" on {chosen}" if chosen else ""
         shown = f"a timeline of {count(len(stored.commits), 'commit')}{where} in {stored.repository}"
