@@ -21,6 +21,16 @@ const transport =
 const client = new Client({ name: "issuebridge-ts-test", version: "1.0.0" });
 await client.connect(transport);
 
+// Every progress notification as it arrives, before the SDK dispatches it: the SDK hands a
+// notification to its handler a microtask later but a response at once, so a last progress
+// notification that arrives in the same read as the response never reaches `onprogress`.
+const progressOnTheWire = [];
+const dispatch = transport.onmessage;
+transport.onmessage = (message, extra) => {
+  if (message.method === "notifications/progress") progressOnTheWire.push(message.params);
+  dispatch?.(message, extra);
+};
+
 const { tools } = await client.listTools();
 const names = tools.map((tool) => tool.name);
 if (!names.includes("send_issues_to_dashboard")) {
@@ -45,5 +55,6 @@ console.log(
     text: result.content.filter((part) => part.type === "text").map((part) => part.text),
     structuredContent: result.structuredContent ?? null,
     progress,
+    progressOnTheWire,
   }),
 );
