@@ -1,7 +1,8 @@
 // ESLint for the dashboard's script in static/ (`make lint`, and pre-commit).
 //
-// The page loads it with a plain <script src defer>, not as a module: a browser script in one
-// IIFE, with the browser's globals and no others. ESLint's recommended rules, and a few that
+// The page loads static/dashboard.js as a module (<script type="module">), which imports its
+// parts from static/dashboard/: ES modules without a build step, with the browser's globals and
+// no others. ESLint's recommended rules, and a few that
 // keep a small script without a build step honest: strict equality, no `var`, const where a
 // binding never changes, and a function that returns a value on every path or on none.
 import js from "@eslint/js";
@@ -13,7 +14,7 @@ export default [
     ...js.configs.recommended,
     languageOptions: {
       ecmaVersion: 2022,
-      sourceType: "script",
+      sourceType: "module",
       globals: globals.browser,
     },
     linterOptions: { reportUnusedDisableDirectives: "error" },

@@ -1,0 +1,131 @@
+// A board's filter box, label menu and sortable column headers.
+import { setUpAttention, attentionNumbers } from "./attention.js";
+import { entrySections } from "./dom.js";
+import { defaultState, stateFromUrl, stateOf } from "./state.js";
+import { tickTimes } from "./times.js";
+import { writeUrlState } from "./url_state.js";
+
+const DESCENDING_FIRST = new Set(["number", "comments", "updated"]);
+
+export function setUpBoard(section) {
+  const controls = section.querySelector(".board-controls");
+  if (!controls) return; // panels and commit timelines have no filters
+  const state = stateOf(section);
+  controls.hidden = false;
+  const text = controls.querySelector(".filter-text");
+  const label = controls.querySelector(".filter-label");
+  text.value = state.text;
+  text.addEventListener("input", () => {
+    state.text = text.value;
+    applyFilter(section);
+    writeUrlState();
+  });
+  label.addEventListener("change", () => {
+    state.label = label.value;
+    applyFilter(section);
+    writeUrlState();
+  });
+  for (const header of section.querySelectorAll("th[data-sort]")) {
+    header.querySelector("button").addEventListener("click", () => {
+      const key = header.dataset.sort;
+      if (state.sortKey === key) {
+        state.sortDir = state.sortDir === "ascending" ? "descending" : "ascending";
+      } else {
+        state.sortKey = key;
+        state.sortDir = DESCENDING_FIRST.has(key) ? "descending" : "ascending";
+      }
+      applySort(section);
+      writeUrlState();
+    });
+  }
+  setUpAttention(section, applyFilter);
+  applyControls(section);
+}
+
+export function applyControls(section) {
+  const state = stateOf(section);
+  const select = section.querySelector(".filter-label");
+  const names = new Set();
+  for (const row of rowsOf(section)) {
+    for (const name of row.dataset.labels.split("\n")) if (name) names.add(name);
+  }
+  const options = [...names].sort((a, b) => a.localeCompare(b));
+  if (state.label && !names.has(state.label)) options.unshift(state.label); // keep the user's choice
+  select.replaceChildren(new Option("All labels", ""), ...options.map((name) => new Option(name, name)));
+  select.value = state.label;
+  applySort(section);
+  applyFilter(section);
+  tickTimes(section);
+}
+
+function rowsOf(section) {
+  return [...section.querySelectorAll("tbody tr[data-number]")];
+}
+
+function sortValue(row, key) {
+  switch (key) {
+    case "number":
+    case "comments":
+      return Number(row.dataset[key]);
+    case "title":
+      return row.querySelector(".title").firstElementChild.textContent.toLowerCase();
+    default:
+      return (row.dataset[key] || "").toLowerCase();
+  }
+}
+
+function applySort(section) {
+  const { sortKey, sortDir } = stateOf(section);
+  const sign = sortDir === "ascending" ? 1 : -1;
+  const body = section.querySelector("tbody");
+  const rows = rowsOf(section).map((row) => [sortValue(row, sortKey), Number(row.dataset.number), row]);
+  rows.sort(([a, an], [b, bn]) => {
+    const order = typeof a === "number" ? a - b : a.localeCompare(b);
+    return order !== 0 ? sign * order : bn - an;
+  });
+  body.append(...rows.map(([, , row]) => row));
+  for (const header of section.querySelectorAll("th[data-sort]")) {
+    header.setAttribute("aria-sort", header.dataset.sort === sortKey ? sortDir : "none");
+  }
+}
+
+function applyFilter(section) {
+  const { text, label } = stateOf(section);
+  const query = text.trim().toLowerCase();
+  const rows = rowsOf(section);
+  const counted = attentionNumbers(section);
+  let shown = 0;
+  for (const row of rows) {
+    const visible =
+      (!query || row.textContent.toLowerCase().includes(query)) &&
+      (!label || row.dataset.labels.split("\n").includes(label)) &&
+      (!counted || counted.has(Number(row.dataset.number)));
+    row.hidden = !visible;
+    if (visible) shown += 1;
+  }
+  const filtering = Boolean(query || label || counted);
+  section.querySelector(".shown").textContent = filtering ? `${shown} of ${rows.length} shown` : "";
+  section.querySelector(".no-matches").hidden = !(filtering && shown === 0 && rows.length > 0);
+  section.querySelector(".no-issues").hidden = rows.length > 0;
+}
+
+// Shows every board as the URL says, whatever the browser put back into the form controls;
+// a board that already agrees is left alone (sorting a large board twice on load is not free).
+export function applyUrlState() {
+  for (const section of entrySections()) {
+    const controls = section.querySelector(".board-controls");
+    if (!controls) continue;
+    const state = stateOf(section);
+    const wanted = { ...defaultState(), attention: state.attention, ...stateFromUrl(section) };
+    const text = controls.querySelector(".filter-text");
+    const label = controls.querySelector(".filter-label");
+    const agrees =
+      ["text", "label", "sortKey", "sortDir"].every((field) => state[field] === wanted[field]) &&
+      text.value === wanted.text &&
+      label.value === wanted.label;
+    if (agrees) continue;
+    Object.assign(state, wanted);
+    text.value = state.text;
+    applyControls(section);
+  }
+}
