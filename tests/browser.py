@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without these, Chromium tries to reach Google's services, which this network refuses.
@@ -31,6 +31,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# What a successful injection would do; the page fixture asserts it never happens.
+PWN = "window.__pwned = (window.__pwned || 0) + 1"
 # For a module's ``pytestmark`` (or one test): marked as a browser test, run in the session's loop.
 BROWSER_TESTS = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
@@ -61,3 +63,26 @@ async def browser(chromium: Browser) -> AsyncIterator[Browser]:
     yield chromium
     for context in chromium.contexts:
         await context.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    """A fresh 1280x900 page that fails its test if the page threw, opened a dialog, tripped its
+    Content-Security-Policy or ran injected script (:data:`PWN`)."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = await context.new_page()
+    problems: list[str] = []
+    opened.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
+    opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    # Our own page must never trip its Content-Security-Policy.
+    opened.on(
+        "console",
+        lambda message: (
+            problems.append(f"console: {message.text}") if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield opened
+    pwned = await opened.evaluate("window.__pwned")
+    await context.close()
+    assert pwned is None, "hostile content ran script"
+    assert problems == [], "the page opened a dialog or threw"

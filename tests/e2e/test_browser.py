@@ -4,55 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
 import pytest
-import pytest_asyncio
 from playwright.async_api import Browser, Locator, Page, expect
 
 from testkit.fake_github import FakeGitHub, make_commit, make_issue, make_pull
 from testkit.mcp_clients import TRANSPORTS
 from testkit.servers import Listener
-from tests.browser import BROWSER_TESTS
+from tests.browser import BROWSER_TESTS, PWN
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
 from tests.e2e.test_stream import push
 from tests.inprocess import AppServer, start_app
 from tests.unvalidated import board_with_colours, hostile_colours, store_unvalidated
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-# What a successful injection would do; the page fixture asserts it never happens.
-PWN = "window.__pwned = (window.__pwned || 0) + 1"
 # Where a colour that escaped its attribute would send every viewer (nothing listens there).
 ELSEWHERE = "http://127.0.0.1:9/pwned"
 GREY = "rgb(237, 237, 237)"  # the default label colour, #ededed
 
 # The session's Chromium (tests/browser.py), skipped or failed without it.
 pytestmark = BROWSER_TESTS
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    opened = await context.new_page()
-    problems: list[str] = []
-    opened.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
-    opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    # Our own page must never trip its Content-Security-Policy.
-    opened.on(
-        "console",
-        lambda message: (
-            problems.append(f"console: {message.text}") if "Content Security Policy" in message.text else None
-        ),
-    )
-    yield opened
-    pwned = await opened.evaluate("window.__pwned")
-    await context.close()
-    assert pwned is None, "hostile content ran script"
-    assert problems == [], "the page opened a dialog or threw"
 
 
 def row_numbers(board: Locator) -> Any:
