@@ -218,7 +218,12 @@ def test_the_wheel_ships_templates_and_static_files(tmp_path: Path) -> None:
     )
     (wheel,) = tmp_path.glob("issuebridge-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for shipped in ("templates/dashboard.html", "static/dashboard.js", "static/dashboard/events.js", "static/dashboard.css"):
+    for shipped in (
+        "templates/dashboard.html",
+        "static/dashboard.js",
+        "static/dashboard/events.js",
+        "static/dashboard.css",
+    ):
         assert f"issuebridge/{shipped}" in names
 
 
