@@ -50,7 +50,10 @@ async def everything(server: AppServer, fake_github: FakeGitHub, page: Page, row
 # Boxes of what is shown, relative to the viewport: {class: [left, top, right, bottom]}.
 CELLS_JS = """row => Object.fromEntries([...row.children]
   .filter(cell => cell.getClientRects().length > 0)
-  .map(cell => { const r = cell.getBoundingClientRect(); return [cell.className, [r.left, r.top, r.right, r.bottom]]; }))"""
+  .map(cell => {
+    const r = cell.getBoundingClientRect();
+    return [cell.className, [r.left, r.top, r.right, r.bottom]];
+  }))"""
 
 
 async def cells(row: Locator) -> dict[str, list[float]]:
@@ -168,7 +171,8 @@ async def test_the_state_column_only_on_boards_of_both_states(
 
 STUCK_JS = """section => {
   const box = el => el.getBoundingClientRect();
-  const [header, controls, head] = [".board-header", ".board-controls", "thead"].map(s => box(section.querySelector(s)));
+  const [header, controls, head] = [".board-header", ".board-controls", "thead"]
+    .map(s => box(section.querySelector(s)));
   const row = [...section.querySelectorAll("tbody tr")].map(box).find(r => r.bottom > head.bottom + 1);
   return {header: [header.top, header.bottom], controls: [controls.top, controls.bottom],
           head: [head.top, head.bottom], section: [box(section).top, box(section).bottom],
@@ -210,8 +214,10 @@ CHIP_JS = """chip => {
   const layer = style.backgroundImage === "none" ? [0, 0, 0, 0] : parse(style.backgroundImage);
   const alpha = layer.length > 3 ? layer[3] : 1;
   const shown = [0, 1, 2].map(i => layer[i] * alpha + fill[i] * (1 - alpha));
-  const lum = c => { const [r, g, b] = c.map(v => v / 255).map(v => v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
-                     return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const lum = c => {
+    const [r, g, b] = c.map(v => v / 255).map(v => v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
   const text = lum(parse(style.color).slice(0, 3));
   const [hi, lo] = [lum(shown), text].sort((a, b) => b - a);
   return {name: chip.textContent, luminance: lum(shown), contrast: (hi + 0.05) / (lo + 0.05)};
