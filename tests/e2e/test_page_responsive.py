@@ -66,7 +66,7 @@ async def test_nothing_scrolls_sideways_beside_the_editor_or_on_a_phone(
     server: AppServer, fake_github: FakeGitHub, page: Page
 ) -> None:
     await everything(server, fake_github, page)
-    for width in (BESIDE_THE_EDITOR, PHONE):
+    for width in (DESKTOP, BESIDE_THE_EDITOR, PHONE):
         await page.set_viewport_size({"width": width, "height": 900})
         assert await page.evaluate("document.documentElement.scrollWidth") <= width
         # Nor inside a board: every part of every entry (issues, pull requests, commits, the
