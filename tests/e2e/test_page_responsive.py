@@ -185,8 +185,11 @@ async def test_board_header_filter_and_column_headers_stick_while_scrolling(
     server: AppServer, fake_github: FakeGitHub, page: Page
 ) -> None:
     await everything(server, fake_github, page, rows=60)
-    board = page.locator(ALL)
-    for width in (DESKTOP, BESIDE_THE_EDITOR, PHONE):
+    # And one that arrives while the page is open (placed by the script, measured as it comes).
+    await push(server.url, "octo/later", [{"number": n, "title": f"Later {n}", "state": "open"} for n in range(1, 61)])
+    later = page.locator('section.entry[data-id="issues:octo/later"]')
+    await expect(later.locator("tbody tr")).to_have_count(60)
+    for board, width in [(page.locator(ALL), w) for w in (DESKTOP, BESIDE_THE_EDITOR, PHONE)] + [(later, PHONE)]:
         await page.set_viewport_size({"width": width, "height": 800})
         # Halfway down the board's rows, its top long gone above the window.
         await board.locator('tr[data-number="30"]').evaluate("row => row.scrollIntoView({block: 'center'})")
