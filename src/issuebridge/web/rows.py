@@ -17,11 +17,14 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from issuebridge.records.base import Label, displayable_colour, iso_utc, readable_text_colour
+from issuebridge.records.base import Label, displayable_colour, iso_utc, readable_text_colour, relative_luminance
 from issuebridge.records.issues import Issue
 
 # A row as kept: its HTML in pieces, with the times whose relative text goes between them.
 RowParts = tuple[str | datetime, ...]
+# A label at least this light (WCAG luminance: #ededed is 0.85, #a2eeef 0.76) has dark text, still
+# 6:1 or more on it once the dark theme has toned it down by 30% (static/dashboard.css).
+LIGHT_LABEL = 0.6
 
 
 @lru_cache(maxsize=4096)
@@ -31,8 +34,10 @@ def label_chip(label: Label) -> Markup:
     Labels repeat across a board's rows (and are immutable): each chip is built once.
     """
     background = displayable_colour(label.color)
-    return Markup('<li class="label" style="background-color:#{};color:#{}">{}</li>').format(
-        background, readable_text_colour(background), label.name
+    # "label-light": the stylesheet tones these down on a dark page, where they would glare.
+    light = " label-light" if relative_luminance(background) >= LIGHT_LABEL else ""
+    return Markup('<li class="label{}" style="background-color:#{};color:#{}">{}</li>').format(
+        light, background, readable_text_colour(background), label.name
     )  # Markup.format escapes each value
 
 
