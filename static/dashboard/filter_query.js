@@ -58,7 +58,7 @@ export function readRow(tr) {
     author: (data.author || "").toLowerCase(),
     assignees: listOf(data.assignees).map((login) => login.toLowerCase()),
     state: shownState === "draft" ? "open" : shownState,
-    draft: shownState === "draft" || "draft" in data,
+    draft: shownState === "draft",
     comments: data.comments === undefined ? NaN : Number(data.comments),
     created: time(data.created),
     updated: time(data.updated),
