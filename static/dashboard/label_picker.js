@@ -97,7 +97,7 @@ function choiceElement(name, count, colours, checked) {
   box.type = "checkbox";
   box.checked = checked;
   const chip = document.createElement("span");
-  chip.className = "label";
+  chip.className = "choice-chip"; // not `.label`: that is a row's chip, in the server's markup
   if (name === null) {
     box.className = "no-label";
     chip.classList.add("no-label-chip");

@@ -861,6 +861,7 @@ async def test_url_keeps_filter_and_sort_across_reload(server: AppServer, page: 
         f"filter.{URL_BOARD}": "crash",
         f"label.{URL_BOARD}": "bug",
         f"sort.{URL_BOARD}": "number",
+        "board": URL_BOARD,  # the board worked on (tests/e2e/test_page_filter.py)
     }
     assert f"#filter.{URL_BOARD}=crash&" in page.url  # legible: the board id is not percent-encoded
 
@@ -868,11 +869,11 @@ async def test_url_keeps_filter_and_sort_across_reload(server: AppServer, page: 
     await expect_crashes_by_number(board)
     await expect(board.locator(".label-picker-toggle")).to_have_text("Label: bug")
 
-    # Clearing the filter and going back to the default sort leaves nothing of the board in the URL.
+    # Clearing the filter and going back to the default sort leaves nothing of the board's state.
     await board.locator(".filter-text").fill("")
     await clear_labels(board)
     await board.locator('th[data-sort="updated"] button').click()  # updated, descending: the default
-    assert await fragment_of(page) == {}
+    assert await fragment_of(page) == {"board": URL_BOARD}
 
     # Someone edits the URL's fragment: the board follows it (`hashchange`).
     await page.evaluate(f"location.hash = 'filter.{URL_BOARD}=docs&sort.{URL_BOARD}=-number'")
@@ -936,7 +937,7 @@ async def test_url_hostile_values_stay_text_and_bounded(server: AppServer, page:
     await expect(board.locator(".filter-text")).to_have_value(markup)  # text in the box, no markup
     assert await board.locator("img, script").count() == 0
     # The label the link asks for is offered as a choice of its own (text), right after "No label".
-    assert await board.locator(".label-choice .label").nth(1).text_content() == markup
+    assert await board.locator(".label-choice .choice-chip").nth(1).text_content() == markup
     await expect(board.locator('th[data-sort="updated"]')).to_have_attribute("aria-sort", "descending")
     await expect(board.locator(".no-matches")).to_be_visible()
 

@@ -170,11 +170,11 @@ async def test_is_draft_on_a_pull_request_board(server: AppServer, fake_github: 
 
 async def choices(board: Locator) -> list[tuple[str, str, bool]]:
     """The picker's choices: (name, count, ticked)."""
-    result: list[tuple[str, str, bool]] = await board.locator(".label-choice").evaluate_all(
-        "items => items.map(i => [i.querySelector('.label').textContent,"
+    result: list[list[Any]] = await board.locator(".label-choice").evaluate_all(
+        "items => items.map(i => [i.querySelector('.choice-chip').textContent,"
         " i.querySelector('.label-count').textContent, i.querySelector('input').checked])"
     )
-    return [tuple(choice) for choice in result]  # type: ignore[misc]
+    return [(str(name), str(count), bool(ticked)) for name, count, ticked in result]
 
 
 def choice(board: Locator, name: str) -> Locator:
@@ -214,10 +214,10 @@ async def test_label_picker_has_colours_counts_several_labels_and_no_label(serve
         ("stale", "1", False),
     ]
     # Each label in its GitHub colour, with the text colour of the server's chip.
-    bug_chip = board.locator(".label-choice .label").filter(has_text="bug")
+    bug_chip = board.locator(".label-choice .choice-chip").filter(has_text="bug")
     await expect(bug_chip).to_have_css("background-color", "rgb(215, 58, 74)")
     await expect(bug_chip).to_have_css("color", "rgb(255, 255, 255)")
-    await expect(board.locator(".label-choice .label").filter(has_text="stale")).to_have_css(
+    await expect(board.locator(".label-choice .choice-chip").filter(has_text="stale")).to_have_css(
         "background-color", "rgb(237, 237, 237)"
     )
 
