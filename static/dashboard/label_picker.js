@@ -29,6 +29,9 @@ export function setUpLabelPicker(section, onChange) {
     setOpen(picker, false);
     toggle.focus();
   });
+  picker.addEventListener("focusout", (event) => {
+    if (!menu.hidden && event.relatedTarget && !picker.contains(event.relatedTarget)) setOpen(picker, false);
+  });
   menu.addEventListener("change", (event) => {
     const box = event.target;
     if (box.classList.contains("no-label")) state.noLabel = box.checked;
