@@ -52,6 +52,15 @@ export function applyControls(section) {
   tickTimes(section);
 }
 
+// Each row's data, read once: a row replaced by an update is a new element, read when first met.
+const rowData = new WeakMap();
+
+function dataOf(row) {
+  let data = rowData.get(row);
+  if (!data) rowData.set(row, (data = readRow(row)));
+  return data;
+}
+
 function rowsOf(section) {
   return [...section.querySelectorAll("tbody tr[data-number]")];
 }
@@ -90,7 +99,7 @@ function applyFilter(section) {
   const counted = attentionNumbers(section);
   let shown = 0;
   for (const row of rows) {
-    const visible = query.matches(readRow(row)) && (!counted || counted.has(Number(row.dataset.number)));
+    const visible = query.matches(dataOf(row)) && (!counted || counted.has(Number(row.dataset.number)));
     row.hidden = !visible;
     if (visible) shown += 1;
   }
