@@ -42,7 +42,11 @@ export function urlBoard() {
   return (fragmentParams().get("board") || "").slice(0, MAX_URL_VALUE);
 }
 
-let focusedBoard = null; // null until the user works on a board: the URL's stays
+let focusedBoard = null; // null until a board is worked on: the URL's stays
+
+export function focusedBoardId() {
+  return focusedBoard;
+}
 
 /** Remembers the board being worked on, for the URL's `board=`. */
 export function setFocusedBoard(id) {

@@ -387,12 +387,17 @@ async def test_the_board_worked_on_is_in_the_url_and_a_link_scrolls_to_it(
     assert 0 <= await board_top(other, "issues:octo/second") <= 20  # at the top of the window
     await expect(other.locator('section.board[data-id="issues:octo/second"] .filter-text')).to_have_value("1")
 
-    # Editing the URL to another board goes there.
+    await other.locator('section.board[data-id="issues:octo/third"] .filter-text').focus()
+    assert (await fragment_lists(other))["board"] == ["issues:octo/third"]
+
+    # Editing the URL to another board goes there, and it is the board worked on from then.
     await other.evaluate("location.hash = 'board=issues:octo/first'")
     await other.wait_for_function(
         "() => Math.abs(document.querySelector('section.entry[data-id=\"issues:octo/first\"]')"
         ".getBoundingClientRect().top) <= 20"
     )
+    await other.locator('section.board[data-id="issues:octo/first"] th[data-sort="number"] button').click()
+    assert (await fragment_lists(other))["board"] == ["issues:octo/first"]
     await context.close()
 
 
