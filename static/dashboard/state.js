@@ -32,7 +32,7 @@ export function stateFromUrl(section) {
   if (!entry) return {};
   const state = {};
   if (entry.filter) state.text = entry.filter;
-  if (entry.label) state.labels = new Set(entry.label);
+  if (entry.label.length) state.labels = new Set(entry.label);
   if (entry.nolabel) state.noLabel = true;
   if (entry.sort) {
     const descending = entry.sort.startsWith("-");
