@@ -4,12 +4,14 @@
 // by the server's own templates (autoescaped there): the script only places them
 // (dashboard/events.js), and never builds markup from data. Filters and sort orders are
 // client-side, survive every update (dashboard/controls.js), and are kept in the URL's fragment
-// so that a link shares them and reload and Back restore them (dashboard/url_state.js).
+// so that a link shares them and reload and Back restore them (dashboard/url_state.js), with
+// the board last worked on (dashboard/focused_board.js).
 import { follow } from "./dashboard/connection.js";
 import { applyUrlState, setUpBoard } from "./dashboard/controls.js";
 import { entrySections } from "./dashboard/dom.js";
 import { HANDLERS } from "./dashboard/events.js";
 import { setUpSticky } from "./dashboard/sticky.js";
+import { setUpFocusedBoard } from "./dashboard/focused_board.js";
 import { tickTimes } from "./dashboard/times.js";
 
 // The empty state's "Copy" buttons.
@@ -30,5 +32,6 @@ window.addEventListener("hashchange", applyUrlState);
 
 for (const section of entrySections()) setUpBoard(section);
 setUpSticky();
+setUpFocusedBoard();
 setInterval(() => tickTimes(), 30000);
 follow(HANDLERS);

@@ -1,7 +1,10 @@
-// A board's filter box, label menu and sortable column headers.
+// A board's filter box, label picker, chart bars and sortable column headers.
 import { setUpAttention, attentionNumbers } from "./attention.js";
+import { setUpChartFilters, showChartFilters } from "./chart_filter.js";
 import { entrySections } from "./dom.js";
-import { defaultState, stateFromUrl, stateOf } from "./state.js";
+import { parseFilter, readRow } from "./filter_query.js";
+import { setUpLabelPicker, showLabelChoices } from "./label_picker.js";
+import { defaultState, sameLabels, stateFromUrl, stateOf } from "./state.js";
 import { tickTimes } from "./times.js";
 import { writeUrlState } from "./url_state.js";
 
@@ -13,18 +16,18 @@ export function setUpBoard(section) {
   const state = stateOf(section);
   controls.hidden = false;
   const text = controls.querySelector(".filter-text");
-  const label = controls.querySelector(".filter-label");
   text.value = state.text;
   text.addEventListener("input", () => {
     state.text = text.value;
     applyFilter(section);
     writeUrlState();
   });
-  label.addEventListener("change", () => {
-    state.label = label.value;
+  const filterChanged = () => {
     applyFilter(section);
     writeUrlState();
-  });
+  };
+  setUpLabelPicker(section, filterChanged);
+  setUpChartFilters(section, filterChanged);
   for (const header of section.querySelectorAll("th[data-sort]")) {
     header.querySelector("button").addEventListener("click", () => {
       const key = header.dataset.sort;
@@ -43,19 +46,19 @@ export function setUpBoard(section) {
 }
 
 export function applyControls(section) {
-  const state = stateOf(section);
-  const select = section.querySelector(".filter-label");
-  const names = new Set();
-  for (const row of rowsOf(section)) {
-    for (const name of row.dataset.labels.split("\n")) if (name) names.add(name);
-  }
-  const options = [...names].sort((a, b) => a.localeCompare(b));
-  if (state.label && !names.has(state.label)) options.unshift(state.label); // keep the user's choice
-  select.replaceChildren(new Option("All labels", ""), ...options.map((name) => new Option(name, name)));
-  select.value = state.label;
+  showLabelChoices(section);
   applySort(section);
   applyFilter(section);
   tickTimes(section);
+}
+
+// Each row's data, read once: a row replaced by an update is a new element, read when first met.
+const rowData = new WeakMap();
+
+function dataOf(row) {
+  let data = rowData.get(row);
+  if (!data) rowData.set(row, (data = readRow(row)));
+  return data;
 }
 
 function rowsOf(section) {
@@ -90,20 +93,18 @@ function applySort(section) {
 }
 
 function applyFilter(section) {
-  const { text, label } = stateOf(section);
-  const query = text.trim().toLowerCase();
+  const { text, labels, noLabel } = stateOf(section);
+  const query = parseFilter(text, { labels, noLabel });
   const rows = rowsOf(section);
   const counted = attentionNumbers(section);
   let shown = 0;
   for (const row of rows) {
-    const visible =
-      (!query || row.textContent.toLowerCase().includes(query)) &&
-      (!label || row.dataset.labels.split("\n").includes(label)) &&
-      (!counted || counted.has(Number(row.dataset.number)));
+    const visible = query.matches(dataOf(row)) && (!counted || counted.has(Number(row.dataset.number)));
     row.hidden = !visible;
     if (visible) shown += 1;
   }
-  const filtering = Boolean(query || label || counted);
+  showChartFilters(section);
+  const filtering = Boolean(query.active || counted);
   section.querySelector(".shown").textContent = filtering ? `${shown} of ${rows.length} shown` : "";
   section.querySelector(".no-matches").hidden = !(filtering && shown === 0 && rows.length > 0);
   section.querySelector(".no-issues").hidden = rows.length > 0;
@@ -118,11 +119,10 @@ export function applyUrlState() {
     const state = stateOf(section);
     const wanted = { ...defaultState(), attention: state.attention, ...stateFromUrl(section) };
     const text = controls.querySelector(".filter-text");
-    const label = controls.querySelector(".filter-label");
     const agrees =
-      ["text", "label", "sortKey", "sortDir"].every((field) => state[field] === wanted[field]) &&
-      text.value === wanted.text &&
-      label.value === wanted.label;
+      ["text", "noLabel", "sortKey", "sortDir"].every((field) => state[field] === wanted[field]) &&
+      sameLabels(state.labels, wanted.labels) &&
+      text.value === wanted.text;
     if (agrees) continue;
     Object.assign(state, wanted);
     text.value = state.text;

@@ -1,10 +1,16 @@
 // Each board's filter and sort, by entry id: client-side, kept across every update.
 import { readUrlState } from "./url_state.js";
 
-const boardState = new Map(); // entry id -> {text, label, attention, sortKey, sortDir}
+// entry id -> {text, labels, noLabel, attention, sortKey, sortDir}: `labels` is the label
+// picker's set of names, `noLabel` its "No label" choice (rows with any of them are shown).
+const boardState = new Map();
 
 export function defaultState() {
-  return { text: "", label: "", attention: "", sortKey: "updated", sortDir: "descending" };
+  return { text: "", labels: new Set(), noLabel: false, attention: "", sortKey: "updated", sortDir: "descending" };
+}
+
+export function sameLabels(a, b) {
+  return a.size === b.size && [...a].every((name) => b.has(name));
 }
 
 /** The state of a board already seen, or `undefined`. */
@@ -26,7 +32,8 @@ export function stateFromUrl(section) {
   if (!entry) return {};
   const state = {};
   if (entry.filter) state.text = entry.filter;
-  if (entry.label) state.label = entry.label;
+  if (entry.label.length) state.labels = new Set(entry.label);
+  if (entry.nolabel) state.noLabel = true;
   if (entry.sort) {
     const descending = entry.sort.startsWith("-");
     const key = descending ? entry.sort.slice(1) : entry.sort;

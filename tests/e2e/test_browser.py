@@ -17,6 +17,7 @@ from testkit.mcp_clients import TRANSPORTS
 from testkit.servers import Listener
 from tests.browser import BROWSER_TESTS, PWN
 from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
+from tests.e2e.test_page_filter import clear_labels, pick_label
 from tests.e2e.test_stream import push
 from tests.inprocess import AppServer, start_app
 from tests.unvalidated import board_with_colours, hostile_colours, store_unvalidated
@@ -95,7 +96,7 @@ async def test_filter_and_sort_survive_live_updates(server: AppServer, page: Pag
     board = page.locator('section.board[data-repository="octo/app"]')
 
     await board.locator(".filter-text").fill("crash")
-    await board.locator(".filter-label").select_option("bug")
+    await pick_label(board, "bug")
     await board.locator('th[data-sort="number"] button').click()  # number, descending first
     await board.locator('th[data-sort="number"] button').click()  # then ascending
     await expect(board.locator('th[data-sort="number"]')).to_have_attribute("aria-sort", "ascending")
@@ -115,7 +116,7 @@ async def test_filter_and_sort_survive_live_updates(server: AppServer, page: Pag
     await expect(board.locator('tr.issue[data-number="11"]')).to_have_class("issue flash")
     await expect(board.locator('tr.issue[data-number="3"]')).to_have_count(0)  # removed rows go
     await expect(board.locator(".filter-text")).to_have_value("crash")
-    await expect(board.locator(".filter-label")).to_have_value("bug")
+    await expect(board.locator(".label-picker-toggle")).to_have_text("Label: bug")
     await expect(board.locator('th[data-sort="number"]')).to_have_attribute("aria-sort", "ascending")
     assert await row_numbers(board) == [1, 7, 9, 11]
     await expect(board.locator(".shown")).to_have_text("4 of 11 shown")
@@ -855,23 +856,24 @@ async def test_url_keeps_filter_and_sort_across_reload(server: AppServer, page: 
     await push_crash_and_docs(server)
     await page.goto(server.url)
     board = await filtered_crashes_by_number(page)
-    await board.locator(".filter-label").select_option("bug")
+    await pick_label(board, "bug")
     assert await fragment_of(page) == {
         f"filter.{URL_BOARD}": "crash",
         f"label.{URL_BOARD}": "bug",
         f"sort.{URL_BOARD}": "number",
+        "board": URL_BOARD,  # the board worked on (tests/e2e/test_page_filter.py)
     }
     assert f"#filter.{URL_BOARD}=crash&" in page.url  # legible: the board id is not percent-encoded
 
     await page.reload()
     await expect_crashes_by_number(board)
-    await expect(board.locator(".filter-label")).to_have_value("bug")
+    await expect(board.locator(".label-picker-toggle")).to_have_text("Label: bug")
 
-    # Clearing the filter and going back to the default sort leaves nothing of the board in the URL.
+    # Clearing the filter and going back to the default sort leaves nothing of the board's state.
     await board.locator(".filter-text").fill("")
-    await board.locator(".filter-label").select_option("")
+    await clear_labels(board)
     await board.locator('th[data-sort="updated"] button').click()  # updated, descending: the default
-    assert await fragment_of(page) == {}
+    assert await fragment_of(page) == {"board": URL_BOARD}
 
     # Someone edits the URL's fragment: the board follows it (`hashchange`).
     await page.evaluate(f"location.hash = 'filter.{URL_BOARD}=docs&sort.{URL_BOARD}=-number'")
@@ -934,8 +936,8 @@ async def test_url_hostile_values_stay_text_and_bounded(server: AppServer, page:
     await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
     await expect(board.locator(".filter-text")).to_have_value(markup)  # text in the box, no markup
     assert await board.locator("img, script").count() == 0
-    # The label the link asks for is offered as a choice of its own (text), right after "All labels".
-    assert await board.locator(".filter-label option").nth(1).text_content() == markup
+    # The label the link asks for is offered as a choice of its own (text), right after "No label".
+    assert await board.locator(".label-choice .choice-chip").nth(1).text_content() == markup
     await expect(board.locator('th[data-sort="updated"]')).to_have_attribute("aria-sort", "descending")
     await expect(board.locator(".no-matches")).to_be_visible()
 

@@ -109,6 +109,22 @@ AGE_BUCKETS: tuple[tuple[str, timedelta | None], ...] = (
 TOP_LABELS = 8
 
 
+def _age_queries() -> dict[str, str]:
+    """Each age bucket's dashboard filter (static/dashboard/filter_query.js): the same bounds on
+    ``created_at``, so that a bar pressed on the page shows exactly the issues it counts."""
+    queries: dict[str, str] = {}
+    younger: timedelta | None = None
+    for name, limit in AGE_BUCKETS:
+        bounds = [f"created:>={younger.days}d"] if younger else []
+        bounds += [f"created:<{limit.days}d"] if limit else []
+        queries[name] = " ".join(bounds)
+        younger = limit
+    return queries
+
+
+AGE_QUERIES = _age_queries()
+
+
 @dataclass(frozen=True, slots=True)
 class LabelCount:
     name: str
@@ -128,6 +144,11 @@ class BoardSummary:
     @property
     def largest_label_count(self) -> int:
         return max([label.count for label in self.labels] + [self.unlabelled, 1])
+
+    @property
+    def age_filters(self) -> list[tuple[str, int, str]]:
+        """Each age bucket, its count, and the filter that shows its issues on the page."""
+        return [(name, count, AGE_QUERIES[name]) for name, count in self.ages]
 
     @property
     def largest_age_count(self) -> int:

@@ -44,6 +44,7 @@ def label_chip(label: Label) -> Markup:
 def issue_row(issue: Issue) -> RowParts:
     """One ``<tr>``, with its "updated" time left as a datetime for the caller to fill in."""
     updated = escape(iso_utc(issue.updated_at)) if issue.updated_at else ""
+    created = escape(iso_utc(issue.created_at)) if issue.created_at else ""
     number, state, comments = escape(issue.number), escape(issue.state), escape(issue.comments)
     author = escape(issue.author or "")
     link = escape(issue.html_url) if issue.html_url else None
@@ -56,7 +57,8 @@ def issue_row(issue: Issue) -> RowParts:
     head = (
         f'<tr class="issue" data-number="{number}" data-state="{state}" data-updated="{updated}"\n'
         f'    data-comments="{comments}" data-author="{author}"\n'
-        f'    data-labels="{escape(chr(10).join(label.name for label in issue.labels))}">\n'
+        f'    data-labels="{escape(chr(10).join(label.name for label in issue.labels))}"'
+        f' data-assignees="{escape(chr(10).join(issue.assignees))}" data-created="{created}">\n'
         f'  <td class="number">#{number}</td>\n'
         f'  <td class="title">{title}'
         + (f'<ul class="labels" aria-label="Labels">{labels}</ul>' if labels else "")
