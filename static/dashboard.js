@@ -9,6 +9,7 @@ import { follow } from "./dashboard/connection.js";
 import { applyUrlState, setUpBoard } from "./dashboard/controls.js";
 import { entrySections } from "./dashboard/dom.js";
 import { HANDLERS } from "./dashboard/events.js";
+import { setUpPreview } from "./dashboard/preview.js";
 import { tickTimes } from "./dashboard/times.js";
 
 // The empty state's "Copy" buttons.
@@ -28,5 +29,6 @@ window.addEventListener("pageshow", applyUrlState);
 window.addEventListener("hashchange", applyUrlState);
 
 for (const section of entrySections()) setUpBoard(section);
+setUpPreview();
 setInterval(() => tickTimes(), 30000);
 follow(HANDLERS);
