@@ -9,6 +9,7 @@ import { follow } from "./dashboard/connection.js";
 import { applyUrlState, setUpBoard } from "./dashboard/controls.js";
 import { entrySections } from "./dashboard/dom.js";
 import { HANDLERS } from "./dashboard/events.js";
+import { setUpKeyboard } from "./dashboard/keyboard.js";
 import { setUpPreview } from "./dashboard/preview.js";
 import { tickTimes } from "./dashboard/times.js";
 
@@ -30,5 +31,6 @@ window.addEventListener("hashchange", applyUrlState);
 
 for (const section of entrySections()) setUpBoard(section);
 setUpPreview();
+setUpKeyboard();
 setInterval(() => tickTimes(), 30000);
 follow(HANDLERS);
