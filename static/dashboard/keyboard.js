@@ -62,7 +62,7 @@ const ACTIONS = {
   j: () => move(1),
   k: () => move(-1),
   o: (target) => {
-    const link = (rowOf(target) ?? currentRow())?.querySelector(".title a[href]");
+    const link = rowOf(target)?.querySelector(".title a[href]"); // only the row you are on
     if (!link) return false;
     link.click(); // the row's own link: a new tab, without a handle on this page
     return true;

@@ -23,7 +23,10 @@ export function setUpPreview() {
   });
   dialog.querySelector(".preview-close").addEventListener("click", () => dialog.close());
   dialog.addEventListener("click", (event) => {
-    if (event.target === dialog) dialog.close(); // the backdrop
+    // A click on the backdrop is on the dialog itself, outside its box (inside it: its padding).
+    const box = dialog.getBoundingClientRect();
+    const outside = event.clientX < box.left || event.clientX > box.right || event.clientY < box.top || event.clientY > box.bottom;
+    if (event.target === dialog && outside) dialog.close();
   });
   dialog.addEventListener("close", () => {
     asked += 1;

@@ -142,7 +142,7 @@ async def test_the_page_carries_no_bodies_and_a_live_edit_is_previewed(server: A
     await expect(page.locator("dialog#preview .preview-none")).to_contain_text("not kept")
 
 
-async def test_the_drawer_is_a_side_panel_on_a_desktop_and_a_bottom_sheet_on_a_phone(
+async def test_the_drawer_is_a_side_panel_on_a_desktop_and_a_bottom_sheet_on_a_phone_closed_beside_it(
     server: AppServer, browser: Browser
 ) -> None:
     await push(server.url, REPO, [{"number": 1, "title": "One", "state": "open", "body": "Short."}])
@@ -160,4 +160,8 @@ async def test_the_drawer_is_a_side_panel_on_a_desktop_and_a_bottom_sheet_on_a_p
             assert box["x"] == 0 and box["width"] == width and box["y"] > 0
         else:  # at the right, the whole height, not the whole width
             assert box["y"] == 0 and box["height"] == height and box["x"] > width / 3
+        await page.mouse.click(box["x"] + 20, box["y"] + box["height"] - 5)  # the drawer's own empty space
+        await expect(drawer).to_be_visible()
+        await page.mouse.click(5, 5)  # beside it: the backdrop
+        await expect(drawer).to_be_hidden()
         await context.close()
