@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from issuebridge.records.base import now
 from issuebridge.records.bodies import BODY_BYTES
 from issuebridge.records.pulls import PullRequest, PullsBoard
 from issuebridge.settings import Settings
+from issuebridge.web import preview
 from issuebridge.web.sessions import COOKIE
 
 TOKEN = "preview-token-for-tests"
@@ -138,3 +141,30 @@ def test_it_is_a_read_behind_the_token_and_host_checks(tmp_path: Path) -> None:
         signed_in = client.get(f"/?token={TOKEN}")
         assert signed_in.status_code == 303 and re.search(f"{COOKIE}=", signed_in.headers["set-cookie"])
         assert client.get(query).status_code == 200  # the page's session cookie reads it, as the page does
+
+
+def test_a_slow_body_is_rendered_off_the_event_loop_and_once(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Anyone can write an issue's body, and some 8 KB of Markdown take markdown-it most of a
+    second: the server keeps answering meanwhile, and the next preview of it is not rendered again."""
+    push(client, "octo/app", issue(1, body="[" * 8000))
+    started, release = threading.Event(), threading.Event()
+    released: list[bool] = []
+
+    def slow(body: str) -> str:
+        started.set()
+        released.append(release.wait(5))  # False if the test could not get an answer meanwhile
+        return "<p>rendered</p>"
+
+    monkeypatch.setattr(preview, "render_markdown", slow)
+    preview.rendered_body.cache_clear()
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(item, client, repository="octo/app", number="1")
+        assert started.wait(5)
+        assert client.get("/healthz").status_code == 200  # answered while the body is being rendered
+        release.set()
+        assert "<p>rendered</p>" in pending.result(10).json()["html"]
+    assert released == [True]
+    assert "<p>rendered</p>" in item(client, repository="octo/app", number="1").json()["html"]
+    assert released == [True]  # kept: not rendered a second time

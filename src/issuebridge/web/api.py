@@ -63,7 +63,7 @@ def api_routes(dashboard: Dashboard, announcer: Announcer, max_body_bytes: int, 
         found = await find_item(dashboard, repository, number)
         if found is None:
             return error(404, f"{repository}#{number} is on no board of the dashboard")
-        return JSONResponse(preview_json(env, found))
+        return JSONResponse(await preview_json(env, found))
 
     async def sync_issues(request: Request) -> Response:
         """Validate a pushed board whole, then store and broadcast it; nothing changes on any error."""

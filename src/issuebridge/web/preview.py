@@ -9,11 +9,13 @@ The script only places the fragment.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from issuebridge.dashboard.entries import Dashboard
 from issuebridge.records import registry
@@ -56,18 +58,28 @@ async def find_item(dashboard: Dashboard, repository: str, number: int) -> Found
     return None
 
 
-def preview_json(env: Environment, found: Found) -> dict[str, Any]:
+@functools.lru_cache(maxsize=128)
+def rendered_body(body: str) -> str:
+    """``body`` as sanitised HTML, kept for the next preview of the same text.
+
+    Anyone who can open an issue writes its body, and 8 KB of Markdown can be made slow to
+    parse (8,192 ``[`` take markdown-it about 0.7 s): rendered off the event loop, and once.
+    """
+    return render_markdown(body)
+
+
+async def preview_json(env: Environment, found: Found) -> dict[str, Any]:
     """What the drawer gets: the item's reference and link, and its fragment (``html``)."""
     board, row = found.board, found.row
     reference = f"{board.repository}#{row.number}"
-    body = row.body
+    body_html = await run_in_threadpool(rendered_body, row.body) if row.body else None
     macro = env.get_template("_preview.html").module.item_preview  # type: ignore[attr-defined]
     html = macro(
         board=board,
         row=row,
         noun=found.noun,
         reference=reference,
-        body_html=Markup(render_markdown(body)) if body else None,  # noqa: S704 - sanitised by nh3
+        body_html=Markup(body_html) if body_html else None,  # noqa: S704 - sanitised by nh3
         limit_kb=BODY_BYTES // 1024,
     )
     return {
