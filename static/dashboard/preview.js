@@ -15,6 +15,7 @@ const COPIED_MS = 2000;
 let asked = 0; // the latest request: an older answer arriving late is dropped
 
 export function setUpPreview() {
+  groupsEl.dataset.previews = ""; // rows look clickable only once they are (dashboard.css)
   groupsEl.addEventListener("click", (event) => {
     const row = rowOf(event.target);
     if (!row || event.target.closest(CONTROLS)) return;
