@@ -2,11 +2,11 @@
 //
 // `/` focuses the filter of the board you are in (or the first one on screen), `j`/`k` move to
 // the next/previous row shown (across boards), `o` opens the row on GitHub (a new tab), Enter
-// opens its preview, `Esc` leaves the filter box (keeping the filter) for the board's rows, and
-// closes the preview (the <dialog> does that itself). Keys typed into a field are the field's,
+// opens its preview, `Esc` closes the preview, or leaves the filter box (keeping the filter) for
+// the board's rows. Keys typed into a field are the field's,
 // and so are keys with Ctrl, Alt or Meta.
 import { entrySections, groupsEl } from "./dom.js";
-import { openPreview, previewOpen } from "./preview.js";
+import { closePreview, openPreview, previewHas, previewOpen } from "./preview.js";
 import { currentRow, focusRow, isRow, isShown, rowOf, shownRows } from "./row_focus.js";
 
 const EDITABLE = "input, textarea, select, [contenteditable]";
@@ -38,8 +38,13 @@ function watch(observer) {
 
 function onKey(event) {
   if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
-  if (previewOpen()) return; // the drawer is modal: its own keys (Esc closes it)
   const target = event.target;
+  if (previewOpen() && event.key === "Escape" && (previewHas(target) || !target.matches?.(EDITABLE))) {
+    event.preventDefault();
+    closePreview();
+    return;
+  }
+  if (previewHas(target)) return; // keys in the drawer are the drawer's
   if (target instanceof Element && target.matches(EDITABLE)) {
     if (event.key === "Escape" && target.matches(".filter-text")) {
       event.preventDefault(); // a search box would clear itself: the filter stays

@@ -127,7 +127,8 @@ async def test_o_opens_the_row_on_github_and_enter_previews_it(server: AppServer
     drawer = page.locator("dialog#preview")
     await expect(drawer.locator(".preview-body")).to_have_text("Body of octo/second#2")
     assert await page.evaluate("document.getElementById('preview').contains(document.activeElement)")
-    await page.keyboard.press("j")  # the drawer is modal: the rows behind it do not move
+    await page.keyboard.press("j")  # keys in the drawer are the drawer's: the rows do not move
+    await expect(drawer.locator(".preview-body")).to_have_text("Body of octo/second#2")
     await page.keyboard.press("Escape")
     await expect(drawer).to_be_hidden()
     assert await focused(page) == {"tag": "TR", "cls": "issue", "number": 2, "board": "octo/second"}
