@@ -10,7 +10,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("bench.sync", "bench.page", "bench.fanout", "bench.workers", "bench.trust")
+BENCHMARKS = ("bench.sync", "bench.page", "bench.fanout", "bench.workers", "bench.trust", "bench.bodies")
 
 
 async def main(smoke: bool) -> None:

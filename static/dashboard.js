@@ -12,6 +12,8 @@ import { entrySections } from "./dashboard/dom.js";
 import { HANDLERS } from "./dashboard/events.js";
 import { setUpSticky } from "./dashboard/sticky.js";
 import { setUpFocusedBoard } from "./dashboard/focused_board.js";
+import { setUpKeyboard } from "./dashboard/keyboard.js";
+import { setUpPreview } from "./dashboard/preview.js";
 import { tickTimes } from "./dashboard/times.js";
 
 // The empty state's "Copy" buttons.
@@ -33,5 +35,7 @@ window.addEventListener("hashchange", applyUrlState);
 for (const section of entrySections()) setUpBoard(section);
 setUpSticky();
 setUpFocusedBoard();
+setUpPreview();
+setUpKeyboard();
 setInterval(() => tickTimes(), 30000);
 follow(HANDLERS);

@@ -23,6 +23,7 @@ REPORTS = {
     "bench.fanout": ("## Fan-out",),
     "bench.workers": (),
     "bench.trust": ("## Trust",),
+    "bench.bodies": ("## Bodies", "bytes per issue held"),
 }
 
 

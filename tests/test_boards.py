@@ -93,7 +93,10 @@ def test_github_item_maps_to_a_compact_record() -> None:
         "created_at",
         "updated_at",
         "html_url",
+        "body",  # kept for the preview, trimmed (records/bodies.py); "" for GitHub's null
+        "body_trimmed",
     }
+    assert (issue.body, issue.body_trimmed) == ("", False)
 
 
 def test_pull_requests_are_recognised() -> None:

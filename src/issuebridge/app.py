@@ -85,7 +85,7 @@ def compose(services: Services) -> Starlette:
 
     routes = [
         *page_routes(services.dashboard, services.env),
-        *api_routes(services.dashboard, services.announcer, settings.max_body_bytes),
+        *api_routes(services.dashboard, services.announcer, settings.max_body_bytes, services.env),
         *webhook_routes(WebhookDeliveries(services.dashboard, store), settings.webhook_secret, settings.max_body_bytes),
         *stream_routes(
             services.announcer,

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from issuebridge.records.base import DEFAULT_LABEL_COLOUR, MAX_URL_LENGTH, Label, check_web_url, displayable_colour
+from issuebridge.records.bodies import body_fields
 from issuebridge.records.commits import Commit
 from issuebridge.records.issues import Issue
 from issuebridge.records.pulls import PullRequest
@@ -39,6 +40,7 @@ def issue_fields(item: dict[str, Any]) -> dict[str, Any]:
         "created_at": item.get("created_at"),
         "updated_at": item.get("updated_at"),
         "html_url": web_url_or_none(item.get("html_url")),
+        **body_fields(item.get("body")),
     }
 
 
@@ -61,6 +63,7 @@ def pull_fields(item: dict[str, Any]) -> dict[str, Any]:
         "created_at": item.get("created_at"),
         "updated_at": item.get("updated_at"),
         "html_url": web_url_or_none(item.get("html_url")),
+        **body_fields(item.get("body")),
     }
 
 
@@ -92,6 +95,8 @@ ISSUE_SOURCES = {
     "created_at": "created_at",
     "updated_at": "updated_at",
     "html_url": "html_url",
+    "body": "body",
+    "body_trimmed": "body",
 }
 PULL_SOURCES = {
     "number": "number",
@@ -108,6 +113,8 @@ PULL_SOURCES = {
     "created_at": "created_at",
     "updated_at": "updated_at",
     "html_url": "html_url",
+    "body": "body",
+    "body_trimmed": "body",
 }
 
 

@@ -12,6 +12,8 @@ dashboard, and ``records/tracked.py`` says what a change does to a board.
 - ``pull_request`` events do the same for the pull-request board. Their payload says nothing
   of reviews: a row keeps what the board knew (``reviewed``), one just opened has none, and a
   review itself (``pull_request_review``, not applied) shows with the board's next refresh.
+- The item's body comes with it, trimmed as a list's is (``records/bodies.py``): an ``edited``
+  event replaces it, and a payload without one keeps what the board knew.
 - Some deliveries carry only part of the item (``issues.pinned``: no ``state``, no ``labels``):
   they change the fields they carry on a row the board shows, and nothing else.
 

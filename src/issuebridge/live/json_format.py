@@ -10,15 +10,23 @@ import orjson
 from issuebridge.live.changes import Activity, Change
 from issuebridge.live.frames import encode_event, encode_json_event
 from issuebridge.records import registry
+from issuebridge.records.bodies import without_bodies
 from issuebridge.records.registry import AnyEntry, kind_of
 from issuebridge.records.tracked import BOOKKEEPING_FIELDS
 
-_NOT_SHOWN = set(BOOKKEEPING_FIELDS)  # what the store keeps and no reader is shown
+_NOT_SHOWN: dict[str, Any] = dict.fromkeys(BOOKKEEPING_FIELDS, True)  # what the store keeps and no reader is shown
+
+
+def _not_shown(entry: AnyEntry) -> dict[str, Any]:
+    """Bookkeeping, and each row's body (``records/bodies.py``: megabytes on a large board)."""
+    rows_field: str | None = getattr(entry, "rows_field", None)
+    return _NOT_SHOWN | without_bodies(rows_field) if rows_field else _NOT_SHOWN
 
 
 def entry_payload(entry: AnyEntry) -> dict[str, Any]:
     """An entry as the JSON API and the JSON event stream show it, with what is derived from it."""
-    return {"id": entry.key, **entry.model_dump(mode="json", exclude=_NOT_SHOWN), **kind_of(entry).derived(entry)}
+    shown = entry.model_dump(mode="json", exclude=_not_shown(entry))
+    return {"id": entry.key, **shown, **kind_of(entry).derived(entry)}
 
 
 def entry_json(entry: AnyEntry) -> bytes:
@@ -28,7 +36,7 @@ def entry_json(entry: AnyEntry) -> bytes:
     running ``json.dumps`` over it, and every event and API answer carries whole boards.
     """
     # The entry's own serializer: through the union adapter the same bytes take three times as long.
-    fields = entry.model_dump_json(exclude=_NOT_SHOWN).encode()  # '{"source":...}': never empty
+    fields = entry.model_dump_json(exclude=_not_shown(entry)).encode()  # '{"source":...}': never empty
     derived = kind_of(entry).derived(entry)
     extra = b"," + orjson.dumps(derived)[1:-1] if derived else b""
     return b'{"id":' + orjson.dumps(entry.key) + b"," + fields[1:-1] + extra + b"}"

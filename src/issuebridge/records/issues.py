@@ -26,6 +26,7 @@ from issuebridge.records.base import (
     repository_key,
     sorted_for_display,
 )
+from issuebridge.records.bodies import Body
 from issuebridge.records.kind import (
     MAX_ROWS,
     BoardQuery,
@@ -54,6 +55,8 @@ class Issue:
     created_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
     html_url: WebUrl | None = None
+    body: Body | None = None  # records/bodies.py: None where not known
+    body_trimmed: bool = False
 
 
 class IssuesBoard(TrackedBoard):

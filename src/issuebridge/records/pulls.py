@@ -18,6 +18,7 @@ from issuebridge.records.base import (
     repository_key,
     sorted_for_display,
 )
+from issuebridge.records.bodies import Body
 from issuebridge.records.kind import MAX_ROWS, BoardQuery, EntryView, Kind, RowView, SyncTool, entry_view
 from issuebridge.records.tracked import TrackedBoard
 
@@ -44,6 +45,8 @@ class PullRequest(Record):
     created_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
     html_url: WebUrl | None = None
+    body: Body | None = None  # records/bodies.py: None where not known
+    body_trimmed: bool = False
 
 
 class PullsBoard(TrackedBoard):

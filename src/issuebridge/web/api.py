@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jinja2 import Environment
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,6 +17,7 @@ from issuebridge.records.issues import IssuesBoard, SyncIssuesRequest, issues_ke
 from issuebridge.store import StoreError
 from issuebridge.web.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
 from issuebridge.web.errors import answer, error
+from issuebridge.web.preview import InvalidNumber, find_item, parse_number, preview_json
 
 
 def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
@@ -25,7 +27,7 @@ def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
     ]
 
 
-def api_routes(dashboard: Dashboard, announcer: Announcer, max_body_bytes: int) -> list[Route]:
+def api_routes(dashboard: Dashboard, announcer: Announcer, max_body_bytes: int, env: Environment) -> list[Route]:
     """The JSON reads and the push. Host and Origin are checked before any route (``web/hosts.py``)."""
 
     async def get_issues(request: Request) -> Response:
@@ -44,6 +46,24 @@ def api_routes(dashboard: Dashboard, announcer: Announcer, max_body_bytes: int) 
         if board is None:
             return error(404, f"{repository} has no issues board on the dashboard; sync it first")
         return Response(entry_json(board), media_type="application/json")
+
+    async def get_item(request: Request) -> Response:
+        """One issue or pull request by ``?repository=owner/repo&number=N``, its body rendered
+        for the page's preview (``web/preview.py``)."""
+        requested, number_text = request.query_params.get("repository"), request.query_params.get("number")
+        if requested is None or number_text is None:
+            return error(400, "give the item as ?repository=owner/repo&number=N")
+        try:
+            repository = parse_repository(requested)
+            number = parse_number(number_text)
+        except InvalidRepository as exc:
+            return answer(exc)
+        except InvalidNumber as exc:
+            return error(400, str(exc))
+        found = await find_item(dashboard, repository, number)
+        if found is None:
+            return error(404, f"{repository}#{number} is on no board of the dashboard")
+        return JSONResponse(await preview_json(env, found))
 
     async def sync_issues(request: Request) -> Response:
         """Validate a pushed board whole, then store and broadcast it; nothing changes on any error."""
@@ -90,6 +110,7 @@ def api_routes(dashboard: Dashboard, announcer: Announcer, max_body_bytes: int) 
 
     return [
         Route("/api/dashboard/issues", get_issues, methods=["GET"]),
+        Route("/api/dashboard/item", get_item, methods=["GET"]),
         Route("/api/dashboard/sync-issues", sync_issues, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]

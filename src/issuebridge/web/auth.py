@@ -38,7 +38,7 @@ OPEN_PATHS = ("/static/",)
 OPEN_EXACT = ("/healthz",)
 SIGNED_PATHS = ("/webhooks/github",)  # exact paths that authenticate themselves
 # What a cookie may reach: reading the dashboard, never writing or MCP.
-COOKIE_PATHS = ("/", "/api/dashboard/events", "/api/dashboard/issues")
+COOKIE_PATHS = ("/", "/api/dashboard/events", "/api/dashboard/issues", "/api/dashboard/item")
 MAX_FORM_BYTES = 4096
 
 LOGIN_PAGE = """<!doctype html>
