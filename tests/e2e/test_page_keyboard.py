@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from playwright.async_api import Page, Route, expect
 
@@ -150,11 +151,19 @@ async def test_a_skip_link_reaches_each_board_and_follows_live_updates(server: A
     await page.keyboard.press("Enter")
     heading = below.locator("h2")
     await expect(heading).to_be_focused()
-    assert page.url.endswith("#filter.issues:octo/first=crash")  # the URL's filters are left as they were
+    # The URL's filters are left as they were; the board skipped to is now the one worked on.
+    assert parse_qs(urlsplit(page.url).fragment) == {
+        "filter.issues:octo/first": ["crash"],
+        "board": ["issues:octo/first"],
+    }
     await expect(below.locator(".filter-text")).to_have_value("crash")
-    for _ in range(2):  # the repository link, then the filter box
+    # Within the board from there: the repository link, the chart bars (each filters), the filter box.
+    filter_box = below.locator(".filter-text")
+    for _ in range(20):
         await page.keyboard.press("Tab")
-    await expect(below.locator(".filter-text")).to_be_focused()
+        if await filter_box.evaluate("box => box === document.activeElement"):
+            break
+    await expect(filter_box).to_be_focused()
     assert await page.locator("#skip-links").evaluate("nav => nav.offsetWidth") <= 1  # hidden again
 
     await push(server.url, "octo/third", issues("octo/third", 1))
