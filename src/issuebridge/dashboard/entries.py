@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from issuebridge.live.announcer import Announcer
-from issuebridge.records.base import Entry
+from issuebridge.records.base import Entry, appearing
 from issuebridge.records.registry import AnyEntry, kind_of
 from issuebridge.records.tracked import TrackedBoard, carry
 from issuebridge.store import DashboardStore
@@ -110,6 +110,7 @@ class Dashboard:
                 if entry is None:
                     return None, False
                 entry = carry(previous, entry)  # a board that replaces another remembers what it knew
+                entry = appearing(previous, entry)  # and keeps its place on the page
                 assert entry.key == key, "an entry is written under its own key"
                 if not always and isinstance(previous, type(entry)) and _same_content(previous, entry):
                     return previous, False
