@@ -5,10 +5,13 @@
 // (dashboard/events.js), and never builds markup from data. Filters and sort orders are
 // client-side, survive every update (dashboard/controls.js), and are kept in the URL's fragment
 // so that a link shares them and reload and Back restore them (dashboard/url_state.js).
+import { updateBoardIndex } from "./dashboard/board_index.js";
 import { follow } from "./dashboard/connection.js";
 import { applyUrlState, setUpBoard } from "./dashboard/controls.js";
 import { entrySections } from "./dashboard/dom.js";
 import { HANDLERS } from "./dashboard/events.js";
+import { arrange } from "./dashboard/order.js";
+import { setUpOrderControls } from "./dashboard/order_controls.js";
 import { tickTimes } from "./dashboard/times.js";
 
 // The empty state's "Copy" buttons.
@@ -27,6 +30,12 @@ for (const button of document.querySelectorAll("button.copy")) {
 window.addEventListener("pageshow", applyUrlState);
 window.addEventListener("hashchange", applyUrlState);
 
-for (const section of entrySections()) setUpBoard(section);
+for (const section of entrySections()) {
+  setUpBoard(section);
+  setUpOrderControls(section);
+}
+arrange(); // the reader's own order of the entries, if they set one (dashboard/order.js)
+updateBoardIndex();
+document.addEventListener("issuebridge:arranged", updateBoardIndex);
 setInterval(() => tickTimes(), 30000);
 follow(HANDLERS);
