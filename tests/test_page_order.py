@@ -133,3 +133,18 @@ async def test_reviews_from_webhooks_move_a_pull_request_out_of_waiting_and_back
         # A review sent as another event is refused (the X-GitHub-Event header is not signed).
         shaped = await hooks.deliver("pull_request", body=submitted)
         assert shaped.status_code == 422 and "review" in shaped.json()["error"]
+
+
+async def test_an_entry_stored_before_appearances_were_kept_keeps_its_place(tmp_path: Path) -> None:
+    async with worker(Settings(db_path=tmp_path / "b.db")) as hooks:
+        old = pulls_board(pull(1, "Old"), repository="octo/old").model_copy(
+            update={"last_updated": datetime(2020, 1, 1, tzinfo=UTC)}
+        )
+        await hooks.parts.store.save(old)  # as an older version stored it: no "appeared"
+        await hooks.dashboard.put(pulls_board(pull(1, "New"), repository="octo/new"))
+        _, changed = await hooks.dashboard.put_if_changed(old.model_copy(update={"last_updated": now()}))
+        assert not changed  # when it appeared is not content: nothing to write, nothing sent
+        stored = await hooks.dashboard.put(pulls_board(pull(1, "Changed"), repository="octo/old"))
+        assert stored.appeared == datetime(2020, 1, 1, tzinfo=UTC)  # its last write before, kept from now on
+        keys = [entry.key for entry in in_order_of_appearance(await hooks.dashboard.entries())]
+        assert keys == [pulls_key("octo/old"), pulls_key("octo/new")]

@@ -26,8 +26,11 @@ export const HANDLERS = {
     const section = fragment(data.html);
     const existing = findEntry(data.id);
     clearActivity(data.id);
-    if (existing) existing.replaceWith(section); // an entry keeps its place
-    else placeEntry(section, data.group);
+    if (existing?.parentElement.dataset.group === data.group) existing.replaceWith(section); // it keeps its place
+    else {
+      existing?.remove(); // new, or a panel now about another repository: placed in its group
+      placeEntry(section, data.group);
+    }
     setUpBoard(section);
     setUpOrderControls(section);
     flash(section);

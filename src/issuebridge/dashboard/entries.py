@@ -135,7 +135,12 @@ def _same_content(previous: Entry, entry: Entry) -> bool:
             return False
         previous = previous.model_copy(update={entry.rows_field: []})
         entry = entry.model_copy(update={entry.rows_field: []})
-    written: dict[str, Any] = {"last_updated": entry.last_updated, "revision": entry.revision}
+    # When it first appeared is not content either (an entry stored before that was kept gets it here).
+    written: dict[str, Any] = {
+        "last_updated": entry.last_updated,
+        "revision": entry.revision,
+        "appeared": entry.appeared,
+    }
     if isinstance(entry, TrackedBoard):
         written["as_of"] = entry.as_of
     return previous.model_copy(update=written) == entry
