@@ -9,6 +9,7 @@ function entryName(section) {
   return section.querySelector("h2")?.textContent.trim() || section.dataset.id;
 }
 
+// Each button's name starts with what it shows, then says which entry (WCAG's "label in name").
 function button(text, label, onClick) {
   const element = document.createElement("button");
   element.type = "button";
@@ -51,9 +52,9 @@ export function setUpOrderControls(section) {
   handle.addEventListener("dragend", () => section.classList.remove("dragging"));
   bar.append(
     handle,
-    button("↑", `Move ${name} up`, () => moving(section, () => move(id, -1))),
-    button("↓", `Move ${name} down`, () => moving(section, () => move(id, +1))),
-    button("Pin to top", `Pin ${name} to the top`, () => moving(section, () => pinToTop(id))),
+    button("↑", `Move up: ${name}`, () => moving(section, () => move(id, -1))),
+    button("↓", `Move down: ${name}`, () => moving(section, () => move(id, +1))),
+    button("Pin to top", `Pin to top: ${name}`, () => moving(section, () => pinToTop(id))),
   );
   section.prepend(bar);
   section.addEventListener("dragover", (event) => {

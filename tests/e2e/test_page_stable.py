@@ -74,16 +74,16 @@ async def test_the_readers_own_order_from_the_keyboard_and_by_dragging_survives_
     for key in (ONE, TWO, THREE):
         await push(server.url, key.split(":")[1], issues(2))
     await live(page, server.url)
-    up = page.get_by_role("button", name="Move octo/three issues up")
+    up = page.get_by_role("button", name="Move up: octo/three issues")
     await up.focus()
     await page.keyboard.press("Enter")
     assert await order(page) == [ONE, THREE, TWO]
     await expect(up).to_be_focused()  # the focus moves with the board
     await page.keyboard.press("Enter")
     assert await order(page) == [THREE, ONE, TWO]
-    await page.get_by_role("button", name="Pin octo/two issues to the top").click()
+    await page.get_by_role("button", name="Pin to top: octo/two issues").click()
     assert await order(page) == [TWO, THREE, ONE]
-    await page.get_by_role("button", name="Move octo/two issues down").press("Enter")
+    await page.get_by_role("button", name="Move down: octo/two issues").press("Enter")
     assert await order(page) == [THREE, TWO, ONE]
     index = page.locator("#board-index a")
     await expect(index).to_have_text(["octo/three issues 2", "octo/two issues 2", "octo/one issues 2"])
