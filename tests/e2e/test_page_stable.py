@@ -1,19 +1,23 @@
 """A stable page, in Chromium: entries keep their place across re-syncs and reloads, a reader's own
 order (buttons from the keyboard, dragging) is kept in the browser, the scroll position holds
 while things above the viewport change, a pull-request re-sync keeps the filter box's focus, and
-the board index jumps between boards. The server's side is tests/test_page_order.py."""
+the board index jumps between boards, and a review webhook changes the attention cards. The
+server's side is tests/test_page_order.py."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import httpx
 from playwright.async_api import Page, expect
 
-from testkit.fake_github import FakeGitHub, make_pull
+from testkit.fake_github import FakeGitHub, make_pull, webhook_request
 from testkit.mcp_clients import TRANSPORTS
 from tests.browser import BROWSER_TESTS
 from tests.e2e.test_stream import push
-from tests.inprocess import AppServer
+from tests.inprocess import AppServer, start_app
 
 pytestmark = BROWSER_TESTS
 
@@ -207,3 +211,49 @@ async def test_the_board_index_counts_and_jumps_between_boards(server: AppServer
     await push(server.url, "octo/three", issues(7))
     await counts(page, THREE, 7)
     await expect(links.nth(2)).to_have_text("octo/three issues 7")
+
+
+REVIEWS = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks" / "api.github.com" / "pull_request_review"
+SECRET = "whsec-for-the-stable-page-tests"
+
+
+def recorded_review(name: str, updated_at: str) -> dict[str, Any]:
+    """A recorded ``pull_request_review`` delivery, dated ``updated_at`` and asking nobody to review."""
+    payload: dict[str, Any] = json.loads((REVIEWS / name).read_text())
+    payload["pull_request"] |= {"updated_at": updated_at, "requested_reviewers": [], "requested_teams": []}
+    return payload
+
+
+async def test_a_review_webhook_updates_the_attention_cards_live(
+    server_env: dict[str, str], fake_github: FakeGitHub, page: Page
+) -> None:
+    hooked = start_app({**server_env, "ISSUEBRIDGE_WEBHOOK_SECRET": SECRET})
+    try:
+        submitted = recorded_review("submitted.json", "2099-01-01T00:00:00Z")
+        repo, number = submitted["repository"]["full_name"], submitted["pull_request"]["number"]
+        fake_github.add_pulls(repo, [make_pull(repo, n, title=f"Feature {n}") for n in (1, number, 3)])
+        await live(page, hooked.url)
+        owner, name = repo.split("/")
+        async with TRANSPORTS["streamable-http"](hooked.url) as client:
+            result = await client.call_tool("send_pull_requests_to_dashboard", {"owner": owner, "repo": name})
+        assert not result.is_error, result.content
+        waiting = page.locator(f'section[data-id="pulls:{repo.lower()}"] .attention-card[data-attention="waiting"]')
+        await expect(waiting.locator(".big")).to_have_text("3")
+
+        async def deliver(payload: dict[str, Any]) -> None:
+            body, headers = webhook_request(SECRET, "pull_request_review", payload)
+            async with httpx.AsyncClient(base_url=hooked.url) as http:
+                response = await http.post("/webhooks/github", content=body, headers=headers)
+            assert response.status_code == 200 and response.json()["changed"] is True, response.text
+
+        await deliver(submitted)  # reviewed: no longer waiting
+        await expect(waiting.locator(".big")).to_have_text("2")
+        await expect(waiting.locator(".attention-list")).not_to_contain_text(f"#{number} ")
+        dismissed = recorded_review("dismissed.with-organization.with-installation.json", "2099-01-02T00:00:00Z")
+        await deliver(dismissed)  # dismissed: whether a review stands is not known, so it counts again
+        await expect(waiting.locator(".big")).to_have_text("3")
+        await expect(waiting.locator(".attention-note")).to_have_text(
+            "1 of them may have a review GitHub's search did not report"
+        )
+    finally:
+        hooked.stop()
