@@ -6,6 +6,7 @@ import { updateBoardIndex } from "./board_index.js";
 import { applyControls, setUpBoard } from "./controls.js";
 import { entrySections, findEntry, flash, fragment, groupsEl, pendingEl, rowByNumber, updateEmptyState } from "./dom.js";
 import { arrange, placeEntry } from "./order.js";
+import { keepingFocus } from "./focus_keeper.js";
 import { setUpOrderControls } from "./order_controls.js";
 import { keepingScroll } from "./scroll_anchor.js";
 
@@ -68,11 +69,12 @@ export const HANDLERS = {
   sync_failed: showFailure,
 };
 
-// Any update may change the height of something above the reader: each keeps their scroll
-// position (scroll_anchor.js), and the board index says what the page now shows.
+// Any update may change the height of something above the reader or replace what has the focus:
+// each keeps their scroll position (scroll_anchor.js) and their focus (focus_keeper.js), and the
+// board index says what the page now shows.
 for (const [name, handle] of Object.entries(HANDLERS)) {
   HANDLERS[name] = (data) => {
-    keepingScroll(() => handle(data));
+    keepingScroll(() => keepingFocus(() => handle(data)));
     updateBoardIndex();
   };
 }

@@ -26,8 +26,7 @@ function find(anchor) {
   const section = findEntry(anchor.id);
   if (!section) return null;
   if (anchor.number === null) return section;
-  const body = section.querySelector("tbody");
-  const row = body && rowByNumber(body, anchor.number);
+  const row = rowByNumber(section, anchor.number); // in whichever of the table's bodies it is
   return row && !row.hidden ? row : null; // gone, or filtered out: nothing to hold on to
 }
 

@@ -15,6 +15,7 @@ from playwright.async_api import Page, expect
 
 from testkit.fake_github import FakeGitHub, make_pull, webhook_request
 from testkit.mcp_clients import TRANSPORTS
+from testkit.servers import Listener
 from tests.browser import BROWSER_TESTS
 from tests.e2e.test_stream import push
 from tests.inprocess import AppServer, start_app
@@ -257,3 +258,51 @@ async def test_a_review_webhook_updates_the_attention_cards_live(
         )
     finally:
         hooked.stop()
+
+
+async def test_a_snapshot_after_a_restart_keeps_the_focus_caret_and_scroll_position(
+    server_env: dict[str, str], listener: Listener, page: Page
+) -> None:
+    first = start_app(server_env, listener=listener)
+    await push(first.url, "octo/one", issues(40))
+    await push(first.url, "octo/two", issues(100))
+    await push(first.url, "octo/three", issues(100))  # room below, to scroll by what grows above
+    await live(page, first.url)
+    reading = f'section.entry[data-id="{TWO}"] tr[data-number="50"]'
+    await page.locator(reading).evaluate("row => window.scrollTo(0, row.getBoundingClientRect().top + scrollY - 300)")
+    box = page.locator(f'section.entry[data-id="{TWO}"] .filter-text')
+    await box.evaluate("el => { el.focus({ preventScroll: true }); window.__oldBox = el; }")
+    await page.keyboard.type("Issue 5")
+    await page.keyboard.press("ArrowLeft")  # the caret before the "5"
+    shown = page.locator(f'section.entry[data-id="{TWO}"] tbody tr:not([hidden])')
+    await expect(shown).to_have_count(11)  # 5, 50-59
+    reading_at = await top_of(page, reading)
+    assert 0 < reading_at < 900 and await page.evaluate("scrollY") > 500  # on screen, well down the page
+    # The page stays away while a change is made that no running server holds in its history
+    # (made on a server since stopped): it resumes with a snapshot, which replaces every node.
+    await page.route("**/api/dashboard/events*", lambda route: route.abort())
+    first.stop()
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting")
+    between = start_app(server_env, listener=listener)
+    await push(between.url, "octo/one", issues(50))
+    between.stop()
+    second = start_app(server_env, listener=listener)
+    try:
+        await push(second.url, "octo/one", issues(70))  # 30 rows more above the reader
+        await page.unroute("**/api/dashboard/events*")
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=10_000)
+        await counts(page, ONE, 70)
+        await expect(box).to_be_focused()
+        assert await page.evaluate("!window.__oldBox.isConnected")  # a new node (a snapshot replaces them all)
+        await expect(box).to_have_value("Issue 5")
+        await expect(shown).to_have_count(11)
+        await page.keyboard.type("1")
+        await expect(box).to_have_value("Issue 15")  # typed at the caret
+        await expect(shown).to_have_count(1)
+        await page.keyboard.press("Backspace")
+        await page.keyboard.press("Delete")
+        await page.keyboard.type("5")
+        await expect(shown).to_have_count(11)
+        assert abs(await top_of(page, reading) - reading_at) < 2
+    finally:
+        second.stop()
