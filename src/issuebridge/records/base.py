@@ -310,6 +310,6 @@ def appeared_at(entry: Entry) -> datetime:
 
 
 def in_order_of_appearance(entries: Iterable[EntryT]) -> list[EntryT]:
-    """The page's order: the entry that appeared first first, the newest last (ties by key), so
-    that no write but a new entry's changes where anything is, and a new one goes at the end."""
+    """The page's order: the entry that appeared first first, the newest last (ties by key). Only
+    a new entry changes where anything is, and it goes at the end."""
     return sorted(entries, key=lambda entry: (appeared_at(entry), entry.key))
