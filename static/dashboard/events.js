@@ -71,10 +71,11 @@ export const HANDLERS = {
 
 // Any update may change the height of something above the reader or replace what has the focus:
 // each keeps their scroll position (scroll_anchor.js) and their focus (focus_keeper.js), and the
-// board index says what the page now shows.
+// board index (above everything: inside the scroll keeping) says what the page now shows.
 for (const [name, handle] of Object.entries(HANDLERS)) {
-  HANDLERS[name] = (data) => {
-    keepingScroll(() => keepingFocus(() => handle(data)));
-    updateBoardIndex();
-  };
+  HANDLERS[name] = (data) =>
+    keepingScroll(() => {
+      keepingFocus(() => handle(data));
+      updateBoardIndex();
+    });
 }

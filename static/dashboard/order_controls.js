@@ -25,8 +25,8 @@ function moving(section, change) {
   const before = section.getBoundingClientRect().top;
   change();
   arrange();
+  document.dispatchEvent(new CustomEvent("issuebridge:arranged")); // the board index, in the new order
   window.scrollBy(0, section.getBoundingClientRect().top - before);
-  document.dispatchEvent(new CustomEvent("issuebridge:arranged"));
 }
 
 /** Adds the controls to `section` (once). */

@@ -115,6 +115,8 @@ async def test_the_readers_own_order_from_the_keyboard_and_by_dragging_survives_
 
 
 async def top_of(page: Page, selector: str) -> float:
+    """Where ``selector`` is on screen as the next frame paints it (the scroll is kept before then)."""
+    await page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     return float(await page.locator(selector).evaluate("el => el.getBoundingClientRect().top"))
 
 
