@@ -195,6 +195,18 @@ async def test_a_pull_request_resync_keeps_the_filter_its_focus_and_updates_the_
     await expect(box).to_have_value("Feature 6")
     await expect(shown).to_have_count(1)
 
+    # The card's own button keeps the focus too, though the re-sync replaces the cards.
+    card_button = waiting.locator(".attention-filter")
+    await card_button.focus()
+    fake_github.add_pulls(repo, [*pulls[:3], make_pull(repo, 6, title="Feature 6")])
+    await sync()
+    await counts(page, f"pulls:{repo}", 4)
+    await expect(waiting.locator(".big")).to_have_text("4")
+    await expect(card_button).to_be_focused()
+    await expect(card_button).to_have_attribute("aria-pressed", "true")
+    await page.keyboard.press("Enter")  # and works: the card's filter is off
+    await expect(card_button).to_have_attribute("aria-pressed", "false")
+
 
 async def test_the_board_index_counts_and_jumps_between_boards(server: AppServer, page: Page) -> None:
     for key, count in ((ONE, 80), (TWO, 120), (THREE, 3)):
