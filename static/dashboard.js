@@ -6,6 +6,7 @@
 // client-side, survive every update (dashboard/controls.js), and are kept in the URL's fragment
 // so that a link shares them and reload and Back restore them (dashboard/url_state.js), with
 // the board last worked on (dashboard/focused_board.js).
+import { updateBoardIndex } from "./dashboard/board_index.js";
 import { follow } from "./dashboard/connection.js";
 import { applyUrlState, setUpBoard } from "./dashboard/controls.js";
 import { entrySections } from "./dashboard/dom.js";
@@ -14,6 +15,8 @@ import { setUpSticky } from "./dashboard/sticky.js";
 import { setUpFocusedBoard } from "./dashboard/focused_board.js";
 import { setUpKeyboard } from "./dashboard/keyboard.js";
 import { setUpPreview } from "./dashboard/preview.js";
+import { arrange } from "./dashboard/order.js";
+import { setUpOrderControls } from "./dashboard/order_controls.js";
 import { tickTimes } from "./dashboard/times.js";
 
 // The empty state's "Copy" buttons.
@@ -32,9 +35,15 @@ for (const button of document.querySelectorAll("button.copy")) {
 window.addEventListener("pageshow", applyUrlState);
 window.addEventListener("hashchange", applyUrlState);
 
-for (const section of entrySections()) setUpBoard(section);
+for (const section of entrySections()) {
+  setUpBoard(section);
+  setUpOrderControls(section);
+}
+arrange(); // the reader's own order of the entries, if they set one (dashboard/order.js)
+updateBoardIndex();
+document.addEventListener("issuebridge:arranged", updateBoardIndex);
 setUpSticky();
-setUpFocusedBoard();
+setUpFocusedBoard(); // after arranging: it scrolls to the URL's board
 setUpPreview();
 setUpKeyboard();
 setInterval(() => tickTimes(), 30000);

@@ -25,6 +25,7 @@ from issuebridge.mcp.views import Views
 from issuebridge.records.issues import Issue, IssuesBoard, diff_issues
 from issuebridge.records.pulls import PullRequest, PullsBoard
 from issuebridge.records.registry import AnyEntry
+from issuebridge.records.tracked import diff_rows
 from issuebridge.settings import Settings
 from issuebridge.web import rows, templating
 from issuebridge.web.templating import Fragments, environment, rendered_rows
@@ -243,6 +244,11 @@ def test_records_built_without_validation_still_render_inert(clock: Clock) -> No
         "page": page(env, [issues_board, pulls]),
         "fragments": Fragments(env).entry(issues_board) + Fragments(env).entry(pulls),
         "delta": delta_html(PageFormat(Fragments(env)).change(Change(issues_board, board([]), diff))),
+        "pulls delta": delta_html(
+            PageFormat(Fragments(env)).change(
+                Change(pulls, pulls.model_copy(update={"pulls": []}), diff_rows(None, pulls))
+            )
+        ),
         "issues view": Views(env).board(issues_board),
         "pulls view": Views(env).board(pulls),
     }

@@ -346,13 +346,14 @@ def round_trip(entry: AnyEntry | None) -> None:
 
 
 async def test_every_recorded_github_delivery_is_acknowledged(tmp_path: Path) -> None:
-    assert len(RECORDED) == 84, "tests/fixtures/webhooks/README.md says which recordings there are"
+    assert len(RECORDED) == 89, "tests/fixtures/webhooks/README.md says which recordings there are"
     async with worker(Settings(db_path=tmp_path / "b.db")) as hooks:
         for path in RECORDED:
             event, body = path.parent.name, path.read_bytes()
             payload = json.loads(body)
             repository = payload["repository"]["full_name"]
-            item = payload["pull_request" if event == "pull_request" else "issue"]
+            about_pulls = event in ("pull_request", "pull_request_review")
+            item = payload["pull_request" if about_pulls else "issue"]
             await show(hooks, repository, item["number"])
             response = await hooks.deliver(event, body=body)
             where = path.relative_to(path.parents[2])
@@ -360,7 +361,7 @@ async def test_every_recorded_github_delivery_is_acknowledged(tmp_path: Path) ->
             answer = response.json()
             for key in (issues_key(repository), pulls_key(repository)):
                 round_trip(await hooks.dashboard.get(key))
-            kind = "pulls" if event == "pull_request" else "issues"
+            kind = "pulls" if about_pulls else "issues"
             if "pull_request" in item and kind == "issues":  # about a pull request: issues boards leave it out
                 assert response.status_code == 202 and "pull request" in answer["message"], where
                 continue

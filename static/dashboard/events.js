@@ -1,8 +1,14 @@
 // What each event of the stream does to the page.
 import { clearActivity, showFailure, showProgress, showUnchanged } from "./activity.js";
 import { connect } from "./connection.js";
+import { setUpAttention } from "./attention.js";
+import { updateBoardIndex } from "./board_index.js";
 import { applyControls, setUpBoard } from "./controls.js";
 import { entrySections, findEntry, flash, fragment, groupsEl, pendingEl, rowByNumber, updateEmptyState } from "./dom.js";
+import { arrange, placeEntry } from "./order.js";
+import { keepingFocus } from "./focus_keeper.js";
+import { setUpOrderControls } from "./order_controls.js";
+import { keepingScroll } from "./scroll_anchor.js";
 
 export const HANDLERS = {
   snapshot(data) {
@@ -10,15 +16,24 @@ export const HANDLERS = {
     template.innerHTML = data.html; // server-rendered and escaped by the server's templates
     groupsEl.replaceChildren(template.content);
     pendingEl.replaceChildren();
-    for (const section of entrySections()) setUpBoard(section);
+    for (const section of entrySections()) {
+      setUpBoard(section);
+      setUpOrderControls(section);
+    }
+    arrange(); // the reader's own order, if they set one
     updateEmptyState();
   },
   board(data) {
     const section = fragment(data.html);
-    findEntry(data.id)?.remove();
+    const existing = findEntry(data.id);
     clearActivity(data.id);
-    placeFirst(section, data.group);
+    if (existing?.parentElement.dataset.group === data.group) existing.replaceWith(section); // it keeps its place
+    else {
+      existing?.remove(); // new, or a panel now about another repository: placed in its group
+      placeEntry(section, data.group);
+    }
     setUpBoard(section);
+    setUpOrderControls(section);
     flash(section);
     updateEmptyState();
   },
@@ -30,7 +45,8 @@ export const HANDLERS = {
     }
     clearActivity(data.id);
     section.querySelector(".board-header").replaceWith(fragment(data.header_html));
-    section.querySelector(".board-summary").replaceWith(fragment(data.summary_html));
+    section.querySelector('[data-part="summary"]').replaceWith(fragment(data.summary_html));
+    setUpAttention(section, applyControls); // a pull-request board's cards, as they are now
     const body = section.querySelector("tbody");
     for (const number of data.removed) rowByNumber(body, number)?.remove();
     for (const { number, html } of [...data.changed, ...data.added]) {
@@ -40,7 +56,6 @@ export const HANDLERS = {
       else body.append(row);
       flash(row);
     }
-    placeFirst(section, data.group);
     applyControls(section);
   },
   removed(data) {
@@ -54,27 +69,13 @@ export const HANDLERS = {
   sync_failed: showFailure,
 };
 
-function groupElement(key) {
-  let group = [...groupsEl.children].find((el) => el.dataset.group === key);
-  if (!group) {
-    group = document.createElement("div");
-    group.className = "group";
-    group.dataset.group = key;
-  }
-  return group;
-}
-
-function placeFirst(section, groupKey) {
-  // Newest activity first, within its group and for the group. Moving a node blurs whatever
-  // was focused inside it: put it back.
-  const focused = section.contains(document.activeElement) ? document.activeElement : null;
-  const selection = focused && "selectionStart" in focused ? [focused.selectionStart, focused.selectionEnd] : null;
-  const group = groupElement(groupKey);
-  if (group.firstElementChild !== section) group.prepend(section);
-  if (groupsEl.firstElementChild !== group) groupsEl.prepend(group);
-  for (const empty of groupsEl.querySelectorAll(".group:empty")) empty.remove();
-  if (focused && document.activeElement !== focused) {
-    focused.focus();
-    if (selection) focused.setSelectionRange(...selection);
-  }
+// Any update may change the height of something above the reader or replace what has the focus:
+// each keeps their scroll position (scroll_anchor.js) and their focus (focus_keeper.js), and the
+// board index (above everything: inside the scroll keeping) says what the page now shows.
+for (const [name, handle] of Object.entries(HANDLERS)) {
+  HANDLERS[name] = (data) =>
+    keepingScroll(() => {
+      keepingFocus(() => handle(data));
+      updateBoardIndex();
+    });
 }

@@ -149,7 +149,7 @@ async def test_the_page_survives_a_restart_and_catches_up(
         await push(second.url, "octo/app", [{"number": 2, "title": "While it was away", "state": "open"}])
         await push(second.url, "octo/other", [{"number": 9, "title": "A new board", "state": "open"}])
         await expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=10_000)
-        await expect(page.locator(".title")).to_have_text(["A new board", "While it was away"], timeout=10_000)
+        await expect(page.locator(".title")).to_have_text(["While it was away", "A new board"], timeout=10_000)
         assert await page.evaluate("window.__sameDocument") is True
     finally:
         second.stop()
@@ -407,7 +407,7 @@ async def test_a_repository_with_every_kind_of_entry(server: AppServer, fake_git
     group = page.locator(f'.group[data-group="{REPO}"]')
     await expect(group.locator("section.entry")).to_have_count(4)
     kinds = await group.locator("section.entry").evaluate_all("els => els.map(e => e.dataset.id.split(':')[0])")
-    assert kinds == ["panel", "commits", "pulls", "issues"]  # newest activity first
+    assert kinds == ["issues", "pulls", "commits", "panel"]  # in the order they first appeared
     pulls = group.locator(f'section[data-id="pulls:{REPO}"]')
     await expect(pulls.locator(".attention-card").nth(1).locator(".big")).to_have_text("1")
     await expect(group.locator(f'section[data-id="commits:{REPO}"] .chart-days rect')).not_to_have_count(0)

@@ -199,7 +199,8 @@ async def test_each_event_changes_the_right_board_live(hooked: AppServer, fake_g
         )
         assert (await deliver(hooked.url, "pull_request", review)).json()["board_id"] == f"pulls:{REPO}"
         pulls_event = await next_board(page)
-        assert pulls_event.event == "board" and pulls_event.json()["data"]["id"] == f"pulls:{REPO}"
+        assert pulls_event.event == "board_delta" and pulls_event.json()["data"]["id"] == f"pulls:{REPO}"
+        assert [row["number"] for row in pulls_event.json()["data"]["changed"]] == [5]  # that row only
         merged = make_webhook(
             "pull_request", "closed", REPO, pull_request=make_pull(REPO, 4, state="closed", merged=True)
         )

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from issuebridge.live.announcer import Announcer
-from issuebridge.records.base import Entry
+from issuebridge.records.base import Entry, appearing
 from issuebridge.records.registry import AnyEntry, kind_of
 from issuebridge.records.tracked import TrackedBoard, carry
 from issuebridge.store import DashboardStore
@@ -110,6 +110,7 @@ class Dashboard:
                 if entry is None:
                     return None, False
                 entry = carry(previous, entry)  # a board that replaces another remembers what it knew
+                entry = appearing(previous, entry)  # and keeps its place on the page
                 assert entry.key == key, "an entry is written under its own key"
                 if not always and isinstance(previous, type(entry)) and _same_content(previous, entry):
                     return previous, False
@@ -134,7 +135,12 @@ def _same_content(previous: Entry, entry: Entry) -> bool:
             return False
         previous = previous.model_copy(update={entry.rows_field: []})
         entry = entry.model_copy(update={entry.rows_field: []})
-    written: dict[str, Any] = {"last_updated": entry.last_updated, "revision": entry.revision}
+    # When it first appeared is not content either (an entry stored before that was kept gets it here).
+    written: dict[str, Any] = {
+        "last_updated": entry.last_updated,
+        "revision": entry.revision,
+        "appeared": entry.appeared,
+    }
     if isinstance(entry, TrackedBoard):
         written["as_of"] = entry.as_of
     return previous.model_copy(update=written) == entry

@@ -10,8 +10,11 @@ dashboard, and ``records/tracked.py`` says what a change does to a board.
   the repository (``deleted``, ``transferred``). Comments on pull requests are about pull
   requests, which issues boards leave out.
 - ``pull_request`` events do the same for the pull-request board. Their payload says nothing
-  of reviews: a row keeps what the board knew (``reviewed``), one just opened has none, and a
-  review itself (``pull_request_review``, not applied) shows with the board's next refresh.
+  of reviews: a row keeps what the board knew (``reviewed``), and one just opened has none.
+- ``pull_request_review`` events carry the pull request (without ``merged``, sometimes without
+  ``draft``: a partial row) and the review: submitted or edited, the row is reviewed; dismissed,
+  whether it still has a review is not known (:data:`REVIEWED_AFTER`). That moves it in or out
+  of "waiting for review" on the board's attention cards.
 - The item's body comes with it, trimmed as a list's is (``records/bodies.py``): an ``edited``
   event replaces it, and a payload without one keeps what the board knew.
 - Some deliveries carry only part of the item (``issues.pinned``: no ``state``, no ``labels``):
@@ -52,6 +55,12 @@ class Shape:
     kind: str  # the kind of board its rows go on
     mapping: ItemMapping[Any]  # how its object becomes a row
 
+
+# What a pull request's row says of its reviews (``PullRequest.reviewed``) after each
+# ``pull_request_review`` action: submitted or edited, someone has reviewed it; dismissed, the
+# payload cannot say whether another review still stands, so it is not known (and the pull request
+# counts as waiting, with the card's "may have a review" note) until the next sync asks GitHub.
+REVIEWED_AFTER: dict[str, bool | None] = {"submitted": True, "edited": True, "dismissed": None}
 
 SHAPES: dict[str, Shape] = {
     "issues": Shape(
@@ -116,6 +125,7 @@ SHAPES: dict[str, Shape] = {
         "pulls",
         PULLS,
     ),
+    "pull_request_review": Shape("pull_request", ("pull_request", "review"), frozenset(REVIEWED_AFTER), "pulls", PULLS),
 }
 APPLIED_EVENTS = tuple(SHAPES)
 # Top-level keys that tell the payloads of these and neighbouring events apart, and whose they are.
@@ -171,6 +181,10 @@ def read_event(event: str, payload: Any) -> RowChange | NotShown:
     row, fields = _read(mapping, item, shape.item)
     if event == "pull_request" and action == "opened" and row is not None:
         row = with_fields(row, {"reviewed": False})  # just opened: nobody has reviewed it yet
+    if event == "pull_request_review":
+        reviewed = {"reviewed": REVIEWED_AFTER[action]}
+        fields = {**fields, **reviewed}
+        row = with_fields(row, reviewed) if row is not None else None
     if "number" in shape.carries and payload["number"] != fields["number"]:
         raise BadPayload(f"the payload's number is not its {shape.item}'s number")
     leaving = event == "issues" and action in LEAVING_ACTIONS

@@ -1,6 +1,6 @@
 """The dashboard page's own event format: HTML fragments rendered by the page's macros.
 
-A re-sync of a board whose kind has a ``delta`` (issues) sends only the rows that were added or
+A re-sync of a board whose kind has a ``delta`` (issues, pull requests) sends only the rows that were added or
 changed and the numbers of those removed, so a 5,000-issue board does not travel again when
 three issues changed. Other entries are small and travel whole. Fragments are rendered here, once per change, with
 autoescaping; the page only places them.

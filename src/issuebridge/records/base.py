@@ -9,7 +9,7 @@ value whole (``fullmatch``), never a part of it. The renderers escape every valu
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, TypeGuard, TypeVar, cast
@@ -225,6 +225,10 @@ class Entry(Record):
     source: Source
     last_updated: UtcDatetime
     revision: Revision = 0
+    # When its key first appeared on the dashboard, kept by every write that replaces it
+    # (:func:`appearing`): the page orders entries by it, so a re-sync never moves a board.
+    # None in entries stored before it was kept: their ``last_updated`` stands in (:func:`appeared_at`).
+    appeared: UtcDatetime | None = None
 
     @property
     def key(self) -> str:
@@ -266,6 +270,7 @@ class DatedRow(Protocol):
 
 
 RowT = TypeVar("RowT", bound=DatedRow)
+EntryT = TypeVar("EntryT", bound=Entry)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -289,3 +294,22 @@ def now() -> datetime:
 def iso_utc(value: datetime) -> str:
     """``2026-11-25T09:40:00.123456Z``: how every time leaves the server (API, events, tools)."""
     return value.isoformat().replace("+00:00", "Z")
+
+
+def appearing(previous: Entry | None, entry: EntryT) -> EntryT:
+    """``entry``, about to replace ``previous`` under the same key, keeping when the key first
+    appeared (now, for a new key)."""
+    appeared = appeared_at(previous) if previous is not None else now()
+    return entry if entry.appeared == appeared else entry.model_copy(update={"appeared": appeared})
+
+
+def appeared_at(entry: Entry) -> datetime:
+    """When ``entry`` first appeared; for one stored before that was kept, its last write, which
+    stays what it was until it is next written (and then becomes its ``appeared``)."""
+    return entry.appeared or entry.last_updated
+
+
+def in_order_of_appearance(entries: Iterable[EntryT]) -> list[EntryT]:
+    """The page's order: the entry that appeared first first, the newest last (ties by key). Only
+    a new entry changes where anything is, and it goes at the end."""
+    return sorted(entries, key=lambda entry: (appeared_at(entry), entry.key))

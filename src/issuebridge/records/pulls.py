@@ -19,8 +19,8 @@ from issuebridge.records.base import (
     sorted_for_display,
 )
 from issuebridge.records.bodies import Body
-from issuebridge.records.kind import MAX_ROWS, BoardQuery, EntryView, Kind, RowView, SyncTool, entry_view
-from issuebridge.records.tracked import TrackedBoard
+from issuebridge.records.kind import MAX_ROWS, BoardQuery, Delta, EntryView, Kind, RowView, SyncTool, entry_view
+from issuebridge.records.tracked import TrackedBoard, diff_rows
 
 ATTENTION_OLDEST = 5
 
@@ -171,4 +171,6 @@ KIND = Kind(
     repository_query=pulls_query,
     sync_tool=SyncTool("send_pull_requests_to_dashboard", "pull_request_count"),
     row_macro="pull_row",
+    # A re-sync sends the header, the attention cards and the changed rows, as for issues.
+    delta=Delta(diff_rows, header_macro="pulls_header", summary_macro="pulls_attention"),
 )

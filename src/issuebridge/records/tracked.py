@@ -37,11 +37,13 @@ from pydantic import Field
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from issuebridge.records.base import ROW, DatedRow, RepositoryBoard, StateFilter, UtcDatetime, with_fields
+from issuebridge.records.kind import RowsDiff
 
 # How many items that left it one board remembers: a few dozen kilobytes.
 TOMBSTONES_PER_BOARD = 1000
-# What the store keeps of a board but nobody is shown: the API, the events and the tools leave it out.
-BOOKKEEPING_FIELDS = frozenset({"tombstones", "as_of"})
+# What the store keeps of an entry but nobody is shown: the API, the events and the tools leave it
+# out (``appeared`` orders the page's entries: ``records/base.py``).
+BOOKKEEPING_FIELDS = frozenset({"tombstones", "as_of", "appeared"})
 
 
 @pydantic_dataclass(frozen=True, slots=True, config=ROW)
@@ -224,3 +226,15 @@ def _older_than_known(board: TrackedBoard, current: DatedRow | None, change: Row
     if current is None and board.as_of is not None and when < board.as_of.replace(microsecond=0):
         return "older than the list the board shows (its fetch or push), which accounted for it"
     return None
+
+
+def diff_rows(previous: TrackedBoard | None, board: TrackedBoard) -> RowsDiff:
+    """Added, changed and removed rows, by number, between two versions of a board (``previous``
+    None: a new board, every row added). Rows that differ only in order are the same rows."""
+    before = {row.number: row for row in (previous.rows if previous is not None else ())}
+    after = {row.number: row for row in board.rows}
+    return RowsDiff(
+        added=[row for number, row in after.items() if number not in before],
+        changed=[row for number, row in after.items() if number in before and before[number] != row],
+        removed=[number for number in before if number not in after],
+    )

@@ -11,14 +11,22 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from markupsafe import Markup
 
 from issuebridge.assets import TEMPLATES
-from issuebridge.records.base import DatedRow, displayable_colour, iso_utc, now, sorted_for_display
+from issuebridge.records.base import (
+    DatedRow,
+    appeared_at,
+    displayable_colour,
+    in_order_of_appearance,
+    iso_utc,
+    now,
+    sorted_for_display,
+)
 from issuebridge.records.kind import Kind
 from issuebridge.records.registry import AnyEntry, kind_of, kind_of_key
 from issuebridge.records.tracked import TrackedBoard
@@ -225,11 +233,20 @@ def group_of(entry: AnyEntry) -> str:
 
 
 def grouped(entries: Iterable[AnyEntry]) -> list[tuple[str, list[AnyEntry]]]:
-    """Entries (newest first) in groups, each group placed where its newest entry is."""
+    """Entries in groups, in the order they first appeared (``in_order_of_appearance``), each
+    group where its first entry is: a re-sync moves nothing, a new entry joins the end of its
+    group and a new group the end of the page. The script places live entries by the same rule
+    (``static/dashboard/order.js``, from each section's ``data-appeared``)."""
     groups: dict[str, list[AnyEntry]] = {}
-    for entry in entries:
+    for entry in in_order_of_appearance(entries):
         groups.setdefault(group_of(entry), []).append(entry)
     return list(groups.items())
+
+
+def appearance(entry: AnyEntry) -> str:
+    """When ``entry`` first appeared, as the script compares it: ISO 8601 to the microsecond, so
+    that two values compare as text as they do as times."""
+    return appeared_at(entry).astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def environment() -> Environment:
@@ -246,6 +263,7 @@ def environment() -> Environment:
     env.globals["group_of"] = group_of
     env.globals["label_chip"] = label_chip
     env.globals["grouped"] = grouped
+    env.globals["appearance"] = appearance
     env.globals["rendered_rows"] = RenderedRows(env)
 
     def entry_html(entry: AnyEntry) -> Markup:
