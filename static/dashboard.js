@@ -4,7 +4,9 @@
 // by the server's own templates (autoescaped there): the script only places them
 // (dashboard/events.js), and never builds markup from data. Filters and sort orders are
 // client-side, survive every update (dashboard/controls.js), and are kept in the URL's fragment
-// so that a link shares them and reload and Back restore them (dashboard/url_state.js).
+// so that a link shares them and reload and Back restore them (dashboard/url_state.js). What
+// changed since this browser last saw a board is marked until seen (dashboard/changes.js).
+import { setUpChanges } from "./dashboard/changes.js";
 import { follow } from "./dashboard/connection.js";
 import { applyUrlState, setUpBoard } from "./dashboard/controls.js";
 import { entrySections } from "./dashboard/dom.js";
@@ -28,5 +30,6 @@ window.addEventListener("pageshow", applyUrlState);
 window.addEventListener("hashchange", applyUrlState);
 
 for (const section of entrySections()) setUpBoard(section);
+setUpChanges();
 setInterval(() => tickTimes(), 30000);
 follow(HANDLERS);

@@ -1,6 +1,7 @@
 // What each event of the stream does to the page.
 import { clearActivity, showFailure, showProgress, showUnchanged } from "./activity.js";
 import { connect } from "./connection.js";
+import { forgetBoard, trackBoard, trackBoards, trackDelta } from "./changes.js";
 import { applyControls, setUpBoard } from "./controls.js";
 import { entrySections, findEntry, flash, fragment, groupsEl, pendingEl, rowByNumber, updateEmptyState } from "./dom.js";
 
@@ -11,6 +12,7 @@ export const HANDLERS = {
     groupsEl.replaceChildren(template.content);
     pendingEl.replaceChildren();
     for (const section of entrySections()) setUpBoard(section);
+    trackBoards();
     updateEmptyState();
   },
   board(data) {
@@ -19,6 +21,7 @@ export const HANDLERS = {
     clearActivity(data.id);
     placeFirst(section, data.group);
     setUpBoard(section);
+    trackBoard(section);
     flash(section);
     updateEmptyState();
   },
@@ -42,10 +45,12 @@ export const HANDLERS = {
     }
     placeFirst(section, data.group);
     applyControls(section);
+    trackDelta(section, data);
   },
   removed(data) {
     findEntry(data.id)?.remove();
     clearActivity(data.id);
+    forgetBoard(data.id);
     for (const group of groupsEl.querySelectorAll(".group:empty")) group.remove();
     updateEmptyState();
   },
