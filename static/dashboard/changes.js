@@ -17,7 +17,7 @@
 // Closed rows sit in the table's <tfoot>, outside every `tbody tr[data-number]` that sorting,
 // filtering and the server's counts work on, and lose their data-number: they are not the
 // board's rows any more.
-import { entrySections } from "./dom.js";
+import { entrySections, main } from "./dom.js";
 
 const SEEN_AFTER_MS = 2000; // in view this long (page visible) and a row counts as seen
 const SAVE_AFTER_MS = 1000; // baselines are written at most this often (and on pagehide)
@@ -53,7 +53,7 @@ export function setUpChanges() {
   announcer = document.createElement("p");
   announcer.className = "changes-announcer";
   announcer.setAttribute("role", "status"); // polite
-  document.body.append(announcer);
+  main.append(announcer); // inside a landmark, as all content should be
   observer = new IntersectionObserver(noticeInView, { threshold: 0.5 });
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") restartSeenClock();
@@ -192,7 +192,7 @@ function markRow(state, number, row) {
     if (state.filter === kind) state.picked.add(number);
     if (state.picked.has(number)) row.dataset.changePicked = "";
     observer.observe(row);
-  } else {
+  } else if (row.hasAttribute("data-change")) {
     state.marks.delete(number);
     row.removeAttribute("data-change");
     unobserve(row);
@@ -342,8 +342,8 @@ function dismissAll(state) {
 function fingerprint(row) {
   let text = "";
   for (const cell of row.cells) {
-    const time = cell.querySelector("time");
-    text += `${time ? time.getAttribute("datetime") : cell.textContent}\u001f`;
+    const time = cell.firstElementChild; // the row macros put a time first in its cell
+    text += `${time instanceof HTMLTimeElement ? time.dateTime : cell.textContent}\u001f`;
   }
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);

@@ -67,6 +67,17 @@ async def intersections_delivered(page: Page) -> None:
     )
 
 
+async def set_visibility(page: Page, state: str) -> None:
+    """As the browser does when the tab is switched away from and back to."""
+    await page.evaluate(
+        """state => {
+          Object.defineProperty(document, "visibilityState", { value: state, configurable: true });
+          document.dispatchEvent(new Event("visibilitychange"));
+        }""",
+        state,
+    )
+
+
 async def look(page: Page) -> None:
     """The reader looks at the page for a while: what is in view for two seconds is seen."""
     await intersections_delivered(page)
@@ -125,6 +136,10 @@ async def test_marks_stay_until_the_row_is_seen_or_all_are_marked_seen(server: A
     await expect(bottom).to_have_attribute("data-change", "updated")
     await expect(top.locator("td.number")).to_have_text("#60")  # the mark's word is CSS, not text
 
+    await set_visibility(page, "hidden")  # the reader is in another tab: nothing is seen
+    await look(page)
+    await expect(top).to_have_attribute("data-change", "updated")
+    await set_visibility(page, "visible")
     await intersections_delivered(page)
     await page.clock.run_for(1500)  # not long enough
     await expect(top).to_have_attribute("data-change", "updated")
