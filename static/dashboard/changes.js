@@ -289,9 +289,18 @@ function dismiss(state, number, { quietly = false } = {}) {
   if (quietly) return;
   if (state.filter === "closed" && !state.closed.size) choose(state, "closed"); // nothing left to show
   render(state);
-  if (focused) {
-    const next = state.section.querySelector(".closed-dismiss") ?? state.section.querySelector(".changes-strip button:not([hidden])");
-    next?.focus();
+  if (focused) refocus(state);
+}
+
+// The control pressed went away with what it acted on: focus the next one left on the board
+// rather than drop the focus to the page.
+function refocus(state) {
+  for (const selector of [".closed-dismiss", ".changes-strip button", ".filter-text"]) {
+    const next = [...state.section.querySelectorAll(selector)].find((control) => control.checkVisibility());
+    if (next) {
+      next.focus();
+      return;
+    }
   }
 }
 
@@ -328,13 +337,14 @@ function markAllSeen(state) {
   }
   scheduleSave(state);
   render(state);
+  refocus(state);
 }
 
 function dismissAll(state) {
   for (const number of [...state.closed.keys()]) dismiss(state, number, { quietly: true });
   if (state.filter === "closed") choose(state, "closed");
   render(state);
-  state.section.querySelector(".changes-strip button:not([hidden])")?.focus();
+  refocus(state);
 }
 
 // What a reader sees of a row, but for relative times (they tick): each cell's text, and a

@@ -157,6 +157,7 @@ async def test_marks_stay_until_the_row_is_seen_or_all_are_marked_seen(server: A
     await section.get_by_role("button", name="Mark all seen").click()
     await expect(bottom).not_to_have_attribute("data-change", "updated")
     await expect(section.locator(".changes-strip")).to_be_hidden()
+    await expect(section.locator(".filter-text")).to_be_focused()  # not dropped to the page
 
 
 async def test_closed_rows_stay_struck_through_until_dismissed(server: AppServer, page: Page) -> None:
@@ -188,6 +189,7 @@ async def test_closed_rows_stay_struck_through_until_dismissed(server: AppServer
     await section.get_by_role("button", name="Dismiss closed", exact=True).click()
     await expect(closed).to_have_count(0)
     await expect(section.locator(".changes-strip")).to_be_hidden()
+    await expect(section.locator(".filter-text")).to_be_focused()
 
     await page.reload()  # dismissed for good
     await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
