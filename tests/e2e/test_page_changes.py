@@ -16,9 +16,10 @@ from playwright.async_api import Locator, Page, expect
 
 from testkit.fake_github import FakeGitHub, make_pull
 from testkit.mcp_clients import TRANSPORTS
+from testkit.servers import Listener
 from tests.browser import BROWSER_TESTS
 from tests.e2e.test_stream import push
-from tests.inprocess import AppServer
+from tests.inprocess import AppServer, start_app
 
 pytestmark = BROWSER_TESTS
 
@@ -285,6 +286,28 @@ async def test_since_you_last_looked_across_a_reload(server: AppServer, page: Pa
     await expect(strip_parts(section)).to_have_text("1 closed")
     await expect(section.locator("[data-change=new], [data-change=updated]")).to_have_count(0)
     await expect(page).to_have_title(TITLE)
+
+
+async def test_what_changed_across_a_server_restart_is_marked_once_the_page_catches_up(
+    server_env: dict[str, str], listener: Listener, page: Page
+) -> None:
+    first = start_app(server_env, listener=listener)
+    await push(first.url, REPO, [issue(1), issue(2)])
+    await open_live(page, first.url)
+    first.stop()
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting")
+    elsewhere = start_app(server_env)  # the same store, where the page is not listening
+    await push(elsewhere.url, REPO, [issue(2), issue(3)])
+    elsewhere.stop()
+    second = start_app(server_env, listener=listener)
+    try:
+        # The restarted server never had the event the page missed: it sends a snapshot.
+        section = board(page)
+        await expect(strip_parts(section)).to_have_text("1 new · 1 closed", timeout=10_000)
+        await expect(section.locator("tr.closed-row .title > span")).to_have_text("Issue 1")
+        await expect(page.locator(".changes-announcer")).to_have_text("octo/app issues: 1 new, 1 closed.")
+    finally:
+        second.stop()
 
 
 async def test_what_this_browser_keeps_is_bounded_and_read_with_care(server: AppServer, page: Page) -> None:
