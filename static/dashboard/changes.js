@@ -22,8 +22,9 @@ import { entrySections, main } from "./dom.js";
 const SEEN_AFTER_MS = 2000; // in view this long (page visible) and a row counts as seen
 const SAVE_AFTER_MS = 1000; // baselines are written at most this often (and on pagehide)
 const ANNOUNCE_ON_LOAD_MS = 500; // a live region's first words are lost if said as the page loads
-const MAX_CLOSED_ROWS = 100; // per board; older closed rows are dropped (a board switched from
-// open to closed issues would otherwise keep thousands)
+// Closed rows a board keeps, the oldest dismissed first: a board switched from open to closed
+// issues would otherwise keep thousands.
+const MAX_CLOSED_ROWS = 100;
 // localStorage: one key per board, and an index that bounds them (least recently saved go first).
 const INDEX_KEY = "issuebridge.seen";
 const BOARD_KEY_PREFIX = "issuebridge.seen:";
@@ -40,7 +41,7 @@ const KIND_HINTS = {
 };
 
 const baseTitle = document.title;
-const boards = new Map(); // board id -> its changes (see track)
+const boards = new Map(); // board id -> its changes (see trackSection)
 const inView = new Map(); // marked row in view -> since when (Date.now())
 const unsaved = new Set();
 let announcer = null;
@@ -176,6 +177,7 @@ function trackSection(section) {
       if (!before.closed.has(number)) found.closed += 1;
     }
   }
+  for (const [number, row] of before.closed) if (state.closed.get(number) !== row) row.remove(); // reopened
   for (const row of [...before.rows.values(), ...before.closed.values()]) if (!row.isConnected) unobserve(row);
   applyPicks(state);
   render(state);
