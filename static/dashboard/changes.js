@@ -61,6 +61,7 @@ export function setUpChanges() {
     else flushSaves(); // a phone may never come back from hidden
   });
   window.addEventListener("pagehide", flushSaves);
+  window.addEventListener("storage", adoptOtherTab);
   forgetStrayKeys();
   const found = [];
   for (const section of changeBoards()) {
@@ -552,7 +553,12 @@ function readIndex(store) {
 function loadBaseline(id) {
   const store = storage();
   const raw = store && readIndex(store).some(([known]) => known === id) ? store.getItem(BOARD_KEY_PREFIX + id) : null;
-  if (raw === null || raw === undefined) return null;
+  return raw === null || raw === undefined ? null : parseBaseline(raw);
+}
+
+// "number:fingerprint number:fingerprint ...", read as far as it makes sense (another script of
+// this origin could have written anything there).
+function parseBaseline(raw) {
   const baseline = new Map();
   for (const pair of raw.split(" ")) {
     if (baseline.size >= MAX_STORED_ROWS) break;
@@ -591,6 +597,17 @@ function save(state) {
       store.removeItem(BOARD_KEY_PREFIX + index.shift()[0]);
     }
   }
+}
+
+// Another tab of this browser saved what it saw of a board: what it saw is seen here too (and
+// what it dismissed, gone), rather than this tab writing its older baseline over it later.
+function adoptOtherTab(event) {
+  if (!event.key?.startsWith(BOARD_KEY_PREFIX) || event.newValue === null) return;
+  const state = boards.get(event.key.slice(BOARD_KEY_PREFIX.length));
+  if (!state || !state.section.isConnected) return;
+  state.baseline = parseBaseline(event.newValue);
+  unsaved.delete(state);
+  trackSection(state.section);
 }
 
 function scheduleSave(state) {

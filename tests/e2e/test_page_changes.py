@@ -288,6 +288,25 @@ async def test_since_you_last_looked_across_a_reload(server: AppServer, page: Pa
     await expect(page).to_have_title(TITLE)
 
 
+async def test_what_one_tab_saw_is_seen_in_the_others(server: AppServer, page: Page) -> None:
+    await push(server.url, REPO, [issue(n) for n in range(1, 4)])
+    await open_live(page, server.url)
+    other = await page.context.new_page()
+    await other.goto(server.url)
+    await expect(other.locator("#connection")).to_have_attribute("data-state", "live")
+    await set_visibility(other, "hidden")  # a tab in the background: it sees nothing itself
+    await push(server.url, REPO, [issue(1), issue(2, "Two, renamed")])  # 2 updated, 3 closed
+    for tab in (page, other):
+        await expect(strip_parts(board(tab))).to_have_text("1 updated · 1 closed")
+
+    await look(page)
+    await board(page).get_by_role("button", name="Dismiss closed #3").click()
+    await page.clock.run_for(1000)  # saved
+    await expect(board(other).locator('tr[data-number="2"]')).not_to_have_attribute("data-change", "updated")
+    await expect(board(other).locator("tr.closed-row")).to_have_count(0)
+    await expect(other).to_have_title(TITLE)
+
+
 async def test_what_changed_across_a_server_restart_is_marked_once_the_page_catches_up(
     server_env: dict[str, str], listener: Listener, page: Page
 ) -> None:
