@@ -5,8 +5,10 @@
 // (dashboard/events.js), and never builds markup from data. Filters and sort orders are
 // client-side, survive every update (dashboard/controls.js), and are kept in the URL's fragment
 // so that a link shares them and reload and Back restore them (dashboard/url_state.js), with
-// the board last worked on (dashboard/focused_board.js).
+// the board last worked on (dashboard/focused_board.js). What changed since this browser last
+// saw a board is marked until seen (dashboard/changes.js).
 import { updateBoardIndex } from "./dashboard/board_index.js";
+import { setUpChanges } from "./dashboard/changes.js";
 import { follow } from "./dashboard/connection.js";
 import { applyUrlState, setUpBoard } from "./dashboard/controls.js";
 import { entrySections } from "./dashboard/dom.js";
@@ -42,6 +44,7 @@ for (const section of entrySections()) {
 arrange(); // the reader's own order of the entries, if they set one (dashboard/order.js)
 updateBoardIndex();
 document.addEventListener("issuebridge:arranged", updateBoardIndex);
+setUpChanges();
 setUpSticky();
 setUpFocusedBoard(); // after arranging: it scrolls to the URL's board
 setUpPreview();

@@ -3,6 +3,7 @@ import { clearActivity, showFailure, showProgress, showUnchanged } from "./activ
 import { connect } from "./connection.js";
 import { setUpAttention } from "./attention.js";
 import { updateBoardIndex } from "./board_index.js";
+import { forgetBoard, trackBoard, trackBoards, trackDelta } from "./changes.js";
 import { applyControls, setUpBoard } from "./controls.js";
 import { entrySections, findEntry, flash, fragment, groupsEl, pendingEl, rowByNumber, updateEmptyState } from "./dom.js";
 import { arrange, placeEntry } from "./order.js";
@@ -21,6 +22,7 @@ export const HANDLERS = {
       setUpOrderControls(section);
     }
     arrange(); // the reader's own order, if they set one
+    trackBoards();
     updateEmptyState();
   },
   board(data) {
@@ -34,6 +36,7 @@ export const HANDLERS = {
     }
     setUpBoard(section);
     setUpOrderControls(section);
+    trackBoard(section);
     flash(section);
     updateEmptyState();
   },
@@ -57,10 +60,12 @@ export const HANDLERS = {
       flash(row);
     }
     applyControls(section);
+    trackDelta(section, data);
   },
   removed(data) {
     findEntry(data.id)?.remove();
     clearActivity(data.id);
+    forgetBoard(data.id);
     for (const group of groupsEl.querySelectorAll(".group:empty")) group.remove();
     updateEmptyState();
   },

@@ -149,7 +149,8 @@ async def test_the_page_survives_a_restart_and_catches_up(
         await push(second.url, "octo/app", [{"number": 2, "title": "While it was away", "state": "open"}])
         await push(second.url, "octo/other", [{"number": 9, "title": "A new board", "state": "open"}])
         await expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=10_000)
-        await expect(page.locator(".title")).to_have_text(["While it was away", "A new board"], timeout=10_000)
+        # The board's rows (tbody); "Before the restart" stays below them, struck through as closed.
+        await expect(page.locator("tbody .title")).to_have_text(["While it was away", "A new board"], timeout=10_000)
         assert await page.evaluate("window.__sameDocument") is True
     finally:
         second.stop()
@@ -232,7 +233,8 @@ async def test_a_hostile_label_colour_neither_navigates_nor_runs_script(
         await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
         await expect(stored.locator(".label").first).to_have_css("background-color", GREY)
         await push(server.url, "octo/after", [{"number": 2, "title": "After the reload", "state": "open"}])
-        await expect(page.locator('section.board[data-repository="octo/after"] .title')).to_have_text(
+        # The board's rows (tbody): issue 1 stays below them, struck through as closed.
+        await expect(page.locator('section.board[data-repository="octo/after"] tbody .title')).to_have_text(
             "After the reload"
         )
         assert page.url == f"{server.url}/"
