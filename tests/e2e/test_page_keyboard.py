@@ -31,8 +31,9 @@ def issues(repository: str, count: int) -> list[dict[str, Any]]:
 
 async def two_boards(server: AppServer, page: Page) -> tuple[Any, Any]:
     """The page with octo/second's board (3 rows) on top and octo/first's (4 rows) below it."""
+    # Boards keep the order they first appeared in: octo/second, sent first, is on top.
+    await push(server.url, "octo/second", issues("octo/second", 3))
     await push(server.url, "octo/first", issues("octo/first", 4))
-    await push(server.url, "octo/second", issues("octo/second", 3))  # the newest: the page's first board
     await page.goto(server.url)
     await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
     return (
@@ -168,5 +169,5 @@ async def test_a_skip_link_reaches_each_board_and_follows_live_updates(server: A
 
     await push(server.url, "octo/third", issues("octo/third", 1))
     await expect(skip).to_have_text(
-        ["Skip to octo/third issues", "Skip to octo/second issues", "Skip to octo/first issues"]
+        ["Skip to octo/second issues", "Skip to octo/first issues", "Skip to octo/third issues"]  # the page's order
     )

@@ -191,6 +191,8 @@ async def test_board_header_filter_and_column_headers_stick_while_scrolling(
     await push(server.url, "octo/later", [{"number": n, "title": f"Later {n}", "state": "open"} for n in range(1, 61)])
     later = page.locator('section.entry[data-id="issues:octo/later"]')
     await expect(later.locator("tbody tr")).to_have_count(60)
+    # Room below the last board, so that any board can be scrolled past.
+    await page.evaluate("document.body.style.paddingBottom = '200vh'")
     for board, width in [(page.locator(ALL), w) for w in (DESKTOP, BESIDE_THE_EDITOR, PHONE)] + [(later, PHONE)]:
         await page.set_viewport_size({"width": width, "height": 800})
         # Halfway down the board's rows, its top long gone above the window.
@@ -208,7 +210,7 @@ async def test_board_header_filter_and_column_headers_stick_while_scrolling(
         await expect(board.locator(".filter-text")).to_be_in_viewport()
         await expect(board.locator('th[data-sort="updated"] button')).to_be_in_viewport()
         # Past the board, its headers leave with it rather than cover the next board.
-        await page.locator(ISSUES).evaluate("el => el.scrollIntoView()")
+        await board.evaluate("el => window.scrollTo(0, el.getBoundingClientRect().bottom + scrollY)")
         at = await board.evaluate(STUCK_JS)
         assert at["header"][1] <= at["section"][1] + 1 and at["section"][1] <= 1, at
 
