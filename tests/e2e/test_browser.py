@@ -57,7 +57,8 @@ async def test_a_tool_call_fills_the_open_page_without_reload(
     assert await row_numbers(board) == expected  # most recently updated first
     await expect(board.locator(".count")).to_have_text(str(len(expected)))
     await expect(board.locator(".filter")).to_have_text("open")
-    await expect(board.locator(".source")).to_have_text("MCP tool call")
+    await expect(board.locator(".provenance")).to_have_attribute("title", "Sent by an MCP tool call")
+    await expect(board.locator(".board-meta")).not_to_contain_text("via")  # the header says what matters
     await expect(board.locator(".last-updated")).to_have_text("just now")
     await expect(board.locator(".repository")).to_have_attribute("href", f"https://github.com/{REPO}")
 
