@@ -22,10 +22,6 @@ export function findEntry(id) {
   return entrySections().find((section) => section.dataset.id === id);
 }
 
-export function rowByNumber(body, number) {
-  return body.querySelector(`tr[data-number="${Number(number)}"]`);
-}
-
 export function flash(element) {
   element.classList.add("flash");
   setTimeout(() => element.classList.remove("flash"), FLASH_MS);

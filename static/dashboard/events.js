@@ -1,8 +1,8 @@
 // What each event of the stream does to the page.
 import { clearActivity, showFailure, showProgress, showUnchanged } from "./activity.js";
 import { connect } from "./connection.js";
-import { applyControls, setUpBoard } from "./controls.js";
-import { entrySections, findEntry, flash, fragment, groupsEl, pendingEl, rowByNumber, updateEmptyState } from "./dom.js";
+import { placeRows, setUpBoard } from "./controls.js";
+import { entrySections, findEntry, flash, fragment, groupsEl, pendingEl, updateEmptyState } from "./dom.js";
 
 export const HANDLERS = {
   snapshot(data) {
@@ -31,17 +31,10 @@ export const HANDLERS = {
     clearActivity(data.id);
     section.querySelector(".board-header").replaceWith(fragment(data.header_html));
     section.querySelector(".board-summary").replaceWith(fragment(data.summary_html));
-    const body = section.querySelector("tbody");
-    for (const number of data.removed) rowByNumber(body, number)?.remove();
-    for (const { number, html } of [...data.changed, ...data.added]) {
-      const row = fragment(html);
-      const existing = rowByNumber(body, number);
-      if (existing) existing.replaceWith(row);
-      else body.append(row);
-      flash(row);
-    }
+    const rows = [...data.changed, ...data.added].map(({ html }) => fragment(html));
+    placeRows(section, data.removed, rows);
+    for (const row of rows) flash(row);
     placeFirst(section, data.group);
-    applyControls(section);
   },
   removed(data) {
     findEntry(data.id)?.remove();
