@@ -10,7 +10,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("bench.sync", "bench.page", "bench.fanout", "bench.workers", "bench.trust")
+BENCHMARKS = ("bench.sync", "bench.page", "bench.page_browser", "bench.fanout", "bench.workers", "bench.trust")
 
 
 async def main(smoke: bool) -> None:
