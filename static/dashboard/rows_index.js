@@ -82,7 +82,7 @@ export class RowIndex {
   // `sortedBy`: the comparator the server's order agrees with (the default sort).
   constructor(table, sortedBy) {
     this.table = table;
-    this.chunkRows = Number(table.dataset.chunkRows) || 100;
+    this.chunkRows = Number(table.dataset.chunkRows) || 50;
     this.chunks = [...table.querySelectorAll(":scope > tbody.rows")];
     if (this.chunks.length === 0) this.chunks.push(this._newChunk());
     this.records = new Map();

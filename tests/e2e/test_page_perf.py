@@ -13,6 +13,7 @@ from typing import Any
 
 from playwright.async_api import Browser, Locator, Page, expect
 
+from issuebridge.web.templating import CHUNK_ROWS as CHUNK
 from testkit.fake_github import FakeGitHub, make_pull
 from testkit.mcp_clients import TRANSPORTS
 from tests.browser import BROWSER_TESTS
@@ -23,8 +24,7 @@ pytestmark = BROWSER_TESTS
 
 REPO = "octo/big"
 BOARD = f"issues:{REPO}"
-CHUNK = 100
-COUNT = 250  # three chunks: 100, 100, 50
+COUNT = 250  # five chunks
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
 WORDS += ["india", "juliet", "kilo", "lima", "mike", "november", "oscar"]
 PEOPLE = ["ana", "bo", "cy", "dee", "ed"]
@@ -108,7 +108,7 @@ async def test_rows_come_in_chunks_and_only_chunks_near_the_screen_are_drawn(
     drawn = await board.locator("tbody.rows").evaluate_all(
         "chunks => chunks.map((c) => c.rows[0].checkVisibility({ contentVisibilityAuto: true }))"
     )
-    assert drawn == [True, False, False]  # the third chunk is far below: not laid out
+    assert drawn == [True] + [False] * 4  # the chunks below the first screen or two are not laid out
 
     # Without JavaScript, every row is there and readable: the chunks are plain table markup.
     context = await browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
@@ -147,10 +147,10 @@ async def test_the_filter_keeps_chunks_packed_and_survives_a_resync(server: AppS
     await push(server.url, REPO, issues)
     board = await open_board(page, server)
     await board.locator('th[data-sort="number"] button').click()  # number, descending
-    await board.locator(".filter-text").fill("alpha")
-    matching = [n for n in range(COUNT, 0, -1) if "alpha" in issues[n - 1]["title"]]
-    assert 0 < len(matching) < CHUNK
-    assert await layout(board) == [matching]  # all in the first chunk; the others hidden
+    await board.locator(".filter-text").fill("li")  # charlie, lima
+    matching = [n for n in range(COUNT, 0, -1) if "li" in issues[n - 1]["title"]]
+    assert CHUNK < len(matching) < COUNT // 2
+    assert await layout(board) == packed(matching)  # packed into the first chunks; the others hidden
     await expect(board.locator(".shown")).to_have_text(f"{len(matching)} of {COUNT} shown")
 
     # A re-sync: one row leaves the filter, one joins it, one is removed, one is added; the
@@ -161,8 +161,8 @@ async def test_the_filter_keeps_chunks_packed_and_survives_a_resync(server: AppS
         if i["number"] == leaving:
             i["title"] = "no longer matching"
         if i["number"] == joining:
-            i["title"] = "alpha now"
-    changed.append(issue(COUNT + 1, title="alpha added"))
+            i["title"] = "li now"
+    changed.append(issue(COUNT + 1, title="li added"))
     await page.evaluate("window.__sameDocument = true")
     await push(server.url, REPO, changed)
     await expect(board.locator(f'tr[data-number="{COUNT + 1}"]')).to_be_visible()
@@ -170,7 +170,7 @@ async def test_the_filter_keeps_chunks_packed_and_survives_a_resync(server: AppS
         {n for n in matching if n not in (leaving, removed)} | {joining, COUNT + 1},
         reverse=True,
     )
-    assert await layout(board) == [now_matching]
+    assert await layout(board) == packed(now_matching)
     await expect(board.locator(".shown")).to_have_text(f"{len(now_matching)} of {COUNT} shown")
     await expect(board.locator(f'tr[data-number="{removed}"]')).to_have_count(0)
     assert await page.evaluate("window.__sameDocument") is True
@@ -186,7 +186,7 @@ async def test_a_resync_puts_changed_rows_in_their_sorted_place(server: AppServe
     await push(server.url, REPO, issues)
     board = await open_board(page, server)
     newest = START + timedelta(days=100)
-    # Three rows updated now (to the top, newest first), one from the far end of the last chunk.
+    # Three rows updated now (to the top, newest first), one from the end of the last chunk.
     oldest_first = expected_order(issues, "updated", "ascending")
     moved = [oldest_first[0], oldest_first[120], oldest_first[-1]]
     resynced = [
@@ -220,13 +220,13 @@ async def test_relative_times_are_updated_only_where_they_can_be_seen(server: Ap
     await page.clock.run_for(10 * 60 * 1000)  # ten minutes of the page's 30-second ticks
     await expect(time_of(1)).to_have_text("10 minutes ago")
     await expect(board.locator(".last-updated")).to_have_text("10 minutes ago")  # outside the rows too
-    for far in (160, 250):  # in the second and third chunks: not drawn, left alone
+    for far in (220, 250):  # chunks far down: not drawn, left alone
         assert await time_of(far).text_content() in ("2 minutes ago", "3 minutes ago", "4 minutes ago")
 
-    # A sort brings them into the first chunk, up to date.
-    await board.locator('th[data-sort="number"] button').click()  # number, descending: 250 ... 151
+    # A sort brings them near the top, up to date.
+    await board.locator('th[data-sort="number"] button').click()  # number, descending: 250, 249, ...
     await expect(time_of(250)).to_have_text("14 minutes ago")
-    await expect(time_of(160)).to_have_text("13 minutes ago")
+    await expect(time_of(220)).to_have_text("14 minutes ago")
 
     # Row 36 is now in the last chunk: ticks leave it alone until it is scrolled to.
     await page.clock.run_for(10 * 60 * 1000)

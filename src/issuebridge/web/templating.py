@@ -71,9 +71,9 @@ def _ago_filter(value: datetime | None) -> str:
 # A board's rows go out in <tbody class="rows"> chunks of this many: the page's CSS gives each
 # chunk `content-visibility: auto`, so the browser lays out and paints only the chunks on
 # screen, and the script keeps the chunks packed as it sorts and filters (static/dashboard/
-# rows_index.js reads the size from the table's `data-chunk-rows`). A hundred rows are about
-# 4,500 px: a chunk that comes into view costs one short frame.
-CHUNK_ROWS = 100
+# rows_index.js reads the size from the table's `data-chunk-rows`). Fifty rows are about
+# 2,100 px: a chunk that comes into view costs one short frame, and a sort lays out a screen or two.
+CHUNK_ROWS = 50
 _CHUNK_OPEN = '<tbody class="rows">'
 _CHUNK_BREAK = '</tbody><tbody class="rows">'
 _CHUNK_CLOSE = "</tbody>"
