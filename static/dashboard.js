@@ -28,5 +28,6 @@ window.addEventListener("pageshow", applyUrlState);
 window.addEventListener("hashchange", applyUrlState);
 
 for (const section of entrySections()) setUpBoard(section);
+tickTimes(); // the times' titles (the exact time); the rows near the screen get theirs as they come near
 setInterval(() => tickTimes(), 30000);
 follow(HANDLERS);
