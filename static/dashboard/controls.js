@@ -6,7 +6,9 @@
 // out of place move. A board in its default state (no filter, newest update first: the order
 // the server rendered) is not touched at all when the page loads. Interface:
 //   setUpBoard(section): wires a board's controls and shows its rows as its state says.
-//   applyControls(section): shows the board's rows as its state says (sort, filter, label).
+//   applyControls(section): shows the board's rows as its state says (sort, filter, label),
+//     and refreshes the label menu and the sort headers.
+//   showRows(section): only the rows, as its state says (after a filter or sort changed).
 //   placeRows(section, removed, rows): a re-sync: removes the rows whose numbers are in
 //     `removed`, puts each <tr> of `rows` (rendered by the server) in the place of the row
 //     with its number, or adds it, then sorts and filters as the board's state says. This is
@@ -36,12 +38,12 @@ export function setUpBoard(section) {
   text.value = state.text;
   text.addEventListener("input", () => {
     state.text = text.value;
-    arrange(section);
+    showRows(section);
     writeUrlState();
   });
   label.addEventListener("change", () => {
     state.label = label.value;
-    arrange(section);
+    showRows(section);
     writeUrlState();
   });
   for (const header of section.querySelectorAll("th[data-sort]")) {
@@ -54,11 +56,11 @@ export function setUpBoard(section) {
         state.sortDir = DESCENDING_FIRST.has(key) ? "descending" : "ascending";
       }
       showSort(section);
-      arrange(section);
+      showRows(section);
       writeUrlState();
     });
   }
-  setUpAttention(section, arrange);
+  setUpAttention(section, showRows);
   for (const chunk of section.querySelectorAll("table.chunked > tbody.rows")) watchChunk(chunk);
   if (isDefault(section)) {
     // As rendered: read the rows (for the label menu and the first keystroke) when idle.
@@ -71,7 +73,7 @@ export function setUpBoard(section) {
 
 export function applyControls(section) {
   showSort(section);
-  arrange(section);
+  showRows(section);
   refreshLabels(section);
 }
 
@@ -79,7 +81,7 @@ export function placeRows(section, removed, rows) {
   const index = indexOf(section);
   if (!index) return;
   index.update(removed, rows);
-  arrange(section);
+  showRows(section);
   refreshLabels(section);
 }
 
@@ -158,7 +160,7 @@ export function rowFilter(section) {
 
 // ---- showing ----
 
-function arrange(section) {
+export function showRows(section) {
   const index = indexOf(section);
   if (!index) return;
   const { sortKey, sortDir } = stateOf(section);
