@@ -10,7 +10,15 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("bench.sync", "bench.page", "bench.fanout", "bench.workers", "bench.trust", "bench.bodies")
+BENCHMARKS = (
+    "bench.sync",
+    "bench.page",
+    "bench.page_browser",
+    "bench.fanout",
+    "bench.workers",
+    "bench.trust",
+    "bench.bodies",
+)
 
 
 async def main(smoke: bool) -> None:

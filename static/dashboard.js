@@ -44,6 +44,7 @@ for (const section of entrySections()) {
 arrange(); // the reader's own order of the entries, if they set one (dashboard/order.js)
 updateBoardIndex();
 document.addEventListener("issuebridge:arranged", updateBoardIndex);
+tickTimes(); // the times' titles (the exact time); the rows near the screen get theirs as they come near
 setUpChanges();
 setUpSticky();
 setUpFocusedBoard(); // after arranging: it scrolls to the URL's board

@@ -23,7 +23,7 @@ class EveryRowEachTime(templating.RenderedRows):
     def html(self, board: TrackedBoard) -> Markup:
         kind, at = kind_of(board), templating.now()  # type: ignore[attr-defined]  # read at each call: tests fix it
         rows = (templating.placed(self.render(kind, row), at) for row in sorted_for_display(board.rows))
-        return Markup("".join(rows))
+        return templating.chunked(rows)
 
     def render_page(self, template: Template, context: dict[str, Any]) -> str:
         return template.render(context)

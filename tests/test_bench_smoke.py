@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORTS = {
     "bench.sync": ("## Sync", "warm re-sync"),
     "bench.page": ("## Page",),
+    "bench.page_browser": ("## Page in Chromium", "interactive"),
     "bench.fanout": ("## Fan-out",),
     "bench.workers": (),
     "bench.trust": ("## Trust",),

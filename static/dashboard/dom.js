@@ -22,8 +22,9 @@ export function findEntry(id) {
   return entrySections().find((section) => section.dataset.id === id);
 }
 
-export function rowByNumber(body, number) {
-  return body.querySelector(`tr[data-number="${Number(number)}"]`);
+/** The row numbered `number` under `root` (a board, in whichever of its chunks), or null. */
+export function rowByNumber(root, number) {
+  return root.querySelector(`tr[data-number="${Number(number)}"]`);
 }
 
 export function flash(element) {

@@ -4,8 +4,8 @@ import { connect } from "./connection.js";
 import { setUpAttention } from "./attention.js";
 import { updateBoardIndex } from "./board_index.js";
 import { forgetBoard, trackBoard, trackBoards, trackDelta } from "./changes.js";
-import { applyControls, setUpBoard } from "./controls.js";
-import { entrySections, findEntry, flash, fragment, groupsEl, pendingEl, rowByNumber, updateEmptyState } from "./dom.js";
+import { applyControls, placeRows, setUpBoard } from "./controls.js";
+import { entrySections, findEntry, flash, fragment, groupsEl, pendingEl, updateEmptyState } from "./dom.js";
 import { arrange, placeEntry } from "./order.js";
 import { keepingFocus } from "./focus_keeper.js";
 import { setUpOrderControls } from "./order_controls.js";
@@ -50,16 +50,9 @@ export const HANDLERS = {
     section.querySelector(".board-header").replaceWith(fragment(data.header_html));
     section.querySelector('[data-part="summary"]').replaceWith(fragment(data.summary_html));
     setUpAttention(section, applyControls); // a pull-request board's cards, as they are now
-    const body = section.querySelector("tbody");
-    for (const number of data.removed) rowByNumber(body, number)?.remove();
-    for (const { number, html } of [...data.changed, ...data.added]) {
-      const row = fragment(html);
-      const existing = rowByNumber(body, number);
-      if (existing) existing.replaceWith(row);
-      else body.append(row);
-      flash(row);
-    }
-    applyControls(section);
+    const rows = [...data.changed, ...data.added].map(({ html }) => fragment(html));
+    placeRows(section, data.removed, rows);
+    for (const row of rows) flash(row);
     trackDelta(section, data);
   },
   removed(data) {

@@ -76,6 +76,28 @@ def _ago_filter(value: datetime | None) -> str:
     return Markup(f"<\x00{_SLOT_TOKEN}t{len(slots) - 1}>")  # noqa: S704 - no outside text in it
 
 
+# A board's rows go out in <tbody class="rows"> chunks of this many: the page's CSS gives each
+# chunk `content-visibility: auto`, so the browser lays out and paints only the chunks on
+# screen, and the script keeps the chunks packed as it sorts and filters (static/dashboard/
+# rows_index.js reads the size from the table's `data-chunk-rows`). Fifty rows are about
+# 2,100 px: a chunk that comes into view costs one short frame, and a sort lays out a screen or two.
+CHUNK_ROWS = 50
+_CHUNK_OPEN = '<tbody class="rows">'
+_CHUNK_BREAK = '</tbody><tbody class="rows">'
+_CHUNK_CLOSE = "</tbody>"
+
+
+def chunked(rows: Iterable[str]) -> Markup:
+    """Rows' HTML in chunks of :data:`CHUNK_ROWS` (one empty chunk for no rows), as the page has them."""
+    pieces = [_CHUNK_OPEN]
+    for index, row in enumerate(rows):
+        if index and index % CHUNK_ROWS == 0:
+            pieces.append(_CHUNK_BREAK)
+        pieces.append(row)
+    pieces.append(_CHUNK_CLOSE)
+    return Markup("".join(pieces))  # noqa: S704 - rows rendered by the row macros
+
+
 class _KeptRows:
     __slots__ = ("by_number", "ordered", "rows")
 
@@ -101,7 +123,7 @@ class RenderedRows:
         self._prepared: dict[str, dict[int, tuple[DatedRow, RowParts]]] = {}
 
     def html(self, board: TrackedBoard) -> Markup:
-        """The board's rows, most recently updated first, with times as of now."""
+        """The board's rows, most recently updated first, with times as of now, in chunks (:func:`chunked`)."""
         placing = _rows_slots.get()
         if placing is not None:  # a whole page: the rows go in once it is rendered (render_page)
             placing.append(board)
@@ -169,9 +191,13 @@ class RenderedRows:
             del self._prepared[key]
 
     def _place(self, board: TrackedBoard, at: datetime, pieces: list[str]) -> None:
-        for row in self._ordered(board):
+        pieces.append(_CHUNK_OPEN)
+        for index, row in enumerate(self._ordered(board)):
+            if index and index % CHUNK_ROWS == 0:
+                pieces.append(_CHUNK_BREAK)
             for part in row:
                 pieces.append(part if isinstance(part, str) else ago(part, at))
+        pieces.append(_CHUNK_CLOSE)
 
     def _ordered(self, board: TrackedBoard) -> list[RowParts]:
         rows, kind = board.rows, kind_of(board)
@@ -265,6 +291,7 @@ def environment() -> Environment:
     env.globals["grouped"] = grouped
     env.globals["appearance"] = appearance
     env.globals["rendered_rows"] = RenderedRows(env)
+    env.globals["chunk_rows"] = CHUNK_ROWS
 
     def entry_html(entry: AnyEntry) -> Markup:
         """``entry`` rendered by its kind's macro."""

@@ -1,0 +1,217 @@
+// A board's rows, indexed in JS: sorting and filtering read the index, never the cells, and
+// move only the rows that are not where they should be.
+//
+// The server renders a board's rows in <tbody class="rows"> chunks of `data-chunk-rows` rows
+// (the table's attribute); the CSS gives each chunk `content-visibility: auto`, so the browser
+// lays out and paints only the chunks on screen. Rows a filter hides stay where they are, with
+// `hidden`; the rows shown are kept packed, that many to a chunk, in the order of the sort, so a
+// chunk off screen keeps about the size it had when it was last drawn and the page's height
+// stays right. A chunk with no row shown is hidden.
+//
+// Interface (the sort and filter engine in controls.js is the one caller of the first two):
+//   rowIndex(section, sortedBy) -> RowIndex: the board's index, built from its rows on first
+//     use (they are in the server's order, which is the comparator `sortedBy`'s).
+//   index.records: Map number -> Row; index.order: every Row, in the order shown.
+//   index.update(removed, elements): a re-sync's changes: numbers to remove, and fresh <tr>
+//     elements from the server (a changed row replaces the one with its number).
+//   index.arrange(compare, matches): sorts by `compare(a, b)` (rows), shows the rows for which
+//     `matches(row)` is true, hides the others; returns how many are shown.
+//   Row: { element (the <tr>), number, dataset (the element's), textContent (as
+//     element.textContent, read once), text (lower-cased),
+//     title (the title's text), list(name) (a newline-separated data-* attribute as an array),
+//     sortValue(key, read) (read(row), kept per key) }.
+//     A filter's matches(row) may be handed a Row or a <tr>: both have dataset and textContent.
+
+import { watchChunk } from "./times.js";
+
+const boards = new WeakMap(); // section -> RowIndex
+
+export class Row {
+  constructor(element) {
+    this.element = element;
+    this.number = Number(element.dataset.number);
+    this.shown = !element.hidden;
+    this._textContent = null;
+    this._text = null;
+    this._title = null;
+    this._lists = null;
+    this._sortValues = null;
+  }
+
+  /** Reads now what filtering reads (the text, the labels), so that the first filter is quick. */
+  read() {
+    void this.text;
+    this.list("labels");
+  }
+
+  /** The value `read(row)` gives for the column `key`, read once. */
+  sortValue(key, read) {
+    this._sortValues ??= new Map();
+    if (!this._sortValues.has(key)) this._sortValues.set(key, read(this));
+    return this._sortValues.get(key);
+  }
+
+  get dataset() {
+    return this.element.dataset;
+  }
+
+  get textContent() {
+    return (this._textContent ??= this.element.textContent);
+  }
+
+  get text() {
+    return (this._text ??= this.textContent.toLowerCase());
+  }
+
+  get title() {
+    return (this._title ??= this.element.querySelector(".title")?.firstElementChild?.textContent ?? "");
+  }
+
+  list(name) {
+    this._lists ??= new Map();
+    let values = this._lists.get(name);
+    if (!values) {
+      values = (this.dataset[name] || "").split("\n").filter(Boolean);
+      this._lists.set(name, values);
+    }
+    return values;
+  }
+}
+
+export class RowIndex {
+  // `sortedBy`: the comparator the server's order agrees with (the default sort).
+  constructor(table, sortedBy) {
+    this.table = table;
+    this.chunkRows = Number(table.dataset.chunkRows) || 50;
+    this.chunks = [...table.querySelectorAll(":scope > tbody.rows")];
+    if (this.chunks.length === 0) this.chunks.push(this._newChunk());
+    this.records = new Map();
+    this.order = [];
+    // Read in the page's order: the server's.
+    for (const chunk of this.chunks) {
+      for (const element of chunk.children) {
+        const row = new Row(element);
+        this.records.set(row.number, row);
+        this.order.push(row);
+      }
+    }
+    this.sortedBy = sortedBy; // the comparator `order` is sorted by
+    this._fresh = [];
+  }
+
+  update(removed, elements) {
+    const gone = new Set();
+    for (const number of removed) {
+      const row = this.records.get(Number(number));
+      if (!row) continue;
+      row.element.remove();
+      this.records.delete(row.number);
+      gone.add(row);
+    }
+    const fresh = [];
+    for (const element of elements) {
+      const row = new Row(element);
+      const existing = this.records.get(row.number);
+      if (existing) {
+        existing.element.replaceWith(element); // in its place: moved only if the sort says so
+        gone.add(existing);
+      } else {
+        this.chunks[0].prepend(element);
+      }
+      this.records.set(row.number, row);
+      fresh.push(row);
+    }
+    this.order = this.order.filter((row) => !gone.has(row));
+    this._fresh.push(...fresh);
+  }
+
+  arrange(compare, matches) {
+    this._sort(compare);
+    const shownRows = [];
+    for (const row of this.order) {
+      const show = matches(row);
+      if (show !== row.shown) {
+        row.element.hidden = !show;
+        row.shown = show;
+      }
+      if (show) shownRows.push(row);
+    }
+    this._pack(shownRows);
+    return shownRows.length;
+  }
+
+  // Sorts `order`: fully for a new comparator, else only the rows `update` brought are put in
+  // their places (a re-sync of a few rows of a large board costs a few binary searches).
+  _sort(compare) {
+    const fresh = this._fresh;
+    this._fresh = [];
+    if (compare === this.sortedBy) {
+      for (const row of fresh) this.order.splice(insertionPoint(this.order, row, compare), 0, row);
+      return;
+    }
+    this.order.push(...fresh);
+    this.order.sort(compare);
+    this.sortedBy = compare;
+  }
+
+  // Puts the rows shown into the chunks, `chunkRows` each, in order, moving only the rows that
+  // are not already in their place. Hidden rows stay where they are.
+  _pack(shownRows) {
+    const needed = Math.max(1, Math.ceil(shownRows.length / this.chunkRows));
+    while (this.chunks.length < needed) {
+      const chunk = this._newChunk();
+      this.chunks.at(-1).after(chunk);
+      this.chunks.push(chunk);
+    }
+    // Moving a row out of the document and back blurs what it holds: put the focus back.
+    const focused = document.activeElement;
+    const focusedRow = focused && focused !== document.body ? focused.closest("tbody.rows > tr") : null;
+    this.chunks.forEach((chunk, i) => {
+      const start = i * this.chunkRows;
+      const rows = shownRows.slice(start, start + this.chunkRows);
+      let cursor = chunk.firstElementChild;
+      for (const row of rows) {
+        while (cursor && cursor.hidden) cursor = cursor.nextElementSibling;
+        if (cursor === row.element) {
+          cursor = cursor.nextElementSibling;
+        } else {
+          chunk.insertBefore(row.element, cursor);
+        }
+      }
+      const empty = rows.length === 0;
+      if (chunk.hidden !== empty) chunk.hidden = empty;
+    });
+    if (focusedRow && document.activeElement !== focused && focused.isConnected) focused.focus({ preventScroll: true });
+  }
+
+  _newChunk() {
+    const chunk = document.createElement("tbody");
+    chunk.className = "rows";
+    watchChunk(chunk);
+    return chunk;
+  }
+}
+
+function insertionPoint(order, row, compare) {
+  let low = 0;
+  let high = order.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compare(order[middle], row) <= 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** The board's index, built on first use with the rows in the server's order, which is
+ * `sortedBy`'s; null for a board without a chunked table. */
+export function rowIndex(section, sortedBy) {
+  let index = boards.get(section);
+  if (!index) {
+    const table = section.querySelector("table.chunked");
+    if (!table) return null;
+    index = new RowIndex(table, sortedBy);
+    boards.set(section, index);
+  }
+  return index;
+}
