@@ -67,6 +67,7 @@ export function setUpBoard(section) {
   if (isDefault(section)) {
     // As rendered: read the rows (for the label menu and the first keystroke) when idle.
     showSort(section);
+    showChartFilters(section); // its bars are buttons
     whenIdle(() => section.isConnected && warm(section));
   } else {
     applyControls(section);

@@ -4,11 +4,11 @@
 // up, a board replaced, a whole snapshot after a reconnect). Before it, the row or entry under
 // the top third of the viewport is noted by identity (the entry's id and the row's number, since
 // the update may replace the very node); before the next frame is painted, the page is scrolled
-// by however far that moved, so the reader never sees the jump. The browser's own scroll anchoring is turned off for the page: it picks its own anchor
-// (often a node the update replaces) and would correct a second time.
+// by however far that moved, so the reader never sees the jump. The browser's own scroll
+// anchoring stays on: it is what holds the page still while chunks of rows are laid out as they
+// come near the screen (content-visibility), and after an update this measures what it left,
+// so nothing is corrected twice; but it cannot hold on to a node the update replaced.
 import { findEntry, rowByNumber } from "./dom.js";
-
-document.documentElement.style.overflowAnchor = "none";
 
 function anchorAt() {
   if (window.scrollY <= 0) return null; // at the top, the reader sees what arrives there
