@@ -33,7 +33,10 @@ function watch(root) {
 }
 
 // Boards, headers and filter rows arrive and are replaced with every update: watch the new
-// ones (the observer lets go of removed ones as they are collected).
+// ones (the observer lets go of removed ones as they are collected). Rows moved by a sort are
+// added nodes too, thousands at once: only groups, boards and their parts are looked into.
+const HOLDERS = ".group, section.entry";
+
 export function setUpSticky() {
   watch(groupsEl);
   new MutationObserver((mutations) => {
@@ -41,7 +44,7 @@ export function setUpSticky() {
       for (const node of mutation.addedNodes) {
         if (!(node instanceof Element)) continue;
         if (node.matches(PARTS)) resized.observe(node);
-        else watch(node);
+        else if (node.matches(HOLDERS)) watch(node);
       }
     }
   }).observe(groupsEl, { childList: true, subtree: true });
