@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -40,21 +39,11 @@ import httpx
 from playwright.async_api import Browser, CDPSession, Page, async_playwright
 
 from bench.common import machine
+from testkit.chromium import CHROMIUM, CHROMIUM_ARGS
 from testkit.servers import ServerProcess, start_server
 
 REPOSITORY = "bench/browser"
 BOARD = f"issues:{REPOSITORY}"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# As the tests' (tests/browser.py): without these Chromium tries to reach Google's services.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1280, "height": 900}
 LONG_TASK_MS = 50
 QUIET_MS = 1000  # the quiet window after the last long task that makes a page "interactive"

@@ -17,13 +17,12 @@ from pathlib import Path
 from playwright.async_api import async_playwright, expect
 
 from testkit import showcase
+from testkit.chromium import CHROMIUM, CHROMIUM_ARGS
 from testkit.fake_github import FakeGitHub
 from testkit.servers import start_server
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SHOTS = {"dashboard.png": (1280, 1100), "dashboard-narrow.png": (760, 1100)}
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
 
 async def photograph(url: str, out: Path) -> list[Path]:

@@ -13,24 +13,14 @@ fail where ``ISSUEBRIDGE_TEST_REQUIRE_CHROMIUM`` (or ``CI``) is set, as for Redi
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Without these, Chromium tries to reach Google's services, which this network refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from testkit.chromium import CHROMIUM, CHROMIUM_ARGS
+
 # What a successful injection would do; the page fixture asserts it never happens.
 PWN = "window.__pwned = (window.__pwned || 0) + 1"
 # For a module's ``pytestmark`` (or one test): marked as a browser test, run in the session's loop.
