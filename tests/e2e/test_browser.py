@@ -80,8 +80,9 @@ async def test_a_tool_call_fills_the_open_page_without_reload(
     await page.screenshot(path=str(ARTIFACTS / "dashboard.png"))
 
 
-async def test_filter_and_sort_survive_live_updates(server: AppServer, page: Page) -> None:
-    issues: list[dict[str, Any]] = [
+def crash_and_docs() -> list[dict[str, Any]]:
+    """Ten issues: odd ones "Crash n" labelled bug, even ones "Docs n" labelled docs, #10 the newest."""
+    return [
         {
             "number": n,
             "title": f"{'Crash' if n % 2 else 'Docs'} {n}",
@@ -91,6 +92,10 @@ async def test_filter_and_sort_survive_live_updates(server: AppServer, page: Pag
         }
         for n in range(1, 11)
     ]
+
+
+async def test_filter_and_sort_survive_live_updates(server: AppServer, page: Page) -> None:
+    issues = crash_and_docs()
     await push(server.url, "octo/app", issues)
     await page.goto(server.url)
     await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
@@ -813,18 +818,8 @@ URL_BOARD = "issues:octo/app"
 
 
 async def push_crash_and_docs(server: AppServer) -> Any:
-    """Ten issues on octo/app: odd ones "Crash n" labelled bug, even ones "Docs n" labelled docs."""
-    issues = [
-        {
-            "number": n,
-            "title": f"{'Crash' if n % 2 else 'Docs'} {n}",
-            "state": "open",
-            "labels": [{"name": "bug" if n % 2 else "docs", "color": "d73a4a" if n % 2 else "0075ca"}],
-            "updated_at": f"2026-01-{n:02d}T00:00:00Z",
-        }
-        for n in range(1, 11)
-    ]
-    await push(server.url, "octo/app", issues)
+    """:func:`crash_and_docs` on octo/app."""
+    await push(server.url, "octo/app", crash_and_docs())
 
 
 def url_board(page: Page) -> Locator:
