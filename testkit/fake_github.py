@@ -395,6 +395,7 @@ def make_pull(
     labels: list[tuple[str, str]] | None = None,
     requested_reviewers: list[str] | None = None,
     requested_teams: list[str] | None = None,
+    assignees: list[str] | None = None,
     head: str | None = None,
     base: str = DEFAULT_BRANCH,
     created_at: str | None = None,
@@ -454,8 +455,8 @@ def make_pull(
         "closed_at": closed_at,
         "merged_at": closed_at if merged else None,
         "merge_commit_sha": _git_sha("merge", repo.lower(), number),
-        "assignee": None,
-        "assignees": [],
+        "assignee": make_user(assignees[0]) if assignees else None,
+        "assignees": [make_user(login) for login in assignees or []],
         "requested_reviewers": [make_user(login) for login in requested_reviewers or []],
         "requested_teams": [make_team(repo.split("/")[0], slug) for slug in requested_teams or []],
         # Pull-request labels carry "archived_by" (null unless archived); the schema requires the key.

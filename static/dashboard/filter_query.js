@@ -8,7 +8,7 @@
 //   text       every word the row shows, lower-cased (title, number, labels, author, ...)
 //   labels     ["bug", "good first issue"]  lower-cased label names
 //   author     "octocat"                    lower-cased, "" when unknown
-//   assignees  ["ana"]                      lower-cased logins ([] on pull requests)
+//   assignees  ["ana"]                      lower-cased logins
 //   state      "open" | "closed" | "merged" (a draft's state is "open")
 //   draft      true for a draft pull request
 //   comments   number, NaN where the board has no such column

@@ -141,7 +141,7 @@ async def test_is_draft_on_a_pull_request_board(server: AppServer, fake_github: 
         repo,
         [
             make_pull(repo, 1, title="Draft work", draft=True),
-            make_pull(repo, 2, title="Ready", user="ana"),
+            make_pull(repo, 2, title="Ready", user="ana", assignees=["bo"]),
             make_pull(repo, 3, title="Done", state="closed", merged=True),
         ],
     )
@@ -160,6 +160,8 @@ async def test_is_draft_on_a_pull_request_board(server: AppServer, fake_github: 
         ("is:merged", [3]),
         ("is:closed", [3]),  # merged is closed too
         ("author:ana", [2]),
+        ("assignee:bo", [2]),
+        ("assignee:none", [1, 3]),
     ]:
         await board.locator(".filter-text").fill(text)
         await expect_shown(board, expected)

@@ -55,6 +55,7 @@ def pull_fields(item: dict[str, Any]) -> dict[str, Any]:
         "merged": bool(item.get("merged_at")),
         "author": user.get("login"),
         "labels": [label for raw in item.get("labels") or [] if (label := label_from_github(raw))],
+        "assignees": [a["login"] for a in item.get("assignees") or [] if a and a.get("login")],
         # A deleted account is null in the list; a team is named by its slug.
         "requested_reviewers": [r["login"] for r in item.get("requested_reviewers") or [] if r and r.get("login")],
         "requested_teams": [t["slug"] for t in item.get("requested_teams") or [] if t and t.get("slug")],
@@ -106,6 +107,7 @@ PULL_SOURCES = {
     "merged": "merged_at",
     "author": "user",
     "labels": "labels",
+    "assignees": "assignees",
     "requested_reviewers": "requested_reviewers",
     "requested_teams": "requested_teams",
     "head": "head",

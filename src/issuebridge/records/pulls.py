@@ -33,6 +33,7 @@ class PullRequest(Record):
     merged: bool = False
     author: ShortText | None = None
     labels: Annotated[list[Label], Field(max_length=100)] = []
+    assignees: Annotated[list[ShortText], Field(max_length=100)] = []
     requested_reviewers: Annotated[list[ShortText], Field(max_length=100)] = []
     # Team slugs (CODEOWNERS asks teams): a pending request as much as a person's.
     requested_teams: Annotated[list[ShortText], Field(max_length=100)] = []
