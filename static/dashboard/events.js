@@ -9,6 +9,7 @@ import { entrySections, findEntry, flash, fragment, groupsEl, pendingEl, updateE
 import { arrange, placeEntry } from "./order.js";
 import { keepingFocus } from "./focus_keeper.js";
 import { setUpOrderControls } from "./order_controls.js";
+import { previewUpdated } from "./preview.js";
 import { keepingScroll } from "./scroll_anchor.js";
 
 export const HANDLERS = {
@@ -37,6 +38,7 @@ export const HANDLERS = {
     setUpBoard(section);
     setUpOrderControls(section);
     trackBoard(section);
+    previewUpdated(section, [...section.querySelectorAll("tr[data-number]")]);
     flash(section);
     updateEmptyState();
   },
@@ -54,6 +56,7 @@ export const HANDLERS = {
     placeRows(section, data.removed, rows);
     for (const row of rows) flash(row);
     trackDelta(section, data);
+    previewUpdated(section, rows);
   },
   removed(data) {
     findEntry(data.id)?.remove();

@@ -145,6 +145,30 @@ async def test_the_page_carries_no_bodies_and_a_live_edit_is_previewed(server: A
     await expect(page.locator("dialog#preview .preview-none")).to_contain_text("not kept")
 
 
+async def test_an_open_drawer_follows_a_live_edit_of_its_item_and_keeps_focus(server: AppServer, page: Page) -> None:
+    await push(server.url, REPO, [{"number": 1, "title": "One", "state": "open", "body": "FIRST-BODY"},
+                                  {"number": 2, "title": "Two", "state": "open", "body": "OTHER-BODY"}])  # fmt: skip
+    board = await open_board(page, server)
+    await board.locator('tr[data-number="1"] td.number').click()
+    drawer = page.locator("dialog#preview")
+    await expect(drawer.locator(".preview-body")).to_have_text("FIRST-BODY")
+    await expect(drawer.locator("#preview-title")).to_be_focused()
+    # Another item's edit leaves the drawer alone; its own edit shows in it, focus still inside.
+    await push(server.url, REPO, [{"number": 1, "title": "One", "state": "open", "body": "FIRST-BODY"},
+                                  {"number": 2, "title": "Two", "state": "open", "body": "OTHER-EDITED"}])  # fmt: skip
+    await push(server.url, REPO, [{"number": 1, "title": "One, edited", "state": "open", "body": "SECOND-BODY"},
+                                  {"number": 2, "title": "Two", "state": "open", "body": "OTHER-EDITED"}])  # fmt: skip
+    await expect(drawer.locator(".preview-body")).to_have_text("SECOND-BODY")
+    await expect(drawer).to_have_accessible_name("One, edited")
+    await expect(drawer.locator("#preview-title")).to_be_focused()
+    # Closed, it asks for nothing more: a later edit does not open it again.
+    await page.keyboard.press("Escape")
+    await expect(drawer).to_be_hidden()
+    await push(server.url, REPO, [{"number": 1, "title": "One", "state": "open", "body": "THIRD-BODY"}])
+    await expect(board.locator('tr[data-number="1"] td.title')).to_have_text("One")
+    await expect(drawer).to_be_hidden()
+
+
 async def test_the_drawer_is_a_side_panel_on_a_desktop_and_a_bottom_sheet_on_a_phone_closed_beside_it(
     server: AppServer, browser: Browser
 ) -> None:
