@@ -42,6 +42,7 @@ for (const section of entrySections()) {
   setUpOrderControls(section);
 }
 arrange(); // the reader's own order of the entries, if they set one (dashboard/order.js)
+delete document.documentElement.dataset.arranging; // shown, in that order (early.js)
 updateBoardIndex();
 document.addEventListener("issuebridge:arranged", updateBoardIndex);
 tickTimes(); // the times' titles (the exact time); the rows near the screen get theirs as they come near

@@ -308,7 +308,7 @@ def static_links(html: str) -> dict[str, str]:
 
 def test_static_files_are_linked_by_content_hash_and_cached_for_a_year(client: TestClient) -> None:
     links = static_links(client.get("/").text)
-    assert set(links) == {"dashboard.css", "dashboard.js", "favicon.svg"}
+    assert set(links) == {"dashboard.css", "dashboard.js", "early.js", "favicon.svg"}
     for name, version in links.items():
         assert version == hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:16]
         response = client.get(f"/static/{name}?v={version}")

@@ -115,6 +115,38 @@ async def test_the_readers_own_order_from_the_keyboard_and_by_dragging_survives_
     assert stored[:3] == [ONE, THREE, TWO]
 
 
+# What a paint while the page is still parsing would show (readystatechange "interactive" comes
+# once parsing ends, before any module runs): whether the boards are visible.
+BEFORE_THE_SCRIPT = """
+document.addEventListener("readystatechange", () => {
+  if (document.readyState === "interactive")
+    window.beforeTheScript = getComputedStyle(document.getElementById("groups")).visibility;
+});
+"""
+
+
+async def test_a_reload_never_shows_the_server_order_before_the_readers_own(server: AppServer, page: Page) -> None:
+    for key in (ONE, TWO, THREE):
+        await push(server.url, key.split(":")[1], issues(2))
+    await page.add_init_script(BEFORE_THE_SCRIPT)
+    await live(page, server.url)
+    assert await page.evaluate("window.beforeTheScript") == "visible"  # no order of the reader's to wait for
+    await page.get_by_role("button", name="Pin to top: octo/three issues").click()
+    assert await order(page) == [THREE, ONE, TWO]
+
+    await page.reload()
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    assert await page.evaluate("window.beforeTheScript") == "hidden"  # until the reader's order is applied
+    await expect(page.locator("#groups")).to_be_visible()
+    assert await order(page) == [THREE, ONE, TWO]
+
+    # Should the script never run, the boards show anyway, in the server's order.
+    await page.route("**/static/dashboard.js*", lambda route: route.abort())
+    await page.reload()
+    await expect(page.locator(f'section.entry[data-id="{ONE}"] h2')).to_be_visible()
+    assert await order(page) == [ONE, TWO, THREE]
+
+
 async def scroll_to(page: Page, selector: str, y: float) -> None:
     """Scrolls until ``selector`` is ``y`` px down the window. Chunks of rows off screen are laid
     out only as they come near (content-visibility), so one scroll may land short of the row by
