@@ -16,13 +16,10 @@ from playwright.async_api import Page, expect
 
 from issuebridge.mcp.resources import SELECTION
 from testkit.mcp_clients import TRANSPORTS
-
-from tests.browser import BROWSER_TESTS
 from tests.e2e.test_stream import push
 from tests.inprocess import AppServer, until
 
 REPO = "Octo/App"
-
 
 
 @pytest.mark.browser
@@ -77,7 +74,8 @@ async def test_the_assistant_reads_the_selection_and_is_told_when_it_changes(ser
         read = await modern.read_resource(SELECTION)
         content = read.contents[0]
         assert isinstance(content, types.TextResourceContents)
-        assert json.loads(content.text) == {"selected": [{"repository": "octo/app", "number": 4, "title": "Flaky test"}]}
+        picked = {"repository": "octo/app", "number": 4, "title": "Flaky test"}
+        assert json.loads(content.text) == {"selected": [picked]}
         result = await modern.call_tool("get_dashboard", {})
         assert result.structured_content is not None
         assert list(result.structured_content) == ["selected", "entries"]
