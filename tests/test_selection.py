@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 from issuebridge.app import create_app
 from issuebridge.records.selection import MAX_SELECTED
 from issuebridge.settings import Settings
+from issuebridge.web.rows import select_box
 from issuebridge.web.sessions import COOKIE
 
 TOKEN = "s3cret-token-for-tests"
@@ -118,3 +119,11 @@ def test_the_selection_survives_a_restart_and_is_not_a_board(tmp_path: Path) -> 
         assert 'data-items="octo/app#5"' in page
         assert 'id="empty" aria-labelledby="empty-title">' in page  # no boards: the empty state shows
         assert client.get("/healthz").json()["entries"] == 0
+
+
+def test_a_rows_checkbox_names_its_item_for_a_view_and_its_number_on_a_board() -> None:
+    """The macro a search view's rows reuse: ``select_box(number, repository)``."""
+    assert str(select_box(12)) == '<input type="checkbox" class="select-row" aria-label="Select #12">'
+    named = str(select_box(12, "Octo/App"))
+    assert 'aria-label="Select Octo/App#12"' in named and 'data-item="octo/app#12"' in named
+    assert "&lt;" in str(select_box(1, "<x>/y"))  # escaped, whatever it is given
