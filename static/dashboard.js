@@ -18,6 +18,7 @@ import { setUpFocusedBoard } from "./dashboard/focused_board.js";
 import { setUpKeyboard } from "./dashboard/keyboard.js";
 import { setUpPreview } from "./dashboard/preview.js";
 import { arrange } from "./dashboard/order.js";
+import { setUpSelection } from "./dashboard/selection.js";
 import { setUpOrderControls } from "./dashboard/order_controls.js";
 import { tickTimes } from "./dashboard/times.js";
 
@@ -51,5 +52,6 @@ setUpSticky();
 setUpFocusedBoard(); // after arranging: it scrolls to the URL's board
 setUpPreview();
 setUpKeyboard();
+setUpSelection(HANDLERS); // the rows the reader ticks, kept in the store (dashboard/selection.js)
 setInterval(() => tickTimes(), 30000);
 follow(HANDLERS);

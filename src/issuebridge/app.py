@@ -11,6 +11,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 from limits import parse as parse_rate_limit  # "120/minute", "10 per second": limits' notation
 from starlette.applications import Starlette
@@ -35,6 +36,7 @@ from issuebridge.web.github_webhook import webhook_routes
 from issuebridge.web.hosts import AllowedHosts, HostCheck
 from issuebridge.web.pages import page_routes
 from issuebridge.web.ratelimit import AuthFailures, RateLimit
+from issuebridge.web.selection import selection_routes
 from issuebridge.web.sessions import Sessions
 from issuebridge.web.templating import rendered_rows
 
@@ -86,6 +88,7 @@ def compose(services: Services) -> Starlette:
     routes = [
         *page_routes(services.dashboard, services.env),
         *api_routes(services.dashboard, services.announcer, settings.max_body_bytes, services.env),
+        *selection_routes(services.dashboard),
         *webhook_routes(WebhookDeliveries(services.dashboard, store), settings.webhook_secret, settings.max_body_bytes),
         *stream_routes(
             services.announcer,
@@ -105,6 +108,7 @@ def compose(services: Services) -> Starlette:
             sessions=Sessions(settings.api_token, settings.session_seconds, store) if settings.api_token else None,
             failures=AuthFailures(parse_rate_limit(settings.auth_failure_limit)),
             secure_cookie=(settings.public_url or "").startswith("https://"),
+            page_origin=page_origin(settings.public_url),
         ),
         # After authentication, so that the limit counts per address and nothing unverified
         # (a made-up bearer value) can give a client a fresh allowance.
@@ -120,6 +124,14 @@ def compose(services: Services) -> Starlette:
     # The parts a test or a benchmark in the same process looks at: how many streams, sessions, ...
     app.state.services = services
     return app
+
+
+def page_origin(public_url: str | None) -> str | None:
+    """``scheme://host[:port]`` of ``ISSUEBRIDGE_PUBLIC_URL``: where the page's own requests come from."""
+    if not public_url:
+        return None
+    parts = urlsplit(public_url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 class _BuiltOnStartup:

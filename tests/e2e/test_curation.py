@@ -151,7 +151,7 @@ async def test_read_back_remove_and_clear(server: AppServer, fake_github: FakeGi
             event = await stream.next()
             assert event.event == "cleared" and event.id == "4"
         view = (await client.call_tool("get_dashboard", {})).structured_content
-        assert view == {"entries": []}
+        assert view == {"selected": [], "entries": []}
 
 
 async def test_every_tool_declares_its_schema_and_behaviour(server: AppServer) -> None:

@@ -198,3 +198,18 @@ async def wait_for_health(http: httpx.AsyncClient, status: int) -> dict[str, Any
     except TimeoutError:
         raise AssertionError(f"/healthz never answered {status}: {response.json()}") from None
     return dict(response.json())
+
+
+async def test_a_selection_made_on_one_worker_reaches_pages_and_reads_on_the_other(
+    two_workers: tuple[ServerProcess, ServerProcess],
+) -> None:
+    selecting, reading = two_workers
+    async with open_event_stream(f"{reading.url}/api/dashboard/events?format=html") as stream:
+        assert (await stream.next()).event == "snapshot"
+        async with httpx.AsyncClient() as http:
+            answer = await http.post(f"{selecting.url}/api/dashboard/selection", json={"add": ["Octo/App#9"]})
+            assert answer.status_code == 200, answer.text
+            update = await stream.next_past_progress()
+            assert update.event == "selection" and update.json()["data"]["items"] == ["octo/app#9"]
+            read = (await http.get(f"{reading.url}/api/dashboard/selection")).json()
+    assert read == {"selected": [{"repository": "octo/app", "number": 9, "title": None}]}

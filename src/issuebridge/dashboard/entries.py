@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 
 from issuebridge.live.announcer import Announcer
 from issuebridge.records.base import Entry, appearing
-from issuebridge.records.registry import AnyEntry, kind_of
+from issuebridge.records.registry import AnyEntry, kind_of, kind_of_key
 from issuebridge.records.tracked import TrackedBoard, carry
 from issuebridge.store import DashboardStore
 from issuebridge.store.base import Conflict, StoreError
@@ -47,8 +47,9 @@ class Dashboard:
         return self._store.health()
 
     async def entries(self, repository: str | None = None) -> list[AnyEntry]:
-        """Every entry, newest activity first; only those about ``repository`` if given."""
-        entries = await self._store.entries()
+        """Every listed entry (``Kind.listed``: not the selection), newest activity first; only
+        those about ``repository`` if given."""
+        entries = [entry for entry in await self._store.entries() if kind_of(entry).listed]
         if repository is None:
             return entries
         wanted = repository.lower()
@@ -88,13 +89,16 @@ class Dashboard:
         return await self._write(key, change, always=False)
 
     async def remove(self, key: str) -> bool:
+        """Remove a listed entry (the selection is cleared by deselecting, not removed)."""
+        if (kind := kind_of_key(key)) is not None and not kind.listed:
+            return False
         async with self._write_lock:
             return await self._store.remove(key) is not None
 
     async def clear(self) -> int:
         """Remove everything; how many entries there were."""
         async with self._write_lock:
-            count = len(await self._store.entries())
+            count = len(await self.entries())
             await self._store.clear()
             return count
 

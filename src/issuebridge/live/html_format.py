@@ -13,20 +13,24 @@ from typing import Any
 
 from issuebridge.live.changes import Activity, Change
 from issuebridge.live.frames import encode_event
-from issuebridge.records.registry import AnyEntry, kind_named
+from issuebridge.live.json_format import entry_payload
+from issuebridge.records.registry import AnyEntry, kind_named, kind_of
 from issuebridge.records.tracked import TrackedBoard
 from issuebridge.web.templating import Fragments, group_of
 
 
 class PageFormat:
-    """``snapshot``, ``board`` (one whole entry), ``board_delta``, ``removed``, ``sync_progress``,
-    ``sync_unchanged``, ``sync_failed``."""
+    """``snapshot``, ``board`` (one whole entry), ``board_delta``, ``removed``, ``selection``,
+    ``sync_progress``, ``sync_unchanged``, ``sync_failed``."""
 
     def __init__(self, fragments: Fragments) -> None:
         self._fragments = fragments
 
     def change(self, change: Change) -> bytes:
         entry = change.entry
+        kind = kind_of(entry)
+        if not kind.listed:  # state beside the boards (the selection): its JSON, for the script
+            return encode_event(kind.json_event, entry_payload(entry), entry.revision)
         where = {"id": entry.key, "group": group_of(entry)}
         previous, diff = change.previous, change.diff
         if not isinstance(entry, TrackedBoard) or type(previous) is not type(entry) or diff is None:
@@ -55,7 +59,13 @@ class PageFormat:
         return self.snapshot([], revision)
 
     def snapshot(self, entries: list[AnyEntry], revision: int) -> bytes:
-        return encode_event("snapshot", {"html": self._fragments.groups(entries)}, revision)
+        """Every board's HTML, and each unlisted entry (the selection) under its ``json_event``."""
+        listed = [entry for entry in entries if kind_of(entry).listed]
+        data: dict[str, Any] = {"html": self._fragments.groups(listed)}
+        for entry in entries:
+            if not kind_of(entry).listed:
+                data[kind_of(entry).json_event] = entry_payload(entry)
+        return encode_event("snapshot", data, revision)
 
     def activity(self, activity: Activity) -> bytes:
         data = {

@@ -20,7 +20,8 @@ from starlette.requests import Request
 
 from issuebridge.live.changes import Touched
 from issuebridge.mcp import sdk_seam
-from issuebridge.mcp.resources import BOARDS
+from issuebridge.mcp.resources import BOARDS, SELECTION
+from issuebridge.records.selection import SELECTION_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ def uris_for(touched: Touched) -> list[str]:
         uris.append(f"{BOARDS}/{touched.repository.lower()}")
     if touched.key.startswith("panel:"):
         uris.append(f"dashboard://panels/{touched.key.removeprefix('panel:')}")
+    if touched.key == SELECTION_KEY:
+        uris.append(SELECTION)
     return uris
 
 

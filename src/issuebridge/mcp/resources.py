@@ -1,7 +1,8 @@
 """The dashboard as MCP resources, and completion of their templates' arguments.
 
 ``dashboard://boards`` (everything, compactly), ``dashboard://boards/{owner}/{repo}`` (one
-repository's boards and panels, whole) and ``dashboard://panels/{panel_id}``. When a write
+repository's boards and panels, whole), ``dashboard://panels/{panel_id}`` and
+``dashboard://selection`` (what the user ticked on the page). When a write
 touches one, subscribed clients are told (``notifications.py``).
 """
 
@@ -17,6 +18,7 @@ from mcp_types import Completion, CompletionArgument, CompletionContext, PromptR
 
 from issuebridge.dashboard.entries import Dashboard
 from issuebridge.dashboard.readback import read_back
+from issuebridge.dashboard.selection import selected_views
 from issuebridge.live.json_format import entry_payload
 from issuebridge.records.base import InvalidRepository, repository_name
 from issuebridge.records.panels import Panel, panel_key
@@ -26,6 +28,7 @@ logger = logging.getLogger(__name__)
 BOARDS = "dashboard://boards"
 REPOSITORY_TEMPLATE = f"{BOARDS}/{{owner}}/{{repo}}"
 PANEL_TEMPLATE = "dashboard://panels/{panel_id}"
+SELECTION = "dashboard://selection"
 MAX_COMPLETIONS = 100  # the spec's limit per answer
 
 
@@ -34,6 +37,11 @@ def register_resources(mcp: MCPServer, dashboard: Dashboard) -> None:
     async def boards() -> str:
         """Every board and panel, newest activity first, with rows in the page's order (compact)."""
         return (await read_back(dashboard)).model_dump_json()
+
+    @mcp.resource(SELECTION, name="selection", title="What the user selected", mime_type="application/json")
+    async def selection() -> str:
+        """The issues and pull requests the user ticked on the page: "these", "the ones I picked"."""
+        return _json({"selected": [view.model_dump() for view in await selected_views(dashboard)]})
 
     @mcp.resource(REPOSITORY_TEMPLATE, name="repository", title="One repository's boards", mime_type="application/json")
     async def repository_boards(owner: str, repo: str) -> str:

@@ -36,6 +36,10 @@ Workflow: fetch, curate, publish, read back.
    with markdown, key metrics and a table of items. Reuse the returned panel_id to update it.
 3. Read back: get_dashboard tells you what the page shows, in order, so you can follow up on
    "the third issue on my dashboard". remove_from_dashboard and clear_dashboard tidy up.
+4. The user points: rows the user ticked on the page come first in get_dashboard, as
+   `selected` (also the resource dashboard://selection, which notifies subscribers when it
+   changes). When the user says "these", "the selected ones" or "the ones I picked", read it
+   there rather than guessing.
 """
 
 

@@ -52,7 +52,16 @@ class EntryView(BaseModel):
     rows: list[RowView] = Field(description=f"The first {MAX_ROWS} rows, in the page's order.")
 
 
+class SelectedView(BaseModel):
+    repository: str = Field(description="owner/repo, lower case.")
+    number: int
+    title: str | None = Field(description="As a board on the dashboard shows it; null if none shows it now.")
+
+
 class DashboardView(BaseModel):
+    selected: list[SelectedView] = Field(
+        description="What the user ticked on the page, in the order ticked: 'these', 'the ones I picked'."
+    )
     entries: list[EntryView] = Field(description="Newest activity first, as on the page.")
 
 
@@ -153,3 +162,6 @@ class Kind(Generic[E]):
     sync_tool: SyncTool | None = None
     row_macro: str | None = None  # its rows are a table rendered once and kept: the macro for one row
     delta: Delta | None = None
+    # One of the dashboard's entries (a board or panel on the page and in get_dashboard); False
+    # for state kept beside them (the selection): pages get it as its ``json_event``, not a board.
+    listed: bool = True

@@ -2,6 +2,8 @@
 
 - The MCP endpoints and every write need ``Authorization: Bearer <token>``.
 - The dashboard (the page, its event stream and the JSON reads) also accepts a session cookie,
+  and so does the one write a viewer may make, the selection (``web/selection.py``), when it
+  comes from the page's own origin (exact ``Origin``, not cross-site by ``Sec-Fetch-Site``);
   which a person gets from the sign-in form or a ``/?token=...`` link (``web/sessions.py``): a
   session of its own that expires (``ISSUEBRIDGE_SESSION_SECONDS``) and ends with "Sign out"
   (``POST /logout``). The cookie never holds the token; it is HttpOnly, SameSite=Strict, and
@@ -37,8 +39,16 @@ from issuebridge.web.sessions import COOKIE, SCOPE_KEY, Sessions, session_of
 OPEN_PATHS = ("/static/",)
 OPEN_EXACT = ("/healthz",)
 SIGNED_PATHS = ("/webhooks/github",)  # exact paths that authenticate themselves
-# What a cookie may reach: reading the dashboard, never writing or MCP.
-COOKIE_PATHS = ("/", "/api/dashboard/events", "/api/dashboard/issues", "/api/dashboard/item")
+# What a cookie may read: the dashboard, never MCP.
+COOKIE_PATHS = (
+    "/",
+    "/api/dashboard/events",
+    "/api/dashboard/issues",
+    "/api/dashboard/item",
+    "/api/dashboard/selection",
+)
+# The one write a cookie may make: ticking rows (web/selection.py), from the page's own origin only.
+COOKIE_WRITES = ("/api/dashboard/selection",)
 MAX_FORM_BYTES = 4096
 
 LOGIN_PAGE = """<!doctype html>
@@ -60,13 +70,20 @@ class TokenAuth:
     """ASGI middleware in front of every route, the MCP transports included."""
 
     def __init__(
-        self, app: ASGIApp, token: str | None, sessions: Sessions | None, failures: AuthFailures, secure_cookie: bool
+        self,
+        app: ASGIApp,
+        token: str | None,
+        sessions: Sessions | None,
+        failures: AuthFailures,
+        secure_cookie: bool,
+        page_origin: str | None = None,
     ) -> None:
         self.app = app
         self._token = token.encode() if token else None
         self._sessions = sessions
         self._failures = failures
         self._secure_cookie = secure_cookie  # the public URL is https (behind a TLS proxy)
+        self._origin = page_origin  # the public URL's origin, if it is set
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._token is None or self._sessions is None:
@@ -106,7 +123,12 @@ class TokenAuth:
             return _unauthorized()
         ended = drop_cookie = False
         cookie = request.cookies.get(COOKIE)
-        if cookie is not None and request.method in ("GET", "HEAD") and request.url.path in COOKIE_PATHS:
+        if cookie is not None and request.url.path in COOKIE_WRITES and request.method in ("POST", "DELETE"):
+            if not self._same_origin(request):
+                return error(403, "change the selection from the dashboard page (the request is not from its origin)")
+        elif cookie is not None and not (request.method in ("GET", "HEAD") and request.url.path in COOKIE_PATHS):
+            cookie = None  # anything else a cookie cannot do: it needs the bearer token
+        if cookie is not None:
             session = self._sessions.read(cookie)
             if session is None:
                 self._failures.failed(request.scope)  # not a session this server signed
@@ -136,6 +158,17 @@ class TokenAuth:
         if drop_cookie:
             response.delete_cookie(COOKIE, path="/", secure=self._secure_cookie, httponly=True, samesite="strict")
         return response
+
+    def _same_origin(self, request: Request) -> bool:
+        """Whether a cookie's write comes from the page itself: its ``Origin`` is exactly the page's
+        origin (``ISSUEBRIDGE_PUBLIC_URL``'s, or the scheme and Host the request came to), and the
+        browser does not say it is cross-site (``Sec-Fetch-Site``). The cookie is SameSite=Strict
+        as well; ``web/hosts.py`` refused foreign origins before this."""
+        origin = request.headers.get("origin")
+        if origin is None or request.headers.get("sec-fetch-site", "same-origin") != "same-origin":
+            return False
+        own = self._origin or f"{request.url.scheme}://{request.headers.get('host', '')}"
+        return origin.lower() == own.lower()
 
     def _matches(self, candidate: str) -> bool:
         assert self._token is not None

@@ -18,6 +18,7 @@ from starlette.types import Scope
 
 from issuebridge.assets import STATIC
 from issuebridge.dashboard.entries import Dashboard
+from issuebridge.records.selection import SELECTION_KEY
 from issuebridge.web.sessions import session_of
 from issuebridge.web.templating import rendered_rows
 
@@ -87,6 +88,7 @@ def page_routes(dashboard: Dashboard, env: Environment) -> list[BaseRoute]:
 
         context = {
             "entries": await dashboard.entries(),
+            "selection": await dashboard.get(SELECTION_KEY),  # the script ticks its rows' boxes
             # The page's script resumes the event stream from here, so nothing is sent twice.
             "revision": dashboard.revision,
             "base_url": str(request.base_url).rstrip("/"),

@@ -41,6 +41,20 @@ def label_chip(label: Label) -> Markup:
     )  # Markup.format escapes each value
 
 
+def select_box(number: int, repository: str | None = None) -> Markup:
+    """A row's checkbox for the selection (``static/dashboard/selection.js``), unticked: rows are
+    rendered once and kept, so the script ticks the selected ones. On a repository's board the
+    item is that board's repository and ``number`` ("Select #12"); a row shown away from its
+    repository's board (a search view) names it (``repository``: "Select owner/repo#12") and
+    carries the item in ``data-item``."""
+    if repository is None:
+        return Markup('<input type="checkbox" class="select-row" aria-label="Select #{}">').format(number)
+    item = f"{repository.lower()}#{number}"
+    return Markup('<input type="checkbox" class="select-row" aria-label="Select {}#{}" data-item="{}">').format(
+        repository, number, item
+    )
+
+
 def issue_row(issue: Issue) -> RowParts:
     """One ``<tr>``, with its "updated" time left as a datetime for the caller to fill in.
 
@@ -64,7 +78,7 @@ def issue_row(issue: Issue) -> RowParts:
         f' data-created="{created}" data-comments="{comments}" data-author="{author}"'
         f' data-assignees="{escape(chr(10).join(issue.assignees))}"'
         f' data-labels="{escape(chr(10).join(label.name for label in issue.labels))}">'
-        f'<td class="number">#{number}</td>'
+        f'<td class="number">{select_box(issue.number)}#{number}</td>'
         f'<td class="title">{title}'
         + (f'<ul class="labels" aria-label="Labels">{labels}</ul>' if labels else "")
         + "</td>"

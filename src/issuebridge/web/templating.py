@@ -31,7 +31,7 @@ from issuebridge.records.kind import Kind
 from issuebridge.records.registry import AnyEntry, kind_of, kind_of_key
 from issuebridge.records.tracked import TrackedBoard
 from issuebridge.web.markdown import render_markdown
-from issuebridge.web.rows import PYTHON_ROWS, RowParts, label_chip
+from issuebridge.web.rows import PYTHON_ROWS, RowParts, label_chip, select_box
 
 
 def iso(value: datetime | None) -> str:
@@ -288,6 +288,7 @@ def environment() -> Environment:
     env.globals["sorted_for_display"] = sorted_for_display
     env.globals["group_of"] = group_of
     env.globals["label_chip"] = label_chip
+    env.globals["select_box"] = select_box
     env.globals["grouped"] = grouped
     env.globals["appearance"] = appearance
     env.globals["rendered_rows"] = RenderedRows(env)
