@@ -783,13 +783,13 @@ def _searchable(repo: _RepoData) -> list[dict[str, Any]]:
             )  # fmt: skip
     found = []
     for number, item in items.items():
-        pull = pulls.get(number)
+        pulled = pulls.get(number)
         extra: dict[str, Any] = {"_reviewed": number in repo.reviewed}
-        if pull is not None:
+        if pulled is not None:
             extra |= {
-                "draft": bool(pull.get("draft")),
+                "draft": bool(pulled.get("draft")),
                 "_pull": True,
-                "_requested_reviewers": pull.get("requested_reviewers"),
+                "_requested_reviewers": pulled.get("requested_reviewers"),
             }
         found.append({**item, **extra})
     return found

@@ -148,8 +148,12 @@ def plan(q: str, owners: set[str], repos: set[str], login: str | None) -> tuple[
         if test is None:  # a qualifier GitHub does not know: free text
             words.append(_unquote(token).lower())
             continue
-        tests.append((lambda i, t=test: not t(i)) if negated else test)
+        tests.append(_negated(test) if negated else test)
     return scope, tests, words
+
+
+def _negated(test: Test) -> Test:
+    return lambda item: not test(item)
 
 
 def found(items: Iterable[Item], tests: list[Test], words: list[str], sort: str | None, order: str) -> list[Item]:

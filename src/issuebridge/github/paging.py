@@ -86,7 +86,7 @@ class Collector(Generic[Item]):
         self.cut = False  # a page held items past the limit
         self._mapping = mapping
         self._max_items = max_items
-        self._seen: set[int | str] = set()
+        self._seen: set[int | str | tuple[Any, ...]] = set()
 
     @property
     def full(self) -> bool:
