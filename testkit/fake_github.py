@@ -29,6 +29,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from testkit import fake_search
+
 API = "https://api.github.com"
 WEB = "https://github.com"
 RATE_LIMIT = 5000
@@ -653,6 +655,7 @@ class _Reply:
     headers: dict[str, str] | None = None
     quota_exhausted: bool = False
     free: bool = False  # not counted against the quota (GET /rate_limit), besides 304s
+    rate: dict[str, str] | None = None  # its own rate-limit headers (the search's), instead of the core quota's
     weak_etag: bool = True  # lists come back with weak ETags (W/"..."), single resources with strong ones
     misbehaviour: Misbehaviour | None = None
     _encoded: tuple[bytes, str] | None = field(default=None, repr=False)
@@ -746,6 +749,53 @@ def _commit_time(item: dict[str, Any]) -> datetime:
     return _parse_time(item["commit"]["author"]["date"])
 
 
+SEARCH_RATE_LIMITED = {
+    "message": "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please "
+    "include the request ID 0400:1D2E:3F4A:5B6C:7D8E9F00 and timestamp 2026-12-02 09:00:00 UTC.",
+    "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+    "status": "403",
+}
+
+
+def _invalid_search(message: str) -> dict[str, Any]:
+    """GitHub's 422 for a search it cannot run: "Validation Failed" and its reason."""
+    return {
+        "message": "Validation Failed",
+        "errors": [{"message": message, "resource": "Search", "field": "q", "code": "invalid"}],
+        "documentation_url": DOCS_SEARCH,
+        "status": "422",
+    }
+
+
+def _searchable(repo: _RepoData) -> list[dict[str, Any]]:
+    """A repository's issues and pull requests as the search finds them: issue-shaped, a pull
+    request's draft state, requested reviewers and reviews from its pulls list (kept under ``_``
+    keys, which results leave out)."""
+    pulls = {pull["number"]: pull for pull in repo.pulls}
+    items = {item["number"]: item for item in repo.issues if isinstance(item, dict) and "number" in item}
+    for number, pull in pulls.items():
+        if number not in items:
+            labels = [(label["name"], label["color"]) for label in pull.get("labels") or []]
+            user = (pull.get("user") or {}).get("login")
+            items[number] = make_pull_request(
+                repo.full_name, number, merged=bool(pull.get("merged_at")), title=pull["title"],
+                state=pull["state"], labels=labels, user=user, body=pull.get("body"),
+                created_at=pull["created_at"], updated_at=pull["updated_at"],
+            )  # fmt: skip
+    found = []
+    for number, item in items.items():
+        pulled = pulls.get(number)
+        extra: dict[str, Any] = {"_reviewed": number in repo.reviewed}
+        if pulled is not None:
+            extra |= {
+                "draft": bool(pulled.get("draft")),
+                "_pull": True,
+                "_requested_reviewers": pulled.get("requested_reviewers"),
+            }
+        found.append({**item, **extra})
+    return found
+
+
 class FakeGitHub:
     """GitHub's issues, pulls and commits lists on 127.0.0.1, with switches for the failure modes
     the app must survive."""
@@ -760,6 +810,12 @@ class FakeGitHub:
         self.secondary_limit: int | None = None
         self.secondary_retry_after: int | str | None = None
         self.search_rate_limited = False  # the search's own quota (30 a minute) is spent
+        # With it, the search's refusal carries Retry-After (seconds), as GitHub's secondary limit does.
+        self.search_retry_after: int | None = None
+        # Count searches against 30 a minute with a token, 10 without (off: many tests search more).
+        self.search_quota = False
+        self.search_used = 0
+        self.search_reset = int(time.time()) + 60
         self.latency = 0.0
         # How the fake waits out ``latency`` (and a trickled body's pauses): a test of the fake
         # itself swaps it to see the wait without sitting through it.
@@ -956,7 +1012,7 @@ class FakeGitHub:
             wait = {} if self.secondary_retry_after is None else {"Retry-After": str(self.secondary_retry_after)}
             return _Reply(self.secondary_limit, SECONDARY_RATE_LIMITED, headers=wait)
         if method == "GET" and path == "/search/issues":
-            return self._search(dict(pairs))
+            return self._search(dict(pairs), headers)
         by_name, by_id = _ROUTE.fullmatch(path), _BY_ID.fullmatch(path)
         if method != "GET" or (by_name is None and by_id is None):
             return _Reply(404, NOT_FOUND)
@@ -1007,30 +1063,71 @@ class FakeGitHub:
         body = {"message": "Moved Permanently", "url": location, "documentation_url": DOCS_REDIRECTS}
         return _Reply(301, body, headers={"Location": location})
 
-    def _search(self, query: dict[str, str]) -> _Reply:
-        """GET /search/issues for the qualifiers issuebridge sends (``repo:``, ``is:pr``,
-        ``is:open``, ``review:none``), answered as GitHub does (octokit/fixtures, search-issues):
-        issue-shaped items of pull requests, with ``total_count`` and ``incomplete_results``.
-        Anything else is refused with 422, so a query the fake does not understand fails loudly."""
-        if self.search_rate_limited:
-            return _Reply(403, RATE_LIMITED, headers={"X-RateLimit-Resource": "search"}, quota_exhausted=True)
-        terms = query.get("q", "").split()
-        repos = [term.removeprefix("repo:") for term in terms if term.startswith("repo:")]
-        rest = sorted(term for term in terms if not term.startswith("repo:"))
-        if len(repos) != 1 or rest != ["is:open", "is:pr", "review:none"]:
-            return _error(422, "Validation Failed", DOCS_SEARCH)
+    # -- search (GET /search/issues: testkit/fake_search.py) -----------------------------------
+
+    def _search(self, query: dict[str, str], headers: dict[str, str]) -> _Reply:
+        """GET /search/issues as GitHub answers it (octokit/fixtures, search-issues): issue-shaped
+        items with a ``score``, ``total_count`` and ``incomplete_results``, 100 a page at most,
+        Link headers to the same search, no page past the first 1,000 results (422), its own rate
+        limit (``X-RateLimit-Resource: search``), and GitHub's 422 for what it cannot search."""
+        authenticated = "authorization" in headers
+        limit = 30 if authenticated else 10
         with self._lock:
-            repo = self._repos.get(repos[0].lower())
-        if repo is None:
-            return _error(422, "Validation Failed", DOCS_SEARCH)
-        found = [p for p in repo.pulls if p["state"] == "open" and p["number"] not in repo.reviewed]
+            now = time.time()
+            if now >= self.search_reset:
+                self.search_used, self.search_reset = 0, int(now) + 60
+            spent = self.search_rate_limited or (self.search_quota and self.search_used >= limit)
+            if not spent:
+                self.search_used += 1
+            used = min(self.search_used, limit)
+        rate = {
+            "x-ratelimit-limit": str(limit),
+            "x-ratelimit-remaining": "0" if spent else str(limit - used),
+            "x-ratelimit-reset": str(self.search_reset),
+            "x-ratelimit-used": str(limit if spent else used),
+            "x-ratelimit-resource": "search",
+        }
+        if spent:
+            wait = {} if self.search_retry_after is None else {"Retry-After": str(self.search_retry_after)}
+            if self.search_retry_after is not None:  # a secondary limit: Retry-After, quota not spent
+                rate["x-ratelimit-remaining"] = str(limit - used)
+            return _Reply(403, SEARCH_RATE_LIMITED, headers=wait, rate=rate)
         per_page = min(max(_int_param(query, "per_page", 30), 1), 100)
-        items = [
-            {**make_pull_request(repo.full_name, p["number"], title=p["title"], created_at=p["created_at"],
-                                 updated_at=p["updated_at"]), "score": 1.0}
-            for p in found[:per_page]
-        ]  # fmt: skip
-        return _Reply(200, {"total_count": len(found), "incomplete_results": False, "items": items})
+        page = max(_int_param(query, "page", 1), 1)
+        if (page - 1) * per_page >= fake_search.SEARCH_CAP:
+            return _Reply(422, {"message": fake_search.CAP_MESSAGE, "documentation_url": DOCS_SEARCH}, rate=rate)
+        sort = query.get("sort")
+        order = query.get("order", "desc")
+        if (sort is not None and sort not in fake_search.SORTS) or order not in ("asc", "desc"):
+            return _Reply(422, _invalid_search(f"The sort or order given is not valid: {sort} {order}"), rate=rate)
+        with self._lock:
+            repos = dict(self._repos)
+        owners = {name.split("/")[0] for name in repos}
+        login = self.login if authenticated else None
+        try:
+            scope, tests, words = fake_search.plan(query.get("q", ""), owners, set(repos), login)
+        except fake_search.Unsearchable as refusal:
+            return _Reply(422, _invalid_search(str(refusal)), rate=rate)
+        searched = [repos[name] for name in sorted(repos) if scope is None or name in scope]
+        hits = fake_search.found((item for repo in searched for item in _searchable(repo)), tests, words, sort, order)
+        total = len(hits)
+        shown = min(total, fake_search.SEARCH_CAP)
+        last = max(1, -(-shown // per_page))
+        items = [fake_search.result(item) for item in hits[(page - 1) * per_page : page * per_page]]
+
+        def link(to: int) -> str:
+            kept = [(k, v) for k, v in query.items() if k != "page"] + [("page", str(to))]
+            return f"<{self.url}/search/issues?{urlencode(kept)}>"
+
+        rels = []
+        if page > 1:
+            rels.append(f'{link(page - 1)}; rel="prev"')
+        if page < last:
+            rels += [f'{link(page + 1)}; rel="next"', f'{link(last)}; rel="last"']
+        if page > 1:
+            rels.append(f'{link(1)}; rel="first"')
+        body = {"total_count": total, "incomplete_results": False, "items": items}
+        return _Reply(200, body, headers={"Link": ", ".join(rels)} if rels else {}, rate=rate)
 
     def _rate_limit(self) -> _Reply:
         """GET /rate_limit: the quota left, without using any of it."""
@@ -1131,6 +1228,8 @@ class FakeGitHub:
 
     def _rate_headers(self, reply: _Reply) -> dict[str, str]:
         """Count the request against the quota; 304s are free, as on GitHub."""
+        if reply.rate is not None:
+            return reply.rate
         with self._lock:
             if reply.status != 304 and not reply.free:
                 self._used = min(self._used + 1, RATE_LIMIT)

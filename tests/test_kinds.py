@@ -147,8 +147,8 @@ ONE_KIND_ADAPTERS = {
     "web/rows.py",  # the issue_row macro, written in Python
 }
 KIND_MODULES = {"issuebridge.records.issues", "issuebridge.records.pulls", "issuebridge.records.commits"}
-KIND_MODULES |= {"issuebridge.records.panels"}
-KIND_NAMES = {"issues", "pulls", "commits", "panel"}
+KIND_MODULES |= {"issuebridge.records.panels", "issuebridge.records.views"}
+KIND_NAMES = {"issues", "pulls", "commits", "panel", "view"}
 
 
 def generic_modules() -> Iterator[tuple[str, ast.Module]]:

@@ -90,12 +90,12 @@ export function placeRows(section, removed, rows) {
 
 function isDefault(section) {
   const state = stateOf(section);
-  const defaults = defaultState();
+  const defaults = defaultState(section);
   return !rowFilter(section).active && state.sortKey === defaults.sortKey && state.sortDir === defaults.sortDir;
 }
 
 function indexOf(section) {
-  const defaults = defaultState();
+  const defaults = defaultState(section);
   return rowIndex(section, comparator(defaults.sortKey, defaults.sortDir));
 }
 
@@ -104,6 +104,7 @@ function indexOf(section) {
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 const SORT_VALUES = {
   number: (row) => row.number,
+  position: (row) => Number(row.dataset.position), // a search view's: GitHub's order
   comments: (row) => Number(row.dataset.comments),
   title: (row) => row.title,
   assignees: (row) => row.list("assignees").join(", "),
@@ -112,7 +113,7 @@ const SORT_VALUES = {
   // As the server orders rows: by the last update, or the creation when there was none.
   updated: (row) => row.dataset.updated || row.dataset.created || "",
 };
-const NUMBERS = new Set(["number", "comments"]);
+const NUMBERS = new Set(["number", "comments", "position"]);
 const TIMES = new Set(["updated", "created"]); // ISO 8601 in UTC: as text, in time order
 const comparators = new Map();
 
@@ -209,7 +210,7 @@ export function applyUrlState() {
     const controls = section.querySelector(".board-controls");
     if (!controls) continue;
     const state = stateOf(section);
-    const wanted = { ...defaultState(), attention: state.attention, ...stateFromUrl(section) };
+    const wanted = { ...defaultState(section), attention: state.attention, ...stateFromUrl(section) };
     const text = controls.querySelector(".filter-text");
     const agrees =
       ["text", "noLabel", "sortKey", "sortDir"].every((field) => state[field] === wanted[field]) &&

@@ -11,7 +11,7 @@
 // Interface (the sort and filter engine in controls.js is the one caller of the first two):
 //   rowIndex(section, sortedBy) -> RowIndex: the board's index, built from its rows on first
 //     use (they are in the server's order, which is the comparator `sortedBy`'s).
-//   index.records: Map number -> Row; index.order: every Row, in the order shown.
+//   index.records: Map key (the number; owner/repo#N on a view) -> Row; index.order: every Row, in the order shown.
 //   index.update(removed, elements): a re-sync's changes: numbers to remove, and fresh <tr>
 //     elements from the server (a changed row replaces the one with its number).
 //   index.arrange(compare, matches): sorts by `compare(a, b)` (rows), shows the rows for which
@@ -30,6 +30,8 @@ export class Row {
   constructor(element) {
     this.element = element;
     this.number = Number(element.dataset.number);
+    // What tells rows apart: the number on a repository's board, owner/repo#N on a search view.
+    this.key = element.dataset.item ?? this.number;
     this.shown = !element.hidden;
     this._textContent = null;
     this._text = null;
@@ -91,7 +93,7 @@ export class RowIndex {
     for (const chunk of this.chunks) {
       for (const element of chunk.children) {
         const row = new Row(element);
-        this.records.set(row.number, row);
+        this.records.set(row.key, row);
         this.order.push(row);
       }
     }
@@ -105,20 +107,20 @@ export class RowIndex {
       const row = this.records.get(Number(number));
       if (!row) continue;
       row.element.remove();
-      this.records.delete(row.number);
+      this.records.delete(row.key);
       gone.add(row);
     }
     const fresh = [];
     for (const element of elements) {
       const row = new Row(element);
-      const existing = this.records.get(row.number);
+      const existing = this.records.get(row.key);
       if (existing) {
         existing.element.replaceWith(element); // in its place: moved only if the sort says so
         gone.add(existing);
       } else {
         this.chunks[0].prepend(element);
       }
-      this.records.set(row.number, row);
+      this.records.set(row.key, row);
       fresh.push(row);
     }
     this.order = this.order.filter((row) => !gone.has(row));

@@ -5,8 +5,12 @@ import { readUrlState } from "./url_state.js";
 // picker's set of names, `noLabel` its "No label" choice (rows with any of them are shown).
 const boardState = new Map();
 
-export function defaultState() {
-  return { text: "", labels: new Set(), noLabel: false, attention: "", sortKey: "updated", sortDir: "descending" };
+// A board's default order is the server's: newest update first, or, for a search view, GitHub's
+// order (its table's `data-default-sort="position"`).
+export function defaultState(section) {
+  const sortKey = section?.querySelector("table[data-default-sort]")?.dataset.defaultSort ?? "updated";
+  const sortDir = sortKey === "position" ? "ascending" : "descending";
+  return { text: "", labels: new Set(), noLabel: false, attention: "", sortKey, sortDir };
 }
 
 export function sameLabels(a, b) {
@@ -21,7 +25,7 @@ export function knownState(id) {
 export function stateOf(section) {
   const key = section.dataset.id;
   if (!boardState.has(key)) {
-    boardState.set(key, { ...defaultState(), ...stateFromUrl(section) });
+    boardState.set(key, { ...defaultState(section), ...stateFromUrl(section) });
   }
   return boardState.get(key);
 }

@@ -60,9 +60,9 @@ function encodeFragmentPart(text) {
 }
 
 export function writeUrlState() {
-  const defaults = defaultState();
   const parts = [];
   for (const section of entrySections()) {
+    const defaults = defaultState(section);
     const id = section.dataset.id;
     const state = knownState(id);
     if (!state || !section.querySelector(".board-controls")) continue;

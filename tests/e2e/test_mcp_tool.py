@@ -52,7 +52,7 @@ async def test_tool_call_fills_the_dashboard_live(server: AppServer, fake_github
         initial = await stream.next()
         assert initial.event == "initial_data" and initial.json() == {
             "type": "initial_data",
-            "data": {"boards": [], "pull_boards": [], "commit_boards": [], "panels": [], "selection": []},
+            "data": {"boards": [], "pull_boards": [], "commit_boards": [], "views": [], "panels": [], "selection": []},
         }
 
         async with TRANSPORTS[transport](server.url) as client:

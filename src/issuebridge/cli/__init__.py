@@ -62,7 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
         "shows a direct push only after a restart: push through the server instead.",
         epilog=EPILOG,
     )
-    push.add_argument("repository", type=repository_argument, help="owner/repo")
+    push.add_argument("repository", type=repository_argument, nargs="?", help="owner/repo (optional with --search)")
+    push.add_argument(
+        "--search",
+        metavar="QUERY",
+        help='also (or only) a view of a GitHub issue search, e.g. "is:open label:bug org:vercel"',
+    )
     push.add_argument("--state", choices=["open", "closed", "all"], default="open", help="issues and pull requests")
     push.add_argument("--prs", action="store_true", help="also the pull-request board")
     push.add_argument("--commits", action="store_true", help="also the commit timeline (last 30 days)")
@@ -110,7 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         token = args.token or os.environ.get("ISSUEBRIDGE_TOKEN", "").strip() or None
         server = None if args.direct else args.server
-        return push(args.repository, args.state, args.prs, args.commits, server, token)
+        if args.repository is None and not args.search:
+            parser.error("give a repository (owner/repo), --search QUERY, or both")
+        return push(args.repository, args.state, args.prs, args.commits, server, token, search=args.search)
     from issuebridge.cli.doctor import doctor
 
     return doctor(args.server)

@@ -26,6 +26,7 @@ from issuebridge.github.paging import Progress
 from issuebridge.records.base import StateFilter
 from issuebridge.records.kind import BoardQuery, Kind, SyncTool
 from issuebridge.records.registry import kind_named
+from issuebridge.records.views import InvalidQuery, view_query
 from issuebridge.services import core
 from issuebridge.settings import Settings, SettingsError
 from issuebridge.store import StoreError, store_for
@@ -53,26 +54,41 @@ class Pushed(NamedTuple):
         return f"{self.board_id}: {self.items} {noun}, {what}{more}: {self.dashboard_url}"
 
 
-def push(repository: str, state: StateFilter, prs: bool, commits: bool, server: str | None, token: str | None) -> int:
-    kinds: list[PUSHED_KINDS] = ["issues"]
-    kinds += ["pulls"] if prs else []
-    kinds += ["commits"] if commits else []
+def push(
+    repository: str | None,
+    state: StateFilter,
+    prs: bool,
+    commits: bool,
+    server: str | None,
+    token: str | None,
+    *,
+    search: str | None = None,
+) -> int:
+    """Push ``repository``'s boards (none if None) and, with ``search``, a view of that search."""
+    kinds: list[PUSHED_KINDS] = ["issues"] if repository else []
+    kinds += ["pulls"] if prs and repository else []
+    kinds += ["commits"] if commits and repository else []
+    what = " and ".join(part for part in (repository, repr(search) if search else None) if part)
     out, bars = console(), console(stderr=True)
     try:
+        if search:
+            view_query(search)  # checked before anything is fetched
         if server:
             where = f"through {server.rstrip('/')}"
-            pushed = asyncio.run(_through_server(server.rstrip("/"), token, repository, kinds, state, bars))
+            pushed = asyncio.run(
+                _through_server(server.rstrip("/"), token, repository or "", kinds, state, bars, search)
+            )
         else:
             settings = Settings.from_env()
             where = f"directly into {'Redis' if settings.redis_url else settings.db_path}"
-            pushed = asyncio.run(_direct(settings, repository, kinds, state, bars))
+            pushed = asyncio.run(_direct(settings, repository or "", kinds, state, bars, search))
     except SettingsError as exc:
         print_error(str(exc))
         return 2
-    except (PushFailed, GitHubError, StoreError) as exc:
-        print_error(f"push of {repository} failed: {exc}")
+    except (PushFailed, GitHubError, StoreError, InvalidQuery) as exc:
+        print_error(f"push of {what} failed: {exc}")
         return 1
-    out.print(f"Pushed {repository} {where}:", markup=False)
+    out.print(f"Pushed {what} {where}:", markup=False)
     for board in pushed:
         out.print(board.line(), markup=False, soft_wrap=True)
     return 0
@@ -90,7 +106,12 @@ def _tool(kind: Kind[Any]) -> SyncTool:
 
 
 async def _direct(
-    settings: Settings, repository: str, kinds: list[PUSHED_KINDS], state: StateFilter, bars: Console
+    settings: Settings,
+    repository: str,
+    kinds: list[PUSHED_KINDS],
+    state: StateFilter,
+    bars: Console,
+    search: str | None = None,
 ) -> list[Pushed]:
     """The server's own sync service (``services.py``), over the store, without pages or MCP."""
     store = store_for(settings)
@@ -108,6 +129,10 @@ async def _direct(
                 board = synced.board
                 count = kind.read_back(board).count
                 pushed.append(Pushed(board.key, name, count, synced.changed, board.truncated, url))
+            if search:
+                viewed = await boards.sync(view_query(search), _sync_progress(add(f"search {search}")))
+                view = viewed.board
+                pushed.append(Pushed(view.key, "view", len(view.items), viewed.changed, view.truncated, url))
     finally:
         parts.hub.close()
         await store.close()
@@ -115,11 +140,24 @@ async def _direct(
 
 
 async def _through_server(
-    server: str, token: str | None, repository: str, kinds: list[PUSHED_KINDS], state: StateFilter, bars: Console
+    server: str,
+    token: str | None,
+    repository: str,
+    kinds: list[PUSHED_KINDS],
+    state: StateFilter,
+    bars: Console,
+    search: str | None = None,
 ) -> list[Pushed]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     await _check_server(server, headers, token is not None)
-    owner, repo = repository.split("/")
+    owner, _, repo = repository.partition("/")
+    calls: list[tuple[str, str, str, dict[str, str], str]] = []
+    for name in kinds:
+        tool = _tool(kind_named(name))
+        arguments = {"owner": owner, "repo": repo, **({"state": state} if tool.takes_state else {})}
+        calls.append((name, f"{name} {repository}", tool.name, arguments, tool.count_field))
+    if search:
+        calls.append(("view", f"search {search}", "send_search_to_dashboard", {"query": search}, "item_count"))
     pushed: list[Pushed] = []
     try:
         async with (
@@ -127,20 +165,18 @@ async def _through_server(
             Client(streamable_http_client(f"{server}/mcp", http_client=http)) as client,
         ):
             with page_bars(bars) as add:
-                for name in kinds:
-                    tool = _tool(kind_named(name))
-                    progress = _mcp_progress(add(f"{name} {repository}"))
-                    arguments = {"owner": owner, "repo": repo, **({"state": state} if tool.takes_state else {})}
-                    result = await client.call_tool(tool.name, arguments, progress_callback=progress)
+                for kind_name, label, tool_name, arguments, count_field in calls:
+                    progress = _mcp_progress(add(label))
+                    result = await client.call_tool(tool_name, arguments, progress_callback=progress)
                     text = " ".join(c.text for c in result.content if isinstance(c, TextContent))
                     if result.is_error or not result.structured_content:
-                        raise PushFailed(text or f"the server's {tool.name} failed")
+                        raise PushFailed(text or f"the server's {tool_name} failed")
                     data = result.structured_content
                     pushed.append(
                         Pushed(
                             str(data["board_id"]),
-                            name,
-                            int(data[tool.count_field]),
+                            kind_name,
+                            int(data[count_field]),
                             bool(data["changed"]),
                             bool(data["truncated"]),
                             str(data["dashboard_url"]),

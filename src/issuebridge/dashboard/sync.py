@@ -22,11 +22,11 @@ from issuebridge.github.errors import GitHubError
 from issuebridge.github.paging import Fetched, Progress
 from issuebridge.live.announcer import Announcer
 from issuebridge.live.changes import Activity
-from issuebridge.records.base import RepositoryBoard, now
+from issuebridge.records.base import Entry, now
 from issuebridge.records.kind import BoardQuery
 from issuebridge.records.registry import AnyEntry, kind_of
 
-B = TypeVar("B", bound=RepositoryBoard)
+B = TypeVar("B", bound=Entry)
 
 
 def query_for(entry: AnyEntry) -> BoardQuery[Any] | None:

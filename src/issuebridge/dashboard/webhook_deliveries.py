@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from issuebridge.dashboard.entries import Dashboard
 from issuebridge.records.base import Entry, now
+from issuebridge.records.registry import kind_of
 from issuebridge.records.tracked import After, RowChange, board_after
 from issuebridge.store.base import Claims, StoreError
 
@@ -30,6 +32,7 @@ class Applied:
 
     stored: Entry | None
     after: After[Any] | None
+    views: tuple[str, ...] = ()  # the search views whose row of the item it updated
 
 
 class WebhookDeliveries:
@@ -52,11 +55,30 @@ class WebhookDeliveries:
             return None if after is None else after.board
 
         stored, _ = await self._dashboard.update(change.key, lambda b: record_outcome(board_after(b, change, at)))
+        views = await self._watching(change, at)
         try:
             await self._claims.claim(_claim(delivery), DELIVERY_CLAIM_SECONDS)
         except StoreError:  # applied all the same: a redelivery applies it again, which changes nothing
             logger.warning("Webhook delivery %s was applied but could not be recorded as applied", delivery)
-        return Applied(stored, outcome[0] if stored is not None and outcome else None)
+        return Applied(stored, outcome[0] if stored is not None and outcome else None, views)
+
+    async def _watching(self, change: RowChange, at: datetime) -> tuple[str, ...]:
+        """Apply ``change`` to every entry of a kind that shows rows of other boards (search views:
+        ``Kind.watches``) and shows the item; the keys of those it changed."""
+        changed_keys = []
+        for entry in await self._dashboard.entries():
+            kind = kind_of(entry)
+            watches = kind.watches
+            if watches is None:
+                continue
+
+            def after(current: Entry | None, kind: Any = kind, watches: Any = watches) -> Entry | None:
+                return watches(current, change, at) if isinstance(current, kind.entry) else None
+
+            _, changed = await self._dashboard.update(entry.key, after)
+            if changed:
+                changed_keys.append(entry.key)
+        return tuple(changed_keys)
 
 
 def _claim(delivery: str) -> str:

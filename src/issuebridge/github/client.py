@@ -39,11 +39,20 @@ from issuebridge.github.errors import (
 from issuebridge.github.mapping import COMMITS, ISSUES, PULLS, ItemMapping
 from issuebridge.github.paging import Collector, Fetched, Listing, Progress, moved, pages, together
 from issuebridge.github.reviews import Unreviewed, needs_answer, read_answer, search_url, with_reviews
+from issuebridge.github.search import (
+    SEARCH_ITEMS,
+    SearchCollector,
+    Searched,
+    SearchNeedsToken,
+    explain_search,
+)
+from issuebridge.github.search import search_url as view_search_url
 from issuebridge.github.transport import ApiOrigin, ApiTransport, BearerToken
 from issuebridge.records.base import InvalidRepository, StateFilter, parse_repository
 from issuebridge.records.commits import Commit
 from issuebridge.records.issues import Issue
 from issuebridge.records.pulls import PullRequest
+from issuebridge.records.views import SEARCH_CAP, Search, ViewItem, merged, searches, uses_me
 from issuebridge.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -250,6 +259,81 @@ class GitHubSource:
                 ) from None
             raise
 
+    async def search_issues(
+        self, query: str, progress: Progress | None = None, known: Validators | None = None
+    ) -> Searched | Unchanged:
+        """The results of a GitHub issue search, for a view (``search.py``): one search, or two
+        (issues, pull requests) merged when the query says neither; each at most 1,000 results
+        and ``max_items`` items. With ``known``, every page is asked for with its ETag at once,
+        and :class:`Unchanged` comes back if GitHub answers 304 to all.
+        """
+        if uses_me(query) and self._auth is None:
+            raise SearchNeedsToken(
+                "The query uses @me, which stands for the user of a GitHub token, and no GITHUB_TOKEN "
+                "is set: set GITHUB_TOKEN, or name the user instead of @me."
+            )
+        plan = searches(query)
+        async with self.deadline(), self._client() as github:
+            if known is not None and known.pages:
+                checks = await together(self._search_get(github, url, etag) for url, etag in known.pages)
+                if all(answer.status_code == 304 for answer in checks):
+                    return Unchanged()
+            parts: list[Searched] = []
+            for search in plan:
+                done = sum(len(part.validators.pages) if part.validators else 0 for part in parts)
+                parts.append(await self._one_search(github, search, _offset(progress, done)))
+        items = merged([part.items for part in parts], plan[0])
+        every_page = [page for part in parts for page in (part.validators.pages if part.validators else ())]
+        complete = all(part.validators is not None for part in parts)
+        first = every_page[0] if every_page else None
+        validators = Validators(first[0], first[1], None, None, tuple(every_page)) if complete and first else None
+        return Searched(
+            items,
+            0,
+            any(part.truncated for part in parts),
+            validators,
+            sum(part.unreadable for part in parts),
+            listed_at=min((part.listed_at for part in parts if part.listed_at), default=None),
+            total_count=sum(part.total_count for part in parts),
+        )
+
+    async def _one_search(self, github: GitHub[Any], search: Search, progress: Progress | None) -> Searched:
+        """One search's pages (never past GitHub's 1,000 results), and every page's ETag."""
+        limit = min(self.max_items, SEARCH_CAP)
+        first_url = view_search_url(self.api_url, search)
+        seen: list[tuple[str, str | None]] = []
+
+        async def get(url: str) -> Response[Any]:
+            answer = await self._search_get(github, url)
+            seen.append((url, answer.raw_response.headers.get("etag")))
+            return answer
+
+        first = await get(first_url)
+        collector = SearchCollector(SEARCH_ITEMS, limit)
+        fetched: Fetched[ViewItem] = await pages(
+            get, first_url, first, collector, progress, max_items=limit, concurrency=self._concurrency
+        )
+        tagged = [(url, etag) for url, etag in seen if etag]
+        validators = None
+        if len(tagged) == len(seen) and not collector.incomplete:
+            validators = Validators(first_url, tagged[0][1], None, None, tuple(tagged))
+        return Searched(
+            fetched.items,
+            0,
+            fetched.truncated or collector.incomplete or collector.total_count > collector.sent,
+            validators,
+            fetched.unreadable,
+            listed_at=fetched.listed_at,
+            total_count=collector.total_count,
+        )
+
+    async def _search_get(self, github: GitHub[Any], url: str, etag: str | None = None) -> Response[Any]:
+        search = Listing("search", "issues", "search", {})
+        token_set = self._auth is not None
+        return await self._request(
+            github, url, etag, lambda exc: explain_search(exc, token_set) or explain(exc, search, self.api_url)
+        )
+
     @contextlib.asynccontextmanager
     async def _client(self) -> AsyncIterator[GitHub[Any]]:
         """A githubkit client for one fetch: a few connections, kept alive for all its pages, each
@@ -335,6 +419,11 @@ class GitHubSource:
         return current if current is not None and current.lower() != listing.repository.lower() else None
 
     async def _get(self, github: GitHub[Any], listing: Listing, url: str, etag: str | None = None) -> Response[Any]:
+        return await self._request(github, url, etag, lambda exc: explain(exc, listing, self.api_url))
+
+    async def _request(
+        self, github: GitHub[Any], url: str, etag: str | None, explaining: Callable[[GitHubException], GitHubError]
+    ) -> Response[Any]:
         # Compressed answers are inflated within the size limit by the transport; no other encoding is asked for.
         headers = {"X-GitHub-Api-Version": API_VERSION, "Accept-Encoding": "gzip"}
         if etag:
@@ -343,13 +432,24 @@ class GitHubSource:
             async with self._in_flight:
                 return await github.arequest("GET", url, headers=headers)
         except GitHubException as exc:
-            raise explain(exc, listing, self.api_url) from None
+            raise explaining(exc) from None
         except (ValueError, OverflowError, OSError):
             # githubkit reads Retry-After and X-RateLimit-Reset as given: "soon", or a time past
             # the year 9999, fails inside it rather than as a refusal.
             raise GitHubUnavailable(
                 "GitHub refused the request with a Retry-After or X-RateLimit-Reset header that cannot be read."
             ) from None
+
+
+def _offset(progress: Progress | None, done: int) -> Progress | None:
+    """``progress`` for a second search: its pages counted after the first's."""
+    if progress is None or not done:
+        return progress
+
+    async def report(pages: int, total: int | None, rows: list[Any]) -> None:
+        await progress(done + pages, None if total is None else done + total, rows)
+
+    return report
 
 
 def _github_time(value: datetime) -> str:

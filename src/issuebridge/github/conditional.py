@@ -36,6 +36,9 @@ class Validators:
     first_etag: str
     last_url: str | None  # None when everything fitted on the first page
     last_etag: str | None
+    # Every page's URL and ETag, where the first and last do not tell (a search in best-match
+    # order: an edited item stays on its page). Asked for all at once (``github/search.py``).
+    pages: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

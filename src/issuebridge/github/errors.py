@@ -159,7 +159,7 @@ def _secondary_limit(detail: str) -> bool:
     return "secondary rate limit" in text or "abuse detection" in text
 
 
-def github_detail(response: Response[Any]) -> str:
+def github_detail(response: Response[Any], error_limit: int = 120) -> str:
     """GitHub's own words for a refusal: its message and, as a 422 gives them, the first few of its
     ``errors``. One line, bounded: it is shown to people and to models, inside our own sentence."""
     reason = response.reason_phrase or "no message"
@@ -172,23 +172,23 @@ def github_detail(response: Response[Any]) -> str:
     detail = _one_line(body.get("message"), 200) or reason
     errors = body.get("errors")
     if isinstance(errors, list) and errors:
-        described = [text for error in errors[:ERROR_DETAILS] if (text := _error_text(error))]
+        described = [text for error in errors[:ERROR_DETAILS] if (text := _error_text(error, error_limit))]
         more = f" (and {len(errors) - ERROR_DETAILS} more)" if len(errors) > ERROR_DETAILS else ""
         if described:
             detail += ": " + "; ".join(described) + more
     return detail
 
 
-def _error_text(error: Any) -> str:
+def _error_text(error: Any, limit: int = 120) -> str:
     """One of GitHub's ``errors``: a sentence of its own, or what was wrong with which field."""
     if isinstance(error, dict):
         if error.get("message"):
-            return _one_line(error["message"], 120)
+            return _one_line(error["message"], limit)
         said = " ".join(_one_line(error.get(key), 40) for key in ("resource", "field", "code") if error.get(key))
         if "value" in error:
             said += f" ({_one_line(repr(error['value']), 40)})"
         return said.strip()
-    return _one_line(error, 120)
+    return _one_line(error, limit)
 
 
 def _one_line(value: Any, limit: int) -> str:

@@ -86,14 +86,22 @@ class Collector(Generic[Item]):
         self.cut = False  # a page held items past the limit
         self._mapping = mapping
         self._max_items = max_items
-        self._seen: set[int | str] = set()
+        self._seen: set[int | str | tuple[Any, ...]] = set()
 
     @property
     def full(self) -> bool:
         return self.sent >= self._max_items
 
+    def items_of(self, page: Response[Any]) -> list[Any]:
+        """The items of one page: a list's answer is the list itself (a search's holds it)."""
+        return _items(page)
+
+    def identity(self, item: dict[str, Any]) -> Any:
+        """What tells an item sent twice: its number (a commit's sha) within one repository."""
+        return item.get("number", item.get("sha"))
+
     def take(self, page: Response[Any]) -> None:
-        items = _items(page)
+        items = self.items_of(page)
         room = self._max_items - self.sent
         if len(items) > room:
             self.cut, items = True, items[:room]
@@ -104,8 +112,8 @@ class Collector(Generic[Item]):
             if not isinstance(item, dict):
                 self.unreadable += 1
                 continue
-            identity = item.get("number", item.get("sha"))
-            if isinstance(identity, int | str):
+            identity = self.identity(item)
+            if isinstance(identity, int | str | tuple):
                 if identity in self._seen:
                     continue
                 self._seen.add(identity)

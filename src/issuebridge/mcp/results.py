@@ -89,6 +89,18 @@ class CommitsSyncResult(SyncResult):
     top_authors: list[AuthorCount]
 
 
+class ViewSyncResult(SyncResult):
+    """What a search put on the dashboard, as a view."""
+
+    board_id: str = Field(description="The view's id (view:...), for remove_from_dashboard; the same query keeps it.")
+    query: str = Field(description="The GitHub search, as sent (spaces tidied).")
+    title: str
+    total_count: int = Field(description="How many results GitHub reported (both searches, when split).")
+    item_count: int = Field(description="How many rows the view shows (at most 1,000 per search).")
+    issue_count: int
+    pull_request_count: int
+
+
 class PublishResult(BaseModel):
     panel_id: str = Field(description="Pass this panel_id again to update the panel in place.")
     created: bool = Field(description="True if a new panel was made, false if one was updated.")

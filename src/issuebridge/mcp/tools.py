@@ -33,6 +33,7 @@ from issuebridge.mcp.results import (
     PublishResult,
     PullsSyncResult,
     RemoveResult,
+    ViewSyncResult,
     count,
     notes,
     result,
@@ -47,6 +48,7 @@ from issuebridge.records.kind import BoardQuery, DashboardView
 from issuebridge.records.panels import Metric, PanelItem
 from issuebridge.records.pulls import pulls_query
 from issuebridge.records.registry import key_named
+from issuebridge.records.views import SEARCH_CAP, view_query
 from issuebridge.settings import Settings
 
 READS_GITHUB = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
@@ -172,6 +174,55 @@ def register_board_tools(
         shown = f"a timeline of {count(len(stored.commits), 'commit')}{where} in {stored.repository}"
         text = f"Sent {shown}: " if synced.changed else unchanged_text(shown, stored)
         return result(text + answer.dashboard_url + notes(synced, settings.max_items), answer)
+
+    @apps.tool(resource_uri=VIEW_URI, title="Send a GitHub search to the dashboard", annotations=READS_GITHUB)
+    @described
+    async def send_search_to_dashboard(
+        query: Annotated[
+            str,
+            Field(description="A GitHub issue search (256 characters at most), e.g. 'is:open label:bug repo:o/r'."),
+        ],
+        ctx: Context,
+        title: Annotated[str | None, Field(description="The view's heading; the query if omitted.")] = None,
+    ) -> Annotated[CallToolResult, ViewSyncResult]:
+        """Show the results of any GitHub issue search on the dashboard, as a view across repositories.
+
+        Issues and pull requests together, each row with its repository, in GitHub's order (or
+        the query's sort:). Qualifiers: repo:, org:, user:, is:open/closed/issue/pr/merged/draft,
+        state:, label:, -label:, author:, assignee:, no:assignee, review-requested:, created:/
+        updated:/closed: with > or <, and free words. Without is:issue or is:pr both are searched
+        and merged, newest first. At most 1,000 results per search (GitHub's cap); @me needs
+        GITHUB_TOKEN. The same query again updates its view; another query adds another view.
+        Example: "PRs waiting for my review across vercel" -> query="is:pr is:open review-requested:@me org:vercel".
+        """
+        with refusing("the view"):
+            board_query = view_query(query, title)
+        synced = await sync(ctx, boards, progress_every, board_query)
+        view = synced.board
+        answer = ViewSyncResult(
+            board_id=view.key,
+            query=view.query,
+            title=view.title,
+            total_count=view.total_count,
+            item_count=len(view.items),
+            issue_count=view.issue_count,
+            pull_request_count=view.pull_request_count,
+            **sync_outcome(synced, dashboard_url(settings, ctx)),
+        )
+        shown = (
+            f"a view of {count(len(view.items), 'result')} ({count(view.issue_count, 'issue')}, "
+            f"{count(view.pull_request_count, 'pull request')}) for {view.query!r}"
+        )
+        text = f"Sent {shown} to the dashboard: " if synced.changed else unchanged_text(shown, view)
+        said = []
+        if view.truncated:
+            said.append(
+                f"GitHub found {view.total_count}; a search gives at most {SEARCH_CAP} results"
+                f" and the server takes at most ISSUEBRIDGE_MAX_ITEMS={settings.max_items}"
+            )
+        if synced.unreadable:
+            said.append(f"{count(synced.unreadable, 'result')} GitHub sent could not be read and were left out")
+        return result(text + answer.dashboard_url + (f" ({'; '.join(said)})" if said else ""), answer)
 
     @apps.tool(
         resource_uri=VIEW_URI,

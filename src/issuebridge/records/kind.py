@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
-from issuebridge.records.base import Entry, RepositoryBoard, StateFilter, iso_utc
+from issuebridge.records.base import Entry, StateFilter, iso_utc
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from issuebridge.github.paging import Fetched, Progress
 
 E = TypeVar("E", bound=Entry)
-B = TypeVar("B", bound=RepositoryBoard)
+B = TypeVar("B", bound=Entry)
 
 MAX_ROWS = 100  # rows of one entry that reading the dashboard back returns
 
@@ -43,7 +43,7 @@ class RowView(BaseModel):
 
 class EntryView(BaseModel):
     id: str = Field(description="Pass to remove_from_dashboard.")
-    kind: str = Field(description="issues, pulls, commits or panel.")
+    kind: str = Field(description="issues, pulls, commits, view (a search) or panel.")
     repository: str | None
     title: str
     count: int = Field(description="How many rows the entry has in all.")
@@ -165,3 +165,6 @@ class Kind(Generic[E]):
     # One of the dashboard's entries (a board or panel on the page and in get_dashboard); False
     # for state kept beside them (the selection): pages get it as its ``json_event``, not a board.
     listed: bool = True
+    # For a kind that shows rows of other boards (search views): the entry after a webhook's row
+    # change (``records/tracked.RowChange``) written at a time, or None where it shows nothing of it.
+    watches: Callable[[E, Any, datetime], E | None] | None = None

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
 
-from issuebridge.records import commits, issues, panels, pulls, selection
+from issuebridge.records import commits, issues, panels, pulls, selection, views
 from issuebridge.records.base import Entry, Repairs
 from issuebridge.records.commits import CommitsBoard
 from issuebridge.records.issues import IssuesBoard
@@ -20,11 +20,12 @@ from issuebridge.records.kind import Kind
 from issuebridge.records.panels import Panel
 from issuebridge.records.pulls import PullsBoard
 from issuebridge.records.selection import Selection
+from issuebridge.records.views import View
 
 logger = logging.getLogger(__name__)
 
-KINDS: tuple[Kind[Any], ...] = (issues.KIND, pulls.KIND, commits.KIND, panels.KIND, selection.KIND)
-AnyEntry = Annotated[IssuesBoard | PullsBoard | CommitsBoard | Panel | Selection, Field(discriminator="kind")]
+KINDS: tuple[Kind[Any], ...] = (issues.KIND, pulls.KIND, commits.KIND, views.KIND, panels.KIND, selection.KIND)
+AnyEntry = Annotated[IssuesBoard | PullsBoard | CommitsBoard | View | Panel | Selection, Field(discriminator="kind")]
 
 entry_adapter: TypeAdapter[AnyEntry] = TypeAdapter(AnyEntry)
 _BY_NAME: dict[str, Kind[Any]] = {kind.name: kind for kind in KINDS}

@@ -104,13 +104,17 @@ def webhook_routes(deliveries: WebhookDeliveries, secret: str | None, max_body_b
         except Exception:
             logger.exception("Webhook delivery %s could not be applied", delivery)
             return error(500, "the event could not be applied; redeliver it from GitHub to try again")
+        views = list(applied.views)
+        if applied.after is None and views:  # no board of that kind, but search views show the item
+            message = f"the row of #{change.number} was updated on {len(views)} search view(s)"
+            return _answer(200, event, change.action, change.repository, None, True, message, views=views)
         if applied.after is None:  # no board of that kind to change
             message = f"no {kind_named(change.kind).title} on the dashboard shows {change.repository}; nothing changed"
             return _answer(202, event, change.action, change.repository, None, False, message)
         done = applied.after
         logger.info("Webhook %s %s.%s on %s: %s", delivery, event, change.action, change.key, done.message)
         return _answer(
-            200, event, change.action, change.repository, change.key, done.shown, done.message, applied.stored
+            200, event, change.action, change.repository, change.key, done.shown, done.message, applied.stored, views
         )
 
     return [Route(WEBHOOK_PATH, receive, methods=["POST"])]
@@ -125,6 +129,7 @@ def _answer(
     changed: bool,
     message: str,
     stored: Entry | None = None,
+    views: list[str] | None = None,
 ) -> JSONResponse:
     body: dict[str, object] = {
         "event": event,
@@ -136,4 +141,6 @@ def _answer(
     }
     if stored is not None:
         body["revision"] = stored.revision
+    if views:
+        body["views"] = views  # search views whose row of the item changed
     return JSONResponse(body, status_code=status)
