@@ -95,3 +95,27 @@ async def test_a_view_appears_live_in_its_own_group_with_each_rows_repository(
 
 def view_id(result: Any) -> str:
     return str(result.structured_content["board_id"])
+
+
+async def test_a_view_rows_checkbox_selects_the_item_wherever_it_is_shown(
+    server: AppServer, fake_github: FakeGitHub, page: Page
+) -> None:
+    seed(fake_github)
+    await push(server.url, "octo/app", [{"number": 1, "title": "App crash", "state": "open"}])
+    await page.goto(server.url)
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    async with TRANSPORTS["streamable-http"](server.url) as client:
+        result = await client.call_tool("send_search_to_dashboard", {"query": "org:octo is:issue"})
+        assert not result.is_error, result.content
+        view = page.locator(f'section.view[data-id="{result.structured_content["board_id"]}"]')
+        board = page.locator('section.board[data-id="issues:octo/app"]')
+        await view.get_by_role("checkbox", name="Select octo/app#1").check()
+        # The same item on its repository's board, not octo/lib#1 (same number, other repository).
+        await expect(board.get_by_role("checkbox", name="Select #1")).to_be_checked()
+        await expect(view.get_by_role("checkbox", name="Select octo/lib#1")).not_to_be_checked()
+        await expect(view.locator(".selection-status")).to_have_text("1 selected Clear")
+        read = await client.call_tool("get_dashboard", {})
+        assert read.structured_content is not None
+        assert [(s["repository"], s["number"]) for s in read.structured_content["selected"]] == [("octo/app", 1)]
+        await board.get_by_role("checkbox", name="Select #1").uncheck()
+        await expect(view.get_by_role("checkbox", name="Select octo/app#1")).not_to_be_checked()
