@@ -15,6 +15,7 @@ from tests.e2e.test_stream import push
 from tests.inprocess import AppServer
 
 pytestmark = BROWSER_TESTS
+SEP_1, OCT_1, NOV_1 = "2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -24,17 +25,17 @@ def seed(fake: FakeGitHub) -> None:
     fake.add_repo(
         "octo/app",
         [
-            make_issue("octo/app", 1, title="<b>App</b> crash", labels=[("bug", "d73a4a")], updated_at="2026-11-01T00:00:00Z"),
-            make_issue("octo/app", 2, title="App docs", created_at="2026-10-01T00:00:00Z", updated_at="2026-10-02T00:00:00Z"),
+            make_issue("octo/app", 1, title="<b>App</b> crash", labels=[("bug", "d73a4a")], updated_at=NOV_1),
+            make_issue("octo/app", 2, title="App docs", created_at=OCT_1, updated_at="2026-10-02T00:00:00Z"),
         ],
-    )  # fmt: skip
+    )
     fake.add_repo(
         "octo/lib",
         [
-            make_issue("octo/lib", 1, title="Lib crash", created_at="2026-09-01T00:00:00Z", updated_at="2026-11-30T00:00:00Z"),
+            make_issue("octo/lib", 1, title="Lib crash", created_at=SEP_1, updated_at="2026-11-30T00:00:00Z"),
             make_pull_request("octo/lib", 2, title="Lib fix"),
         ],
-    )  # fmt: skip
+    )
     fake.add_pulls("octo/lib", [make_pull("octo/lib", 2, title="Lib fix", draft=True)])
 
 

@@ -153,7 +153,7 @@ async def test_a_webhook_updates_the_row_a_view_shows(
             answer = await http.post("/webhooks/github", content=body, headers=headers)
         assert answer.status_code == 200 and answer.json()["views"] == [board_id]
         read = (await call(running, "get_dashboard")).structured_content
-        assert [row["title"] for row in read["entries"][0]["rows"]][0] == "Lib crash, now understood"
+        assert read["entries"][0]["rows"][0]["title"] == "Lib crash, now understood"
     finally:
         running.stop()
 
