@@ -1,11 +1,12 @@
 // Attention cards. A pull-request board's cards (drafts, waiting for review, oldest open) each
-// filter the table to the pull requests they count (`data-numbers`, rendered by the server);
+// filter the table to the pull requests they count (`data-numbers`, rendered by the server), as
+// a board's trend does to what its last sync opened or closed (`_parts.html` trend_line);
 // pressing the same card again, or another, changes the filter. The choice survives re-renders
 // of the board.
 import { stateOf } from "./state.js";
 
 function attentionCards(section) {
-  return [...section.querySelectorAll(".attention-card[data-attention]")];
+  return [...section.querySelectorAll("[data-attention]")]; // cards, and the trend's parts
 }
 
 /** Wires a board's cards; `onChange` re-filters the board. */
@@ -34,11 +35,11 @@ function showAttention(section) {
   }
 }
 
-/** The numbers the chosen card counts, or null when no card filters the table. */
+/** The items the chosen card counts (numbers, or owner/repo#N on a view), or null when no card filters the table. */
 export function attentionNumbers(section) {
   const { attention } = stateOf(section);
   if (!attention) return null;
   const card = attentionCards(section).find((el) => el.dataset.attention === attention);
   if (!card || !card.querySelector(".attention-filter")) return null;
-  return new Set(card.dataset.numbers.split(" ").filter(Boolean).map(Number));
+  return new Set(card.dataset.numbers.split(" ").filter(Boolean));
 }

@@ -161,7 +161,7 @@ export function rowFilter(section) {
   const counted = attentionNumbers(section);
   return {
     active: Boolean(query.active || counted),
-    matches: (row) => query.matches(dataOf(row)) && (!counted || counted.has(row.number)),
+    matches: (row) => query.matches(dataOf(row)) && (!counted || counted.has(row.element.dataset.item || String(row.number))),
   };
 }
 

@@ -5,9 +5,9 @@
 import { findEntry } from "./dom.js";
 
 function selectorFor(element) {
-  const card = element.closest(".attention-card[data-attention]");
+  const card = element.closest("[data-attention]");
   if (card && element.matches(".attention-filter")) {
-    return `.attention-card[data-attention="${CSS.escape(card.dataset.attention)}"] .attention-filter`;
+    return `[data-attention="${CSS.escape(card.dataset.attention)}"] .attention-filter`;
   }
   if (element.matches(".filter-text, .filter-label")) return `.${element.classList[0]}`;
   if (element.matches("h2")) return "h2";

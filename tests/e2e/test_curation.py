@@ -14,7 +14,7 @@ from mcp import Client
 from testkit.fake_github import FakeGitHub
 from testkit.mcp_clients import ONE_TRANSPORT, TRANSPORTS
 from testkit.sse import open_event_stream
-from tests.e2e.test_mcp_tool import REPO, open_issue_numbers, seed
+from tests.e2e.test_mcp_tool import REPO, TOOL_NAMES, open_issue_numbers, seed
 from tests.inprocess import AppServer, until
 
 HOSTILE_MARKDOWN = """\
@@ -158,15 +158,7 @@ async def test_every_tool_declares_its_schema_and_behaviour(server: AppServer) -
     async with TRANSPORTS["streamable-http"](server.url) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         instructions = client.instructions or ""
-    assert set(tools) == {
-        "send_issues_to_dashboard",
-        "send_pull_requests_to_dashboard",
-        "send_commit_summary_to_dashboard",
-        "publish_to_dashboard",
-        "get_dashboard",
-        "remove_from_dashboard",
-        "clear_dashboard",
-    }
+    assert set(tools) == TOOL_NAMES
     for tool in tools.values():
         assert tool.output_schema is not None and tool.output_schema.get("properties"), tool.name
         assert tool.description and len(tool.description) > 60, tool.name

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from issuebridge.live.announcer import Announcer
-from issuebridge.records.base import Entry, appearing
+from issuebridge.records.base import Entry, appearing, now
 from issuebridge.records.registry import AnyEntry, kind_of, kind_of_key
 from issuebridge.records.tracked import TrackedBoard, carry
+from issuebridge.records.trends import with_trend
 from issuebridge.store import DashboardStore
 from issuebridge.store.base import Conflict, StoreError
 
@@ -58,13 +59,14 @@ class Dashboard:
     async def get(self, key: str) -> AnyEntry | None:
         return await self._store.get(key)
 
-    async def put(self, entry: E) -> E:
-        """Store ``entry`` in place of the one with the same key, and broadcast the change."""
-        stored, _ = await self._write(entry.key, lambda _: entry, always=True)
+    async def put(self, entry: E, *, synced: bool = False) -> E:
+        """Store ``entry`` in place of the one with the same key, and broadcast the change.
+        ``synced``: a board as GitHub (or a push) has it now, which adds to its trend."""
+        stored, _ = await self._write(entry.key, lambda _: entry, always=True, synced=synced)
         assert stored is not None
         return cast(E, stored)
 
-    async def put_if_changed(self, entry: E) -> tuple[E, bool]:
+    async def put_if_changed(self, entry: E, *, synced: bool = False) -> tuple[E, bool]:
         """Like :meth:`put`, unless the stored entry already shows the same thing.
 
         A re-fetch that found nothing new then writes nothing and sends no board to the pages;
@@ -72,11 +74,13 @@ class Dashboard:
         content, and neither does the order of a board's rows where its kind says so (the page
         sorts them).
         """
-        stored, changed = await self._write(entry.key, lambda _: entry, always=False)
+        stored, changed = await self._write(entry.key, lambda _: entry, always=False, synced=synced)
         assert stored is not None
         return stored, changed
 
-    async def update(self, key: str, change: Callable[[AnyEntry | None], E | None]) -> tuple[E | None, bool]:
+    async def update(
+        self, key: str, change: Callable[[AnyEntry | None], E | None], *, synced: bool = False
+    ) -> tuple[E | None, bool]:
         """:meth:`put_if_changed` with ``change(the entry stored under key)``: no other write, from
         this process or another, lands between the read and the write (read-modify-write, as
         webhooks do).
@@ -86,7 +90,7 @@ class Dashboard:
         ``key`` meanwhile.
         """
         await self._store.reach_latest()  # a board another process wrote a moment ago is there to change
-        return await self._write(key, change, always=False)
+        return await self._write(key, change, always=False, synced=synced)
 
     async def remove(self, key: str) -> bool:
         """Remove a listed entry (the selection is cleared by deselecting, not removed)."""
@@ -103,7 +107,7 @@ class Dashboard:
             return count
 
     async def _write(
-        self, key: str, make: Callable[[AnyEntry | None], Entry | None], *, always: bool
+        self, key: str, make: Callable[[AnyEntry | None], Entry | None], *, always: bool, synced: bool = False
     ) -> tuple[Any, bool]:
         """Write what ``make`` builds on the stored entry; the entry as stored (the caller's type:
         ``make`` builds entries of one type) and whether it changed."""
@@ -115,6 +119,8 @@ class Dashboard:
                     return None, False
                 entry = carry(previous, entry)  # a board that replaces another remembers what it knew
                 entry = appearing(previous, entry)  # and keeps its place on the page
+                if synced:
+                    entry = with_trend(previous, entry, now())  # and adds this sync to its trend
                 assert entry.key == key, "an entry is written under its own key"
                 if not always and isinstance(previous, type(entry)) and _same_content(previous, entry):
                     return previous, False
@@ -147,4 +153,6 @@ def _same_content(previous: Entry, entry: Entry) -> bool:
     }
     if isinstance(entry, TrackedBoard):
         written["as_of"] = entry.as_of
+    if hasattr(entry, "trend"):
+        written["trend"] = entry.trend  # a sync's point comes with rows that differ, or not at all
     return previous.model_copy(update=written) == entry

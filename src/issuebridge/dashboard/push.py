@@ -27,4 +27,4 @@ async def push_issues(
         truncated=truncated,
         as_of=at,  # the pushed list is the board as of now: older webhook events cannot add to it
     )
-    return await dashboard.put(board)
+    return await dashboard.put(board, synced=True)

@@ -136,7 +136,7 @@ class BoardSync:
                     else None
                 )
             board, changed = await self.dashboard.update(
-                key, lambda stored: built if stored is not None and stored.revision == start else None
+                key, lambda stored: built if stored is not None and stored.revision == start else None, synced=True
             )
             if board is None:
                 return None
@@ -146,7 +146,7 @@ class BoardSync:
     async def _write(self, query: BoardQuery[B], built: B, fetched: Fetched[Any]) -> Synced[B]:
         """Write the board ``query`` fetched; after a rename it is under the new name, and the board
         under the old name goes (with what was recorded for it)."""
-        board, changed = await self.dashboard.put_if_changed(built)
+        board, changed = await self.dashboard.put_if_changed(built, synced=True)
         await self.freshness.remember(board, fetched.validators, fetched.skipped, fetched.unreadable)
         renamed_from = None
         if board.key != query.key:

@@ -41,6 +41,13 @@ class RowView(BaseModel):
     note: str | None = None
 
 
+class TrendView(BaseModel):
+    since: str = Field(description="The sync before the last one: what opened and closed count from.")
+    opened: int | None
+    closed: int | None
+    counts: list[int] = Field(description="The row count at each sync, oldest first (at most 90).")
+
+
 class EntryView(BaseModel):
     id: str = Field(description="Pass to remove_from_dashboard.")
     kind: str = Field(description="issues, pulls, commits, view (a search) or panel.")
@@ -50,6 +57,7 @@ class EntryView(BaseModel):
     summary: str
     last_updated: str
     rows: list[RowView] = Field(description=f"The first {MAX_ROWS} rows, in the page's order.")
+    trend: TrendView | None = Field(default=None, description="Boards and views after their second sync.")
 
 
 class SelectedView(BaseModel):
@@ -76,6 +84,17 @@ def entry_view(entry: Entry, *, title: str, count: int, summary: str, rows: list
         count=count,
         summary=summary,
         rows=rows,
+        trend=trend_view(getattr(entry, "trend", [])),
+    )
+
+
+def trend_view(points: list[Any]) -> TrendView | None:
+    """A board's trend (``records/trends.py``) in a few numbers; None before its second sync."""
+    if len(points) < 2:
+        return None
+    last = points[-1]
+    return TrendView(
+        since=iso_utc(points[-2].at), opened=last.opened, closed=last.closed, counts=[p.count for p in points]
     )
 
 

@@ -38,6 +38,7 @@ from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from issuebridge.records.base import ROW, DatedRow, RepositoryBoard, StateFilter, UtcDatetime, with_fields
 from issuebridge.records.kind import RowsDiff
+from issuebridge.records.trends import Trend
 
 # How many items that left it one board remembers: a few dozen kilobytes.
 TOMBSTONES_PER_BOARD = 1000
@@ -69,6 +70,7 @@ class TrackedBoard(RepositoryBoard):
     # When its list was taken: the start of the fetch that wrote it, or the push. Every item the
     # board does not show was, as of then, not one it shows.
     as_of: UtcDatetime | None = None
+    trend: Trend = []  # records/trends.py: a point per sync that moved something
 
     @property
     def rows(self) -> Sequence[Any]:

@@ -37,6 +37,7 @@ from issuebridge.records.base import (
 )
 from issuebridge.records.bodies import Body
 from issuebridge.records.kind import MAX_ROWS, BoardQuery, EntryView, Kind, RowView, entry_view
+from issuebridge.records.trends import Trend
 
 if TYPE_CHECKING:
     from issuebridge.records.tracked import RowChange
@@ -101,6 +102,7 @@ class View(Entry):
     truncated: bool = False  # GitHub had more than the view shows (its 1,000 cap, or the item limit)
     unreadable: Annotated[int, Field(ge=0)] = 0
     as_of: UtcDatetime | None = None
+    trend: Trend = []  # records/trends.py: a point per sync that moved something
 
     @property
     def key(self) -> str:

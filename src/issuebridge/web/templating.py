@@ -30,8 +30,10 @@ from issuebridge.records.base import (
 from issuebridge.records.kind import Kind
 from issuebridge.records.registry import AnyEntry, kind_of, kind_of_key
 from issuebridge.records.tracked import TrackedBoard
+from issuebridge.records.trends import leaves_when_closed
 from issuebridge.web.markdown import render_markdown
 from issuebridge.web.rows import PYTHON_ROWS, RowParts, label_chip, select_box
+from issuebridge.web.sparkline import sparkline_points
 
 
 def iso(value: datetime | None) -> str:
@@ -289,6 +291,8 @@ def environment() -> Environment:
     env.globals["group_of"] = group_of
     env.globals["label_chip"] = label_chip
     env.globals["select_box"] = select_box
+    env.globals["sparkline_points"] = sparkline_points
+    env.globals["leaves_when_closed"] = leaves_when_closed
     env.globals["grouped"] = grouped
     env.globals["appearance"] = appearance
     env.globals["rendered_rows"] = RenderedRows(env)
