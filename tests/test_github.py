@@ -4,6 +4,7 @@ import asyncio
 import time
 import tracemalloc
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -524,7 +525,9 @@ async def test_compressed_pages_read_like_plain_ones(fake_github: FakeGitHub) ->
     plain = await source(fake_github).list_issues("octo", "app", "all")
     fake_github.compress = True
     packed = await source(fake_github).list_issues("octo", "app", "all")
-    assert packed == plain
+    # The two answers' Date headers may fall either side of a second: the rest must match.
+    assert packed.listed_at is not None and plain.listed_at is not None
+    assert replace(packed, listed_at=None) == replace(plain, listed_at=None)
     assert all(r.headers["accept-encoding"] == "gzip" for r in fake_github.requests)
 
 

@@ -27,6 +27,7 @@ BOARD_TOOLS = {
     "send_issues_to_dashboard",
     "send_pull_requests_to_dashboard",
     "send_commit_summary_to_dashboard",
+    "send_search_to_dashboard",
     "publish_to_dashboard",
 }
 EMPTY_CSP: dict[str, list[str]] = {

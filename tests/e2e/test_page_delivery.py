@@ -58,7 +58,7 @@ async def test_the_installed_page_is_gzipped_and_its_files_cached(server: AppSer
         plain = await http.get("/", headers={"Accept-Encoding": "identity"})
         assert "content-encoding" not in plain.headers and plain.text.count('class="issue"') == 299
         links = dict(re.findall(r'(?:href|src)="(/static/([\w.]+)\?v=[0-9a-f]+)"', page.text))
-        assert sorted(links.values()) == ["dashboard.css", "dashboard.js", "favicon.svg"]
+        assert sorted(links.values()) == ["dashboard.css", "dashboard.js", "early.js", "favicon.svg"]
         for url, name in links.items():
             asset = await http.get(url, headers=GZIP)
             assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
