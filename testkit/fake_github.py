@@ -39,6 +39,8 @@ DOCS_LIST_ISSUES = "https://docs.github.com/rest/issues/issues#list-repository-i
 DOCS_LIST_PULLS = "https://docs.github.com/rest/pulls/pulls#list-pull-requests"
 DOCS_LIST_COMMITS = "https://docs.github.com/rest/commits/commits#list-commits"
 DOCS_SEARCH = "https://docs.github.com/rest/search/search#search-issues-and-pull-requests"
+DOCS_GET_ISSUE = "https://docs.github.com/rest/issues/issues#get-an-issue"
+DOCS_GET_PULL = "https://docs.github.com/rest/pulls/pulls#get-a-pull-request"
 DOCS_RATE_LIMIT = "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"
 NOT_FOUND = {"message": "Not Found", "documentation_url": DOCS_LIST_ISSUES, "status": "404"}
 BAD_CREDENTIALS = {
@@ -570,23 +572,59 @@ def make_webhook(event: str, action: str, repo: str, **objects: Any) -> dict[str
 
 
 def make_comment(
-    repo: str, issue_number: int, comment_id: int, *, body: str = "Me too", user: str = "hubot"
+    repo: str,
+    issue_number: int,
+    comment_id: int,
+    *,
+    body: str | None = "Me too",
+    user: str | None = "hubot",
+    created_at: str | None = None,
 ) -> dict[str, Any]:
-    """The ``comment`` of an ``issue_comment`` event."""
+    """One comment as ``GET /repos/{repo}/issues/{n}/comments`` lists it and an ``issue_comment``
+    event carries it; ``user=None`` is a deleted account (GitHub sends null)."""
     url = f"{API}/repos/{repo}/issues/comments/{comment_id}"
+    when = created_at or _timestamp(_EPOCH + timedelta(minutes=comment_id % 100_000))
     return {
         "url": url,
         "html_url": f"{WEB}/{repo}/issues/{issue_number}#issuecomment-{comment_id}",
         "issue_url": f"{API}/repos/{repo}/issues/{issue_number}",
         "id": comment_id,
         "node_id": _node_id("IC", repo.lower(), comment_id),
-        "user": make_user(user),
-        "created_at": _timestamp(_EPOCH),
-        "updated_at": _timestamp(_EPOCH),
+        "user": make_user(user) if user else None,
+        "created_at": when,
+        "updated_at": when,
         "author_association": _author_association(user, repo),
         "body": body,
         "reactions": {"url": f"{url}/reactions", "total_count": 0},
         "performed_via_github_app": None,
+    }
+
+
+def make_review(
+    repo: str,
+    number: int,
+    review_id: int,
+    *,
+    user: str | None = "hubot",
+    state: str = "APPROVED",
+    body: str = "",
+    submitted_at: str | None = None,
+) -> dict[str, Any]:
+    """One review as ``GET /repos/{repo}/pulls/{n}/reviews`` lists it (oldest first on GitHub);
+    ``state`` is APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED or PENDING."""
+    if state not in {"APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"}:
+        raise ValueError(f"not a review state: {state}")
+    return {
+        "id": review_id,
+        "node_id": _node_id("PRR", repo.lower(), number, review_id),
+        "user": make_user(user) if user else None,
+        "body": body,
+        "state": state,
+        "html_url": f"{WEB}/{repo}/pull/{number}#pullrequestreview-{review_id}",
+        "pull_request_url": f"{API}/repos/{repo}/pulls/{number}",
+        "author_association": _author_association(user, repo),
+        "submitted_at": None if state == "PENDING" else submitted_at or _timestamp(_EPOCH + timedelta(hours=review_id)),
+        "commit_id": _git_sha("review", repo.lower(), number, review_id),
     }
 
 
@@ -689,9 +727,14 @@ class _RepoData:
     has_issues: bool = True
     misbehaviour: Misbehaviour = Misbehaviour()
     reviewed: frozenset[int] = frozenset()  # pull requests someone has reviewed (never in the list)
+    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # by issue number, oldest first
+    reviews: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # by pull request number, oldest first
+    deleted: frozenset[int] = frozenset()  # issues deleted on GitHub: their number answers 410
 
 
 _ROUTE = re.compile(r"/repos/([^/]+)/([^/]+?)(?:/(issues|pulls|commits))?/?")
+# One issue or pull request, and its comments or reviews, under the repository's name or id.
+_ITEM = re.compile(r"/(?:repos/([^/]+)/([^/]+)|repositories/(\d+))/(issues|pulls)/(\d{1,12})(?:/(comments|reviews))?/?")
 # GitHub's Link headers, and its redirects for renamed repositories, use the repository's id.
 _BY_ID = re.compile(r"/repositories/(\d+)(?:/(issues|pulls|commits))?/?")
 
@@ -935,9 +978,35 @@ class FakeGitHub:
                 if pull["number"] == number:
                     pull["requested_reviewers"] = [u for u in pull["requested_reviewers"] if u["login"] != login]
                     pull["updated_at"] = github_now()
-            return {"pulls": pulls, "reviewed": known.reviewed | {number}}
+            reviews = known.reviews.get(number, [])
+            review = make_review(full_name, number, len(reviews) + 1, user=login, submitted_at=github_now())
+            return {
+                "pulls": pulls,
+                "reviewed": known.reviewed | {number},
+                "reviews": {**known.reviews, number: [*reviews, review]},
+            }
 
         self._update(full_name, reviewed)
+
+    def add_comments(self, full_name: str, number: int, comments: list[dict[str, Any]]) -> None:
+        """Serve ``comments`` (see :func:`make_comment`, oldest first) as issue or pull request
+        ``number``'s conversation; its ``comments`` count follows."""
+        served = copy.deepcopy(comments)
+        self._update(full_name, lambda known: {"comments": {**known.comments, number: served}})
+
+    def add_reviews(self, full_name: str, number: int, reviews: list[dict[str, Any]]) -> None:
+        """Serve ``reviews`` (see :func:`make_review`, oldest first) for pull request ``number``."""
+        served = copy.deepcopy(reviews)
+        self._update(full_name, lambda known: {"reviews": {**known.reviews, number: served}})
+
+    def delete_issue(self, full_name: str, number: int) -> None:
+        """Delete issue ``number`` as GitHub does: it leaves the lists and its URL answers 410."""
+
+        def deleted(known: _RepoData) -> dict[str, Any]:
+            kept = [item for item in known.issues if not (isinstance(item, dict) and item.get("number") == number)]
+            return {"issues": kept, "deleted": known.deleted | {number}}
+
+        self._update(full_name, deleted)
 
     def disable_issues(self, full_name: str) -> None:
         """Switch the repository's issues off: its issues list answers 410, as GitHub does."""
@@ -1013,6 +1082,8 @@ class FakeGitHub:
             return _Reply(self.secondary_limit, SECONDARY_RATE_LIMITED, headers=wait)
         if method == "GET" and path == "/search/issues":
             return self._search(dict(pairs), headers)
+        if method == "GET" and (item := _ITEM.fullmatch(path)) is not None:
+            return self._item(item, path, pairs)
         by_name, by_id = _ROUTE.fullmatch(path), _BY_ID.fullmatch(path)
         if method != "GET" or (by_name is None and by_id is None):
             return _Reply(404, NOT_FOUND)
@@ -1055,6 +1126,42 @@ class FakeGitHub:
         with self._lock:
             self._routed[(self._version, path, tuple(pairs))] = reply
         return reply
+
+    def _item(self, match: re.Match[str], path: str, pairs: list[tuple[str, str]]) -> _Reply:
+        """One issue (``/issues/{n}``, pull requests too, as on GitHub), one pull request
+        (``/pulls/{n}``), or the pages of its comments or reviews (oldest first, Link headers
+        to ``/repositories/{id}/...``)."""
+        owner, name, by_id, resource, digits, part = match.groups()
+        number = int(digits)
+        with self._lock:
+            if by_id is None:
+                full = f"{unquote(owner)}/{unquote(name)}".lower()
+                repo, moved = self._repos.get(full), self._moved.get(full)
+            else:
+                repo = next((known for known in self._repos.values() if known.id == int(by_id)), None)
+                moved = None
+        rest = path.split(f"/{resource}/", 1)[1]
+        if repo is None:
+            return self._moved_permanently(moved, f"{resource}/{rest}", pairs) if moved else _Reply(404, NOT_FOUND)
+        if resource == "issues" and not repo.has_issues:
+            return _error(410, ISSUES_DISABLED, DOCS_GET_ISSUE)
+        if resource == "issues" and number in repo.deleted:
+            return _error(410, "This issue was deleted", DOCS_GET_ISSUE)
+        pull = next((p for p in repo.pulls if p.get("number") == number), None)
+        issue = next((i for i in _searchable(repo) if i.get("number") == number), None)
+        found = pull if resource == "pulls" else issue
+        if found is None:
+            return _error(404, "Not Found", DOCS_GET_ISSUE if resource == "issues" else DOCS_GET_PULL)
+        if part == "comments":
+            return self._page(repo, f"{resource}/{number}/comments", pairs, repo.comments.get(number, []))
+        if part == "reviews":
+            return self._page(repo, f"pulls/{number}/reviews", pairs, repo.reviews.get(number, []))
+        shown = {key: value for key, value in found.items() if not key.startswith("_")}
+        if resource == "issues":
+            shown["comments"] = len(repo.comments.get(number, [])) or shown.get("comments", 0)
+        else:
+            shown |= {"merged": bool(shown.get("merged_at")), "comments": len(repo.comments.get(number, []))}
+        return _Reply(200, shown)
 
     def _moved_permanently(self, repo_id: int, resource: str | None, pairs: list[tuple[str, str]]) -> _Reply:
         """What GitHub answers under a renamed repository's old name (octokit/fixtures, rename-repository)."""

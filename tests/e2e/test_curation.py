@@ -11,6 +11,7 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
+from issuebridge.records.kind import READ_MORE
 from testkit.fake_github import FakeGitHub
 from testkit.mcp_clients import ONE_TRANSPORT, TRANSPORTS
 from testkit.sse import open_event_stream
@@ -151,7 +152,7 @@ async def test_read_back_remove_and_clear(server: AppServer, fake_github: FakeGi
             event = await stream.next()
             assert event.event == "cleared" and event.id == "4"
         view = (await client.call_tool("get_dashboard", {})).structured_content
-        assert view == {"selected": [], "entries": []}
+        assert view == {"selected": [], "entries": [], "read_more": READ_MORE}
 
 
 async def test_every_tool_declares_its_schema_and_behaviour(server: AppServer) -> None:

@@ -377,6 +377,7 @@ TOOL_NAMES = {
     "get_dashboard",
     "remove_from_dashboard",
     "clear_dashboard",
+    "get_issue_details",
 }
 
 

@@ -150,6 +150,19 @@ class GitHubSource:
                 "retries included): it is slow or stalled. Nothing was changed; try again in a minute."
             ) from None
 
+    @contextlib.asynccontextmanager
+    async def requests(
+        self, explaining: Callable[[GitHubException], GitHubError]
+    ) -> AsyncIterator[Callable[[str, str | None], Awaitable[Response[Any]]]]:
+        """GETs of any API URLs (``github/details.py``), with an ETag to send if given, within one
+        deadline and HTTP client; ``explaining`` says what a refusal means."""
+        async with self.deadline(), self._client() as github:
+
+            async def get(url: str, etag: str | None) -> Response[Any]:
+                return await self._request(github, url, etag, explaining)
+
+            yield get
+
     @overload
     async def list_issues(
         self, owner: str, repo: str, state: StateFilter, progress: Progress | None = None, known: None = None

@@ -26,6 +26,7 @@ from githubkit.response import Response
 
 from issuebridge.errors import IssuebridgeError
 from issuebridge.github.transport import Refused
+from issuebridge.records.invisible import visible
 
 if TYPE_CHECKING:
     from issuebridge.github.paging import Listing
@@ -192,5 +193,5 @@ def _error_text(error: Any, limit: int = 120) -> str:
 
 
 def _one_line(value: Any, limit: int) -> str:
-    text = re.sub(r"\s+", " ", str(value)).strip() if value is not None else ""
+    text = re.sub(r"\s+", " ", visible(str(value))).strip() if value is not None else ""
     return text if len(text) <= limit else text[: limit - 1] + "…"

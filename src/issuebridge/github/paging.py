@@ -30,6 +30,7 @@ PER_PAGE = 100
 LOOKAHEAD_WINDOWS = 4
 
 Item = TypeVar("Item")
+T = TypeVar("T")
 # Called after each page with (pages done, total pages if known, the items that page added).
 Progress = Callable[[int, int | None, list[Any]], Awaitable[None]]
 Get = Callable[[str], Awaitable[Response[Any]]]
@@ -230,7 +231,7 @@ def _items(response: Response[Any]) -> list[Any]:
     return items
 
 
-async def together(requests: Iterable[Awaitable[Response[Any]]]) -> list[Response[Any]]:
+async def together(requests: Iterable[Awaitable[T]]) -> list[T]:
     """Run ``requests`` together; if one fails, cancel the others and raise its error."""
     tasks = [asyncio.ensure_future(request) for request in requests]
     try:
@@ -246,7 +247,7 @@ def _raise_first_failure(tasks: Iterable[asyncio.Task[Response[Any]]]) -> None:
             raise error
 
 
-async def cancel(tasks: Iterable[asyncio.Task[Response[Any]]]) -> None:
+async def cancel(tasks: Iterable[asyncio.Future[Any]]) -> None:
     """Cancel what is still running and wait for it, so nothing outlives the HTTP client."""
     pending = [task for task in tasks if not task.done()]
     for task in pending:

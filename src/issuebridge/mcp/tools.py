@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 from mcp.server.apps import Apps
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import CallToolResult, ToolAnnotations
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from issuebridge.dashboard.entries import Dashboard
@@ -24,6 +24,7 @@ from issuebridge.dashboard.panels import publish_panel
 from issuebridge.dashboard.readback import read_back
 from issuebridge.dashboard.sync import B, BoardSync, Synced
 from issuebridge.errors import IssuebridgeError
+from issuebridge.github.details import DetailsReader
 from issuebridge.mcp.progress import CallProgress
 from issuebridge.mcp.results import (
     AuthorCount,
@@ -41,8 +42,9 @@ from issuebridge.mcp.results import (
     unchanged_text,
 )
 from issuebridge.mcp.views import VIEW_URI
-from issuebridge.records.base import StateFilter, iso_utc, now, parse_repository, repository_name
+from issuebridge.records.base import GITHUB_INT_MAX, StateFilter, iso_utc, now, parse_repository, repository_name
 from issuebridge.records.commits import DEFAULT_WINDOW, commits_query, parse_since
+from issuebridge.records.details import MAX_COMMENTS, ItemDetails
 from issuebridge.records.issues import issues_query
 from issuebridge.records.kind import BoardQuery, DashboardView
 from issuebridge.records.panels import Metric, PanelItem
@@ -303,6 +305,7 @@ def register_dashboard_tools(mcp: MCPServer, dashboard: Dashboard) -> None:
         Each entry lists its rows in the order the page shows them (position 1 first), so
         "the third issue on my dashboard" is position 3 of the issues board. Use it before
         answering questions about the dashboard, or to find an id for remove_from_dashboard.
+        It carries no bodies or comments: get_issue_details reads one item in full.
         """
         with refusing("the reading"):
             related = parse_repository(repository) if repository else None
@@ -344,6 +347,45 @@ def register_dashboard_tools(mcp: MCPServer, dashboard: Dashboard) -> None:
         """
         with refusing("the clearing"):
             return ClearResult(removed_count=await dashboard.clear())
+
+
+def register_reading_tools(mcp: MCPServer, reader: DetailsReader) -> None:
+    """The tools that read GitHub for the assistant, without changing the dashboard."""
+
+    @mcp.tool(
+        title="Read an issue or pull request",
+        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True),
+    )
+    @described
+    async def get_issue_details(
+        owner: Annotated[str, Field(description="Repository owner, e.g. 'facebook'.")],
+        repo: Annotated[str, Field(description="Repository name, e.g. 'react'.")],
+        number: Annotated[int, Field(description="The issue or pull request number.", ge=1, le=GITHUB_INT_MAX)],
+        comments: Annotated[
+            int,
+            Field(
+                description=f"How many of the latest comments to include, 0 to {MAX_COMMENTS}.", ge=0, le=MAX_COMMENTS
+            ),
+        ] = 5,
+    ) -> Annotated[CallToolResult, ItemDetails]:
+        """Read one issue or pull request in full: its body, its latest comments and, for a pull
+        request, its branches, draft state, reviewers and review state.
+
+        Use it to curate: read the issues the user selected (get_dashboard's `selected`) or the
+        ones a board shows before you summarise them in publish_to_dashboard. Comments come oldest
+        first, the latest `comments` of them. The answer is kept small: the body to 4,000 bytes,
+        each comment to 1,500, the whole to 16,000 bytes (about 4,000 tokens; cut texts say
+        body_trimmed). Invisible characters are removed from GitHub's text.
+        Example: "what is facebook/react#31337 about?" -> owner="facebook", repo="react", number=31337.
+        """
+        repository = _repository(owner, repo)
+        with refusing("the reading"):
+            owner, repo = repository.split("/")
+            details = await reader.read(owner, repo, number, comments)
+        return CallToolResult(
+            content=[TextContent(type="text", text=details.model_dump_json())],
+            structured_content=details.model_dump(mode="json"),
+        )
 
 
 def dashboard_url(settings: Settings, ctx: Context) -> str:

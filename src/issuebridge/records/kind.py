@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from issuebridge.records.base import Entry, StateFilter, iso_utc
+from issuebridge.records.invisible import visible
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -28,15 +29,23 @@ E = TypeVar("E", bound=Entry)
 B = TypeVar("B", bound=Entry)
 
 MAX_ROWS = 100  # rows of one entry that reading the dashboard back returns
+READ_MORE = (
+    "Rows carry no bodies or comments: get_issue_details(owner, repo, number) reads one issue or pull "
+    "request in full (body, latest comments, branches and reviews)."
+)
+
+
+# GitHub's text as the assistant reads it back: without invisible characters (``invisible.py``).
+VisibleText = Annotated[str, AfterValidator(visible)]
 
 
 class RowView(BaseModel):
     position: int = Field(description="1 for the first row the page shows.")
     number: int | None = None
     sha: str | None = None
-    title: str
+    title: VisibleText
     state: str | None = None
-    labels: list[str] = []
+    labels: list[VisibleText] = []
     url: str | None = None
     note: str | None = None
 
@@ -63,7 +72,7 @@ class EntryView(BaseModel):
 class SelectedView(BaseModel):
     repository: str = Field(description="owner/repo, lower case.")
     number: int
-    title: str | None = Field(description="As a board on the dashboard shows it; null if none shows it now.")
+    title: VisibleText | None = Field(description="As a board on the dashboard shows it; null if none shows it now.")
 
 
 class DashboardView(BaseModel):
@@ -71,6 +80,7 @@ class DashboardView(BaseModel):
         description="What the user ticked on the page, in the order ticked: 'these', 'the ones I picked'."
     )
     entries: list[EntryView] = Field(description="Newest activity first, as on the page.")
+    read_more: str = Field(default=READ_MORE, description="How to read what this leaves out.")
 
 
 def entry_view(entry: Entry, *, title: str, count: int, summary: str, rows: list[RowView]) -> EntryView:
