@@ -78,6 +78,6 @@ async def test_the_assistant_reads_the_selection_and_is_told_when_it_changes(ser
         assert json.loads(content.text) == {"selected": [picked]}
         result = await modern.call_tool("get_dashboard", {})
         assert result.structured_content is not None
-        assert list(result.structured_content) == ["selected", "entries"]
+        assert list(result.structured_content) == ["selected", "entries", "read_more"]
         assert result.structured_content["selected"] == [{"repository": "octo/app", "number": 4, "title": "Flaky test"}]
         assert [entry["id"] for entry in result.structured_content["entries"]] == ["issues:octo/app"]
