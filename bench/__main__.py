@@ -18,6 +18,7 @@ BENCHMARKS = (
     "bench.workers",
     "bench.trust",
     "bench.bodies",
+    "bench.views",
 )
 
 

@@ -25,6 +25,7 @@ REPORTS = {
     "bench.workers": (),
     "bench.trust": ("## Trust",),
     "bench.bodies": ("## Bodies", "bytes per issue held"),
+    "bench.views": ("## Search views", "concurrent pages"),
 }
 
 
