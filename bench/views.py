@@ -90,7 +90,8 @@ async def run(smoke: bool = False) -> None:
         print(f"| {label} | {slow * 1000:,.0f} ms | {fast * 1000:,.0f} ms | {slow / fast:.1f}x |")
     floor = (1 + -(-(pages - 1) // 8)) * size.latency
     print()
-    print(f"- the round trips alone at {size.latency * 1000:.0f} ms: {pages * size.latency * 1000:,.0f} ms one at a time, "
+    one_at_a_time = pages * size.latency * 1000
+    print(f"- the round trips alone at {size.latency * 1000:.0f} ms: {one_at_a_time:,.0f} ms one at a time, "
           f"{floor * 1000:,.0f} ms with the first page then 8 at a time")  # fmt: skip
 
 
