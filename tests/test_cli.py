@@ -32,6 +32,11 @@ def test_client_configs_show_a_placeholder_never_a_token() -> None:
 def test_a_pushed_board_is_one_line() -> None:
     line = Pushed("pulls:octo/app", "pulls", 1, False, False, "http://127.0.0.1:8000/").line()
     assert line == "pulls:octo/app: 1 pull request, unchanged on GitHub, board kept: http://127.0.0.1:8000/"
+    cut = Pushed("view:0123456789abcdef", "view", 1000, True, True, "http://127.0.0.1:8000/").line()
+    assert cut == (
+        "view:0123456789abcdef: 1000 results, sent (stopped at a limit: ISSUEBRIDGE_MAX_ITEMS, or a search's "
+        "1,000 results; there are more): http://127.0.0.1:8000/"
+    )
 
 
 def test_fake_github_answers_user_and_rate_limit_like_github(fake_github: FakeGitHub) -> None:

@@ -12,6 +12,7 @@ import pytest
 from issuebridge.dashboard.refresh import Refresher
 from issuebridge.github.client import GitHubSource
 from issuebridge.records.issues import IssuesBoard, issues_query
+from issuebridge.records.views import view_query
 from issuebridge.services import core
 from issuebridge.store import SQLiteStore
 from testkit.fake_github import FakeGitHub, make_issue
@@ -111,6 +112,33 @@ async def test_a_secondary_rate_limit_without_retry_after_pauses_every_board_for
     await refresh.round()
     assert fake_github.requests_for("octo/one", "issues", seen + 1)
     assert fake_github.requests_for("octo/two", "issues", seen + 1)  # not backed off: paused, then resumed
+
+
+async def test_a_spent_search_limit_holds_up_the_views_alone(fake_github: FakeGitHub, store: OneWorker) -> None:
+    clock = Clock()
+    refresh = refresher(fake_github, store, clock)
+    fake_github.add_repo("octo/one", [make_issue("octo/one", 1)])
+    await refresh.boards.sync(issues_query("octo/one", "open"))
+    await refresh.boards.sync(view_query("is:issue repo:octo/one", None))
+    fake_github.search_rate_limited, fake_github.search_retry_after = True, 120
+
+    def searches(since: int) -> int:
+        return sum(r.path == "/search/issues" for r in fake_github.requests[since:])
+
+    seen = len(fake_github.requests)
+    await refresh.round()
+    assert searches(seen) == 1 and fake_github.requests_for("octo/one", "issues", seen)  # the board still refreshes
+
+    seen = len(fake_github.requests)
+    clock.now += 119
+    await refresh.round()
+    assert searches(seen) == 0 and fake_github.requests_for("octo/one", "issues", seen)
+
+    fake_github.search_rate_limited = False
+    seen = len(fake_github.requests)
+    clock.now += 2
+    await refresh.round()
+    assert searches(seen) == 1  # the view's search again, not backed off
 
 
 async def test_a_reset_far_ahead_pauses_the_refresh_for_an_hour_at_most(

@@ -50,7 +50,9 @@ class Pushed(NamedTuple):
     def line(self) -> str:
         noun = kind_named(self.kind).noun + ("" if self.items == 1 else "s")
         what = "sent" if self.changed else "unchanged on GitHub, board kept"
-        more = " (stopped at ISSUEBRIDGE_MAX_ITEMS; there are more)" if self.truncated else ""
+        # A board stops at ISSUEBRIDGE_MAX_ITEMS; a view also at GitHub's 1,000 results a search.
+        more = " (stopped at a limit: ISSUEBRIDGE_MAX_ITEMS, or a search's 1,000 results; there are more)"
+        more = more if self.truncated else ""
         return f"{self.board_id}: {self.items} {noun}, {what}{more}: {self.dashboard_url}"
 
 

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from issuebridge.dashboard.sync import BoardSync, query_for
 from issuebridge.github.errors import GitHubError, RateLimited
+from issuebridge.records.registry import kind_of
 from issuebridge.store import DashboardStore
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ class Refresher:
         self.interval = interval
         self._clock = clock
         self._pause = pause
-        self._paused_until: float | None = None  # GitHub's rate limit lets requests through again then
+        # By quota ("core", "search"): when GitHub's rate limit lets its requests through again.
+        self._paused_until: dict[str, float] = {}
         self._failures: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}  # before this, a failing board waits
 
@@ -67,17 +69,21 @@ class Refresher:
                 logger.exception("Background refresh: a round failed; trying again in %g s", self.interval)
 
     async def round(self) -> None:
-        """Refresh each board that has a GitHub query behind it, one at a time."""
-        if self._paused_until is not None:
-            if self._clock() < self._paused_until:
-                return
-            self._paused_until = None
-            logger.info("Background refresh: GitHub's rate limit has reset; refreshing again")
-        keys = [entry.key for entry in await self.store.entries() if query_for(entry) is not None]
-        for gone in set(self._failures) - set(keys):
+        """Refresh each board that has a GitHub query behind it, one at a time; while a rate limit
+        is spent, the boards drawing on it wait (all of them for the core limit)."""
+        for quota, until in list(self._paused_until.items()):
+            if self._clock() >= until:
+                del self._paused_until[quota]
+                logger.info("Background refresh: GitHub's %s rate limit has reset; refreshing again", quota)
+        if "core" in self._paused_until:
+            return
+        due = [
+            (entry.key, kind_of(entry).quota) for entry in await self.store.entries() if query_for(entry) is not None
+        ]
+        for gone in set(self._failures) - {key for key, _ in due}:
             self._succeeded(gone)
-        for key in keys:
-            if key in self._retry_at and self._retry_at[key] > self._clock():
+        for key, quota in due:
+            if quota in self._paused_until or (key in self._retry_at and self._retry_at[key] > self._clock()):
                 continue
             # With several workers sharing a store, one of them refreshes each board per interval.
             if not await self.store.claim(f"refresh:{key}", self.interval * CLAIM_SHARE):
@@ -85,13 +91,15 @@ class Refresher:
             try:
                 await self.boards.resync(key)
             except RateLimited as exc:
-                # Every other board would fail the same way (a secondary limit too: it is per
-                # token): wait as long as GitHub said (a minute if it did not), and say so once;
-                # at most as long as a back-off, should a broken GitHub name a reset years ahead.
+                # Every other board on that quota would fail the same way (a secondary limit too:
+                # it is per token): wait as long as GitHub said (a minute if it did not), and say
+                # so once; at most as long as a back-off, should a broken GitHub name a reset
+                # years ahead. A spent search limit holds up the views alone.
                 pause = min(exc.wait.total_seconds(), max(BACKOFF_CAP_SECONDS, self.interval))
-                self._paused_until = self._clock() + pause
-                logger.warning("Background refresh paused: %s", exc)
-                return
+                self._paused_until[exc.quota] = self._clock() + pause
+                logger.warning("Background refresh paused%s: %s", "" if exc.quota == "core" else " for views", exc)
+                if exc.quota == "core":
+                    return
             except GitHubError as exc:
                 self._failed(key, str(exc))
             except Exception as exc:

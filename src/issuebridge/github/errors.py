@@ -61,14 +61,16 @@ class RepositoryEmpty(GitHubError):
 
 
 class RateLimited(GitHubError):
-    """Every request would be refused until ``reset_at``, ``wait`` from when GitHub said so."""
+    """Every request drawing on ``quota`` would be refused until ``reset_at``, ``wait`` from when
+    GitHub said so: ``"core"`` (every request of the token), or ``"search"`` (the search's own)."""
 
     status = 429
 
-    def __init__(self, message: str, reset_at: datetime, wait: timedelta) -> None:
+    def __init__(self, message: str, reset_at: datetime, wait: timedelta, quota: str = "core") -> None:
         super().__init__(message)
         self.reset_at = reset_at
         self.wait = wait
+        self.quota = quota
 
 
 class GitHubUnavailable(GitHubError):

@@ -147,6 +147,7 @@ def search_rate_limited(response: Response[Any], token_set: bool) -> RateLimited
         f"is spent; it resets at {reset_at.strftime('%H:%M:%S UTC')}, in about {seconds} s. {advice}",
         reset_at,
         wait,
+        quota="search",
     )
 
 

@@ -197,3 +197,6 @@ class Kind(Generic[E]):
     # For a kind that shows rows of other boards (search views): the entry after a webhook's row
     # change (``records/tracked.RowChange``) written at a time, or None where it shows nothing of it.
     watches: Callable[[E, Any, datetime], E | None] | None = None
+    # The GitHub rate limit its syncs draw on: "core", or "search" (GitHub's search has its own,
+    # so a spent search limit need not hold up the other boards' refresh).
+    quota: str = "core"

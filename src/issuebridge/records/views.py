@@ -300,4 +300,5 @@ KIND = Kind(
     derived=derived,
     github_query=_query_of,
     watches=view_after,
+    quota="search",
 )
