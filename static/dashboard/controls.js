@@ -19,7 +19,7 @@
 //     (rows_index.js); each row's plain data for the filter (`readRow`) is read once.
 import { setUpAttention, attentionNumbers } from "./attention.js";
 import { setUpChartFilters, showChartFilters } from "./chart_filter.js";
-import { entrySections } from "./dom.js";
+import { entrySections, partOf } from "./dom.js";
 import { parseFilter, readRow } from "./filter_query.js";
 import { setUpLabelPicker, showLabelChoices } from "./label_picker.js";
 import { rowIndex } from "./rows_index.js";
@@ -174,9 +174,9 @@ export function showRows(section) {
   const filter = rowFilter(section);
   const shown = index.arrange(comparator(sortKey, sortDir), filter.matches);
   const total = index.records.size;
-  section.querySelector(".shown").textContent = filter.active ? `${shown} of ${total} shown` : "";
-  section.querySelector(".no-matches").hidden = !(filter.active && shown === 0 && total > 0);
-  section.querySelector(".no-issues").hidden = total > 0;
+  partOf(section, "board-controls").querySelector(".shown").textContent = filter.active ? `${shown} of ${total} shown` : "";
+  partOf(section, "no-matches").hidden = !(filter.active && shown === 0 && total > 0);
+  partOf(section, "no-issues").hidden = total > 0;
   showChartFilters(section);
   refreshTimes(section);
 }

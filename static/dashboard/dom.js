@@ -14,8 +14,21 @@ export function fragment(html) {
   return template.content.firstElementChild;
 }
 
+// The page is #groups > .group > section.entry: walked by children, not searched, since a
+// search would go through every row of every board (5,000 rows are 90,000 nodes).
 export function entrySections() {
-  return [...groupsEl.querySelectorAll("section.entry")];
+  const sections = [];
+  for (const group of groupsEl.children) {
+    for (const child of group.children) if (child.matches("section.entry")) sections.push(child);
+  }
+  return sections;
+}
+
+/** The child of `section` with the class `name` (its header, controls, notes), or null: found
+ * among its children rather than searched for through its rows. */
+export function partOf(section, name) {
+  for (const child of section.children) if (child.classList.contains(name)) return child;
+  return null;
 }
 
 export function findEntry(id) {

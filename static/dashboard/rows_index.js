@@ -15,14 +15,18 @@
 //   index.update(removed, elements): a re-sync's changes: numbers to remove, and fresh <tr>
 //     elements from the server (a changed row replaces the one with its number).
 //   index.arrange(compare, matches): sorts by `compare(a, b)` (rows), shows the rows for which
-//     `matches(row)` is true, hides the others; returns how many are shown.
+//     `matches(row)` is true, hides the others; returns how many are shown. The chunks on or
+//     near the screen have their rows at once, the others after the next frame (the table is
+//     aria-busy="true" until then).
 //   Row: { element (the <tr>), number, dataset (the element's), textContent (as
 //     element.textContent, read once), text (lower-cased),
 //     title (the title's text), list(name) (a newline-separated data-* attribute as an array),
 //     sortValue(key, read) (read(row), kept per key) }.
 //     A filter's matches(row) may be handed a Row or a <tr>: both have dataset and textContent.
 
-import { watchChunk } from "./times.js";
+import { isNear, watchChunk } from "./times.js";
+
+const FAR_CHUNKS_PER_TASK = 25; // about 10 ms of moving rows a task, for chunks off the screen
 
 const boards = new WeakMap(); // section -> RowIndex
 
@@ -99,6 +103,7 @@ export class RowIndex {
     }
     this.sortedBy = sortedBy; // the comparator `order` is sorted by
     this._fresh = [];
+    this._packing = 0; // which arrangement the chunks are being filled for
   }
 
   update(removed, elements) {
@@ -156,8 +161,15 @@ export class RowIndex {
     this.sortedBy = compare;
   }
 
-  // Puts the rows shown into the chunks, `chunkRows` each, in order, moving only the rows that
-  // are not already in their place. Hidden rows stay where they are.
+  // Puts the rows shown into the chunks, `chunkRows` each, in order. A chunk whose rows shown
+  // are already the right ones in the right order is not touched; any other gets its rows in one
+  // replaceChildren (the hidden rows it holds kept after them): one DOM call per chunk, not one
+  // per row moved (a reversed sort moves every row).
+  //
+  // Moving a row costs the same whether it is drawn or not, and a sort of 5,000 rows spends
+  // most of its time there: the chunks on or near the screen are filled at once, the others in
+  // tasks after the next frame, FAR_CHUNKS_PER_TASK at a time. Meanwhile the table is
+  // aria-busy, and a new arrangement takes over what is left of the last one.
   _pack(shownRows) {
     const needed = Math.max(1, Math.ceil(shownRows.length / this.chunkRows));
     while (this.chunks.length < needed) {
@@ -165,24 +177,59 @@ export class RowIndex {
       this.chunks.at(-1).after(chunk);
       this.chunks.push(chunk);
     }
+    const all = this.chunks.map((_, i) => i);
+    const near = all.filter((i) => isNear(this.chunks[i]));
+    // Nothing observed yet (a board just placed): everything now.
+    const now = near.length ? near : all;
+    const later = near.length ? all.filter((i) => !isNear(this.chunks[i])) : [];
+    const run = ++this._packing;
+    this._fill(shownRows, now);
+    if (later.length === 0) {
+      this.table.removeAttribute("aria-busy");
+      return;
+    }
+    this.table.setAttribute("aria-busy", "true");
+    const next = () => {
+      if (run !== this._packing) return; // a newer arrangement took over
+      this._fill(shownRows, later.splice(0, FAR_CHUNKS_PER_TASK));
+      if (later.length) setTimeout(next, 0);
+      else this.table.removeAttribute("aria-busy");
+    };
+    requestAnimationFrame(() => setTimeout(next, 0)); // after the frame that shows the rows near
+  }
+
+  // Fills the chunks numbered `which` with their share of `shownRows`. A row shown that a chunk
+  // gives up goes to the end of the chunk it belongs in (one filled later puts it in its place):
+  // no row is ever out of the document.
+  _fill(shownRows, which) {
     // Moving a row out of the document and back blurs what it holds: put the focus back.
     const focused = document.activeElement;
     const focusedRow = focused && focused !== document.body ? focused.closest("tbody.rows > tr") : null;
-    this.chunks.forEach((chunk, i) => {
+    let places = null; // element -> its position among the rows shown, when first needed
+    for (const i of which) {
+      const chunk = this.chunks[i];
       const start = i * this.chunkRows;
       const rows = shownRows.slice(start, start + this.chunkRows);
-      let cursor = chunk.firstElementChild;
-      for (const row of rows) {
-        while (cursor && cursor.hidden) cursor = cursor.nextElementSibling;
-        if (cursor === row.element) {
-          cursor = cursor.nextElementSibling;
-        } else {
-          chunk.insertBefore(row.element, cursor);
+      if (!inPlace(chunk, rows)) {
+        const kept = new Set(rows.map((row) => row.element));
+        const hidden = [];
+        const displaced = [];
+        for (const element of chunk.children) {
+          if (element.hidden) hidden.push(element);
+          else if (!kept.has(element)) displaced.push(element);
+        }
+        chunk.replaceChildren(...kept, ...hidden);
+        if (displaced.length) {
+          places ??= new Map(shownRows.map((row, position) => [row.element, position]));
+          for (const element of displaced) {
+            const position = places.get(element);
+            (position === undefined ? chunk : this.chunks[Math.floor(position / this.chunkRows)]).append(element);
+          }
         }
       }
       const empty = rows.length === 0;
       if (chunk.hidden !== empty) chunk.hidden = empty;
-    });
+    }
     if (focusedRow && document.activeElement !== focused && focused.isConnected) focused.focus({ preventScroll: true });
   }
 
@@ -192,6 +239,18 @@ export class RowIndex {
     watchChunk(chunk);
     return chunk;
   }
+}
+
+// Whether the rows `chunk` shows are `rows`, in that order (its hidden rows aside).
+function inPlace(chunk, rows) {
+  let cursor = chunk.firstElementChild;
+  for (const row of rows) {
+    while (cursor && cursor.hidden) cursor = cursor.nextElementSibling;
+    if (cursor !== row.element) return false;
+    cursor = cursor.nextElementSibling;
+  }
+  while (cursor && cursor.hidden) cursor = cursor.nextElementSibling;
+  return cursor === null;
 }
 
 function insertionPoint(order, row, compare) {

@@ -8,7 +8,9 @@ const boardState = new Map();
 // A board's default order is the server's: newest update first, or, for a search view, GitHub's
 // order (its table's `data-default-sort="position"`).
 export function defaultState(section) {
-  const sortKey = section?.querySelector("table[data-default-sort]")?.dataset.defaultSort ?? "updated";
+  // The rows' table comes before its rows: found at once (a search for a table that has the
+  // attribute would go through every row of a board without it).
+  const sortKey = section?.querySelector("table.chunked")?.dataset.defaultSort ?? "updated";
   const sortDir = sortKey === "position" ? "ascending" : "descending";
   return { text: "", labels: new Set(), noLabel: false, attention: "", sortKey, sortDir };
 }

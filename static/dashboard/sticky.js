@@ -28,24 +28,27 @@ function setTop(element, px) {
   if (element && element.style.top !== top) element.style.top = top;
 }
 
-function watch(root) {
-  for (const part of root.querySelectorAll(PARTS)) resized.observe(part);
-}
-
 // Boards, headers and filter rows arrive and are replaced with every update: watch the new
-// ones (the observer lets go of removed ones as they are collected). Rows moved by a sort are
-// added nodes too, thousands at once: only groups, boards and their parts are looked into.
+// ones (the observer lets go of removed ones as they are collected). Only the page's groups,
+// each group and each board are observed, each for its own children: a sort moves thousands of
+// rows, and a subtree observer would be handed a record for every one of them.
 const HOLDERS = ".group, section.entry";
 
+const added = new MutationObserver((mutations) => {
+  for (const mutation of mutations) for (const node of mutation.addedNodes) adopt(node);
+});
+
+function adopt(node) {
+  if (!(node instanceof Element)) return;
+  if (node.matches(PARTS)) {
+    resized.observe(node);
+  } else if (node.matches(HOLDERS)) {
+    added.observe(node, { childList: true });
+    for (const child of node.children) adopt(child);
+  }
+}
+
 export function setUpSticky() {
-  watch(groupsEl);
-  new MutationObserver((mutations) => {
-    for (const mutation of mutations) {
-      for (const node of mutation.addedNodes) {
-        if (!(node instanceof Element)) continue;
-        if (node.matches(PARTS)) resized.observe(node);
-        else if (node.matches(HOLDERS)) watch(node);
-      }
-    }
-  }).observe(groupsEl, { childList: true, subtree: true });
+  added.observe(groupsEl, { childList: true });
+  for (const child of groupsEl.children) adopt(child);
 }

@@ -10,6 +10,7 @@
 //   tickTimes(): every time that can be seen (the page's timer).
 //   refreshTimes(section): the times that can be seen on one board (after its rows moved).
 //   watchChunk(chunk): follows a chunk (rows_index.js calls it for every chunk of a board).
+//   isNear(chunk): whether it is on or near the screen (rows_index.js places those rows first).
 
 const UNITS = [
   ["year", 31536000],
@@ -59,6 +60,11 @@ export function tickTimes() {
 
 export function refreshTimes(section) {
   for (const chunk of near) if (section.contains(chunk)) updateChunk(chunk);
+}
+
+/** Whether `chunk` is on or within a screen's height of the viewport, as last observed. */
+export function isNear(chunk) {
+  return near.has(chunk);
 }
 
 export function watchChunk(chunk) {

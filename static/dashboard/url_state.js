@@ -8,7 +8,7 @@
 // MAX_URL_VALUE characters, a longer fragment than MAX_URL_FRAGMENT is ignored whole, and
 // at most MAX_URL_LABELS labels per board are read, and unknown boards, columns and directions
 // are ignored.
-import { entrySections } from "./dom.js";
+import { entrySections, partOf } from "./dom.js";
 import { defaultState, knownState } from "./state.js";
 
 const MAX_URL_FRAGMENT = 8192;
@@ -65,7 +65,7 @@ export function writeUrlState() {
     const defaults = defaultState(section);
     const id = section.dataset.id;
     const state = knownState(id);
-    if (!state || !section.querySelector(".board-controls")) continue;
+    if (!state || !partOf(section, "board-controls")) continue;
     const put = (field, value) => parts.push(`${field}.${encodeFragmentPart(id)}=${encodeFragmentPart(value)}`);
     if (state.text) put("filter", state.text.slice(0, MAX_URL_VALUE));
     for (const name of [...state.labels].slice(0, MAX_URL_LABELS)) put("label", name.slice(0, MAX_URL_VALUE));

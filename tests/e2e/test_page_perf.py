@@ -61,7 +61,9 @@ async def open_board(page: Page, server: AppServer) -> Locator:
 
 
 async def layout(board: Locator) -> Any:
-    """Each chunk's shown rows' numbers, in page order."""
+    """Each chunk's shown rows' numbers, in page order, once the chunks off the screen have theirs
+    (the table is aria-busy until then)."""
+    await expect(board.locator("table.chunked")).not_to_have_attribute("aria-busy", "true")
     return await board.locator("tbody.rows").evaluate_all(
         """chunks => chunks.filter((c) => !c.hidden)
              .map((c) => [...c.rows].filter((r) => !r.hidden).map((r) => Number(r.dataset.number)))"""
@@ -137,6 +139,9 @@ async def test_every_column_sorts_across_chunks_both_ways(server: AppServer, pag
         header = board.locator(f'th[data-sort="{column}"]')
         for _ in range(2):
             await header.locator("button").click()
+            # The chunks off the screen get their rows after the next frame; no row is ever
+            # out of the table meanwhile.
+            assert await board.locator("tbody.rows > tr").count() == COUNT
             direction = await header.get_attribute("aria-sort")
             assert direction in ("ascending", "descending")
             assert await layout(board) == packed(expected_order(issues, column, direction)), (column, direction)

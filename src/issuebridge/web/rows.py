@@ -46,13 +46,20 @@ def select_box(number: int, repository: str | None = None) -> Markup:
     rendered once and kept, so the script ticks the selected ones. On a repository's board the
     item is that board's repository and ``number`` ("Select #12"); a row shown away from its
     repository's board (a search view) names it (``repository``: "Select owner/repo#12") and
-    carries the item in ``data-item``."""
+    carries the item in ``data-item``.
+
+    ``autocomplete="off"``: the selection is the store's, not the browser's form state, so Back
+    must not put back a tick the store no longer has; and Chromium saves every other form
+    control's state into the history entry on each ``history.replaceState`` (the URL's filter
+    and sort, ``url_state.js``): 30 ms a call with 5,000 rows, against 4 ms without."""
     if repository is None:
-        return Markup('<input type="checkbox" class="select-row" aria-label="Select #{}">').format(number)
+        return Markup('<input type="checkbox" class="select-row" autocomplete="off" aria-label="Select #{}">').format(
+            number
+        )
     item = f"{repository.lower()}#{number}"
-    return Markup('<input type="checkbox" class="select-row" aria-label="Select {}#{}" data-item="{}">').format(
-        repository, number, item
-    )
+    return Markup(
+        '<input type="checkbox" class="select-row" autocomplete="off" aria-label="Select {}#{}" data-item="{}">'
+    ).format(repository, number, item)
 
 
 def issue_row(issue: Issue) -> RowParts:
