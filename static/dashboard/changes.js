@@ -26,8 +26,12 @@ const ANNOUNCE_ON_LOAD_MS = 500; // a live region's first words are lost if said
 // issues would otherwise keep thousands.
 const MAX_CLOSED_ROWS = 100;
 // localStorage: one key per board, and an index that bounds them (least recently saved go first).
-const INDEX_KEY = "issuebridge.seen";
-const BOARD_KEY_PREFIX = "issuebridge.seen:";
+const INDEX_KEY = "issuebridge.rows-seen";
+const BOARD_KEY_PREFIX = "issuebridge.rows-seen:";
+// Before the server hashed rows, the page did, differently: those baselines would mark every
+// row updated once. They are dropped, with their index, the first time storage is used.
+const OLD_INDEX_KEY = "issuebridge.seen";
+const OLD_BOARD_KEY_PREFIX = "issuebridge.seen:";
 const MAX_STORED_BOARDS = 50;
 const MAX_STORED_ROWS = 10000; // per board: the server's default ISSUEBRIDGE_MAX_ITEMS
 const MAX_STORED_CHARS = 1_000_000; // all boards together (about 14 characters a row)
@@ -350,17 +354,11 @@ function dismissAll(state) {
   refocus(state);
 }
 
-// What a reader sees of a row, but for relative times (they tick): each cell's text, and a
-// time as its datetime. FNV-1a, 32 bits, as a short string.
+// What a reader sees of a row, but for relative times (they tick): the server's hash of it
+// (`data-fingerprint`, web/templating.py), so that 5,000 rows are compared without reading
+// their cells.
 function fingerprint(row) {
-  let text = "";
-  for (const cell of row.cells) {
-    const time = cell.firstElementChild; // the row macros put a time first in its cell
-    text += `${time instanceof HTMLTimeElement ? time.dateTime : cell.textContent}\u001f`;
-  }
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return (hash >>> 0).toString(36);
+  return row.dataset.fingerprint ?? "";
 }
 
 // ---- the strip: "3 new · 2 updated · 1 closed", each part a filter ---------------------------
@@ -529,12 +527,26 @@ function restartSeenClock() {
 
 // ---- the baselines in localStorage, bounded ---------------------------------------------------
 
+let dropped = false;
+
 function storage() {
+  let store;
   try {
-    return window.localStorage; // null, or a throw, where storage is off
+    store = window.localStorage; // null, or a throw, where storage is off
   } catch {
     return null;
   }
+  if (store && !dropped) {
+    dropped = true;
+    try {
+      const old = JSON.parse(store.getItem(OLD_INDEX_KEY) || "[]");
+      if (Array.isArray(old)) for (const entry of old) if (Array.isArray(entry)) store.removeItem(OLD_BOARD_KEY_PREFIX + entry[0]);
+      store.removeItem(OLD_INDEX_KEY);
+    } catch {
+      // what another script left there is not ours to read
+    }
+  }
+  return store;
 }
 
 // [[board id, saved at, characters], ...], least recently saved first.

@@ -117,12 +117,21 @@ const NUMBERS = new Set(["number", "comments", "position"]);
 const TIMES = new Set(["updated", "created"]); // ISO 8601 in UTC: as text, in time order
 const comparators = new Map();
 
+const readers = new Map();
+
+// How a column's value is read from a row: one function per column, so that a row keeps the
+// value it read (Row.sortValue) for both directions.
+function readerOf(key) {
+  if (!readers.has(key)) readers.set(key, SORT_VALUES[key] ?? ((row) => (row.dataset[key] || "").toLowerCase()));
+  return readers.get(key);
+}
+
 // One function per column and direction, so the index can tell its order is already right.
 // Empty values (no assignee, no date) come last either way; ties newest number first.
 function comparator(key, direction) {
   const id = `${key} ${direction}`;
   if (comparators.has(id)) return comparators.get(id);
-  const read = SORT_VALUES[key] ?? ((row) => (row.dataset[key] || "").toLowerCase());
+  const read = readerOf(key);
   const valueOf = (row) => row.sortValue(key, read);
   const order = NUMBERS.has(key) ? (a, b) => a - b : TIMES.has(key) ? (a, b) => (a < b ? -1 : a > b ? 1 : 0) : collator.compare;
   const sign = direction === "ascending" ? 1 : -1;
@@ -181,16 +190,19 @@ export function showRows(section) {
   refreshTimes(section);
 }
 
-// Reads every row's values in idle time, a slice at a time, so that the first sort or
-// keystroke finds them read; then counts the label picker's labels.
+// Reads every row's values in idle time, a slice at a time, so that the first sort by any
+// column or the first keystroke finds them read; then counts the label picker's labels.
 function warm(section) {
   const rows = [...indexOf(section).records.values()];
+  const columns = [...section.querySelectorAll("th[data-sort]")].map((header) => header.dataset.sort);
   let next = 0;
   const slice = (deadline) => {
-    const end = Math.min(rows.length, next + 200); // at least that many, even when idle time ran out
+    const end = Math.min(rows.length, next + 40); // at least that many, even when idle time ran out
     while (next < end || (next < rows.length && deadline.timeRemaining() > 1)) {
-      rows[next].read();
-      dataOf(rows[next++]);
+      const row = rows[next++];
+      row.read();
+      dataOf(row);
+      for (const key of columns) row.sortValue(key, readerOf(key));
     }
     if (next < rows.length) whenIdle(slice);
     else if (section.isConnected) showLabelChoices(section);

@@ -336,13 +336,13 @@ async def test_what_this_browser_keeps_is_bounded_and_read_with_care(server: App
           const index = [];
           for (let i = 0; i < 60; i++) {
             index.push([`issues:old/board${i}`, i, 11]);
-            localStorage.setItem(`issuebridge.seen:issues:old/board${i}`, "1:abc 2:def");
+            localStorage.setItem(`issuebridge.rows-seen:issues:old/board${i}`, "1:abc 2:def");
           }
           // A tampered baseline: only "1:abc" is a row number and a fingerprint.
           index.push(["issues:octo/app", 100, 40]);
-          localStorage.setItem("issuebridge.seen:issues:octo/app", "<img src=x>:1 2:<b> 3:zzzzzzzzzz 1:abc");
-          localStorage.setItem("issuebridge.seen", JSON.stringify(index));
-          localStorage.setItem("issuebridge.seen:issues:stray/one", "1:abc"); // listed nowhere
+          localStorage.setItem("issuebridge.rows-seen:issues:octo/app", "<img src=x>:1 2:<b> 3:zzzzzzzzzz 1:abc");
+          localStorage.setItem("issuebridge.rows-seen", JSON.stringify(index));
+          localStorage.setItem("issuebridge.rows-seen:issues:stray/one", "1:abc"); // listed nowhere
           localStorage.setItem("unrelated", "kept");
         }"""
     )
@@ -356,9 +356,29 @@ async def test_what_this_browser_keeps_is_bounded_and_read_with_care(server: App
     await expect(section.locator("tr[data-change=new]")).to_have_count(2)
 
     stored = await page.evaluate("({...localStorage})")
-    index = [entry[0] for entry in json.loads(stored["issuebridge.seen"])]
+    index = [entry[0] for entry in json.loads(stored["issuebridge.rows-seen"])]
     assert len(index) == 50 and index[-1] == "issues:octo/new"
     assert index[0] == "issues:old/board12"  # the least recently saved went first
-    kept = {key for key in stored if key.startswith("issuebridge.seen:")}
-    assert kept == {f"issuebridge.seen:{board_id}" for board_id in index}  # the stray key went too
+    kept = {key for key in stored if key.startswith("issuebridge.rows-seen:")}
+    assert kept == {f"issuebridge.rows-seen:{board_id}" for board_id in index}  # the stray key went too
     assert stored["unrelated"] == "kept"
+
+
+async def test_baselines_an_earlier_version_kept_are_dropped_not_read(server: AppServer, page: Page) -> None:
+    """Before the server hashed each row (``data-fingerprint``), the page hashed them differently:
+    read, those baselines would mark every row updated."""
+    await push(server.url, REPO, [issue(n) for n in range(1, 4)])
+    await page.goto(server.url)
+    await page.evaluate(
+        """() => {
+          localStorage.setItem("issuebridge.seen", JSON.stringify([["issues:octo/app", 1, 23]]));
+          localStorage.setItem("issuebridge.seen:issues:octo/app", "1:abc 2:def 3:ghi");
+        }"""
+    )
+    await page.reload()
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    await expect(board(page).locator("tr.issue")).to_have_count(3)
+    await expect(board(page).locator("tr[data-change]")).to_have_count(0)
+    stored = await page.evaluate("({...localStorage})")
+    assert not any(key.startswith("issuebridge.seen") for key in stored)
+    assert json.loads(stored["issuebridge.rows-seen"])[0][0] == f"issues:{REPO}"

@@ -7,6 +7,7 @@ the same whether it arrived with the page or through the event stream.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import secrets
 from collections.abc import Callable, Iterable
@@ -225,8 +226,31 @@ class RenderedRows:
         assert kind.row_macro is not None, f"{kind.name} boards have no rows of their own"
         python = PYTHON_ROWS.get(kind.row_macro)
         if python is not None:
-            return python(row)
-        return _render(getattr(self._env.get_template(kind.template).module, kind.row_macro), row)
+            return fingerprinted(python(row))
+        return fingerprinted(_render(getattr(self._env.get_template(kind.template).module, kind.row_macro), row))
+
+
+def fingerprinted(parts: RowParts) -> RowParts:
+    """``parts`` with ``data-fingerprint`` on its ``<tr>``: a short hash of what the row shows (its
+    times as times, not as "3 hours ago"), by which the page tells a row that changed since this
+    browser last saw it (``static/dashboard/changes.js``) without reading 5,000 rows' cells."""
+    digest = hashlib.blake2b(digest_size=4)
+    for part in parts:
+        digest.update((part if isinstance(part, str) else part.isoformat()).encode())
+    mark = f' data-fingerprint="{_base36(int.from_bytes(digest.digest()))}"'
+    first = parts[0]
+    assert isinstance(first, str) and first.startswith("<tr"), "a row's HTML starts with its <tr>"
+    return (f"<tr{mark}{first[3:]}", *parts[1:])
+
+
+def _base36(value: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        value, digit = divmod(value, 36)
+        text = digits[digit] + text
+        if not value:
+            return text
 
 
 def placed(parts: RowParts, at: datetime) -> str:
