@@ -240,7 +240,8 @@ def fingerprinted(parts: RowParts) -> RowParts:
     mark = f' data-fingerprint="{_base36(int.from_bytes(digest.digest()))}"'
     first = parts[0]
     assert isinstance(first, str) and first.startswith("<tr"), "a row's HTML starts with its <tr>"
-    return (f"<tr{mark}{first[3:]}", *parts[1:])
+    end = first.index(">")  # the <tr>'s own: attribute values are escaped, so none holds a ">"
+    return (f"{first[:end]}{mark}{first[end:]}", *parts[1:])
 
 
 def _base36(value: int) -> str:
