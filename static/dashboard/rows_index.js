@@ -15,8 +15,8 @@
 //   index.update(removed, elements): a re-sync's changes: numbers to remove, and fresh <tr>
 //     elements from the server (a changed row replaces the one with its number).
 //   index.arrange(compare, matches): sorts by `compare(a, b)` (rows), shows the rows for which
-//     `matches(row)` is true, hides the others; returns how many are shown. The chunks on or
-//     near the screen have their rows at once, the others after the next frame (the table is
+//     `matches(row)` is true, hides the others; returns how many are shown. The chunks on the
+//     screen have their rows at once, the others after the next frame (the table is
 //     aria-busy="true" until then).
 //   Row: { element (the <tr>), number, dataset (the element's), textContent (as
 //     element.textContent, read once), text (lower-cased),
@@ -24,7 +24,7 @@
 //     sortValue(key, read) (read(row), kept per key) }.
 //     A filter's matches(row) may be handed a Row or a <tr>: both have dataset and textContent.
 
-import { isNear, watchChunk } from "./times.js";
+import { isOnScreen, watchChunk } from "./times.js";
 
 const FAR_CHUNKS_PER_TASK = 25; // about 10 ms of moving rows a task, for chunks off the screen
 
@@ -93,11 +93,13 @@ export class RowIndex {
     if (this.chunks.length === 0) this.chunks.push(this._newChunk());
     this.records = new Map();
     this.order = [];
+    this.rowOf = new WeakMap(); // <tr> -> its Row
     // Read in the page's order: the server's.
     for (const chunk of this.chunks) {
       for (const element of chunk.children) {
         const row = new Row(element);
         this.records.set(row.key, row);
+        this.rowOf.set(element, row);
         this.order.push(row);
       }
     }
@@ -126,22 +128,21 @@ export class RowIndex {
         this.chunks[0].prepend(element);
       }
       this.records.set(row.key, row);
+      this.rowOf.set(element, row);
       fresh.push(row);
     }
     this.order = this.order.filter((row) => !gone.has(row));
     this._fresh.push(...fresh);
   }
 
+  // `row.shown` is what the filter says at once; a row's `hidden` follows when its chunk is
+  // filled (_fill): at once on the screen, after the next frame elsewhere.
   arrange(compare, matches) {
     this._sort(compare);
     const shownRows = [];
     for (const row of this.order) {
-      const show = matches(row);
-      if (show !== row.shown) {
-        row.element.hidden = !show;
-        row.shown = show;
-      }
-      if (show) shownRows.push(row);
+      row.shown = matches(row);
+      if (row.shown) shownRows.push(row);
     }
     this._pack(shownRows);
     return shownRows.length;
@@ -167,7 +168,7 @@ export class RowIndex {
   // per row moved (a reversed sort moves every row).
   //
   // Moving a row costs the same whether it is drawn or not, and a sort of 5,000 rows spends
-  // most of its time there: the chunks on or near the screen are filled at once, the others in
+  // most of its time there: the chunks on the screen are filled at once, the others in
   // tasks after the next frame, FAR_CHUNKS_PER_TASK at a time. Meanwhile the table is
   // aria-busy, and a new arrangement takes over what is left of the last one.
   _pack(shownRows) {
@@ -178,10 +179,10 @@ export class RowIndex {
       this.chunks.push(chunk);
     }
     const all = this.chunks.map((_, i) => i);
-    const near = all.filter((i) => isNear(this.chunks[i]));
-    // Nothing observed yet (a board just placed): everything now.
-    const now = near.length ? near : all;
-    const later = near.length ? all.filter((i) => !isNear(this.chunks[i])) : [];
+    const seen = all.filter((i) => isOnScreen(this.chunks[i]));
+    // None on the screen (a board below it, or just placed and not yet observed): all now.
+    const now = seen.length ? seen : all;
+    const later = seen.length ? all.filter((i) => !isOnScreen(this.chunks[i])) : [];
     const run = ++this._packing;
     this._fill(shownRows, now);
     if (later.length === 0) {
@@ -195,12 +196,13 @@ export class RowIndex {
       if (later.length) setTimeout(next, 0);
       else this.table.removeAttribute("aria-busy");
     };
-    requestAnimationFrame(() => setTimeout(next, 0)); // after the frame that shows the rows near
+    requestAnimationFrame(() => setTimeout(next, 0)); // after the frame that shows the rows on the screen
   }
 
-  // Fills the chunks numbered `which` with their share of `shownRows`. A row shown that a chunk
-  // gives up goes to the end of the chunk it belongs in (one filled later puts it in its place):
-  // no row is ever out of the document.
+  // Fills the chunks numbered `which` with their share of `shownRows`, and hides the rows they
+  // hold that the filter does not show. A row shown that a chunk gives up goes to the end of the
+  // chunk it belongs in (one filled later puts it in its place): no row is ever out of the
+  // document.
   _fill(shownRows, which) {
     // Moving a row out of the document and back blurs what it holds: put the focus back.
     const focused = document.activeElement;
@@ -210,15 +212,16 @@ export class RowIndex {
       const chunk = this.chunks[i];
       const start = i * this.chunkRows;
       const rows = shownRows.slice(start, start + this.chunkRows);
-      if (!inPlace(chunk, rows)) {
+      if (!this._showsInOrder(chunk, rows)) {
         const kept = new Set(rows.map((row) => row.element));
-        const hidden = [];
+        const stay = [];
         const displaced = [];
         for (const element of chunk.children) {
-          if (element.hidden) hidden.push(element);
-          else if (!kept.has(element)) displaced.push(element);
+          if (kept.has(element)) continue;
+          if (this.rowOf.get(element)?.shown) displaced.push(element);
+          else stay.push(element);
         }
-        chunk.replaceChildren(...kept, ...hidden);
+        chunk.replaceChildren(...kept, ...stay);
         if (displaced.length) {
           places ??= new Map(shownRows.map((row, position) => [row.element, position]));
           for (const element of displaced) {
@@ -227,10 +230,25 @@ export class RowIndex {
           }
         }
       }
+      for (const element of chunk.children) {
+        const hide = !this.rowOf.get(element)?.shown;
+        if (element.hidden !== hide) element.hidden = hide;
+      }
       const empty = rows.length === 0;
       if (chunk.hidden !== empty) chunk.hidden = empty;
     }
     if (focusedRow && document.activeElement !== focused && focused.isConnected) focused.focus({ preventScroll: true });
+  }
+
+  // Whether the rows `chunk` holds that the filter shows are `rows`, in that order.
+  _showsInOrder(chunk, rows) {
+    let next = 0;
+    for (const element of chunk.children) {
+      if (!this.rowOf.get(element)?.shown) continue;
+      if (rows[next] !== this.rowOf.get(element)) return false;
+      next += 1;
+    }
+    return next === rows.length;
   }
 
   _newChunk() {
@@ -239,18 +257,6 @@ export class RowIndex {
     watchChunk(chunk);
     return chunk;
   }
-}
-
-// Whether the rows `chunk` shows are `rows`, in that order (its hidden rows aside).
-function inPlace(chunk, rows) {
-  let cursor = chunk.firstElementChild;
-  for (const row of rows) {
-    while (cursor && cursor.hidden) cursor = cursor.nextElementSibling;
-    if (cursor !== row.element) return false;
-    cursor = cursor.nextElementSibling;
-  }
-  while (cursor && cursor.hidden) cursor = cursor.nextElementSibling;
-  return cursor === null;
 }
 
 function insertionPoint(order, row, compare) {

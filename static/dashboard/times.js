@@ -10,7 +10,7 @@
 //   tickTimes(): every time that can be seen (the page's timer).
 //   refreshTimes(section): the times that can be seen on one board (after its rows moved).
 //   watchChunk(chunk): follows a chunk (rows_index.js calls it for every chunk of a board).
-//   isNear(chunk): whether it is on or near the screen (rows_index.js places those rows first).
+//   isOnScreen(chunk): whether it is in the viewport (rows_index.js places those rows first).
 
 const UNITS = [
   ["year", 31536000],
@@ -23,7 +23,9 @@ const OUTSIDE_ROWS = "time[datetime]:not(tbody.rows time)";
 const IN_SHOWN_ROWS = ":scope > tr:not([hidden]) time[datetime]";
 
 const near = new Set(); // the chunks within a screen's height of the viewport
+const onScreen = new Set(); // the chunks in the viewport
 let observer = null;
+let screenObserver = null;
 
 export function relativeTime(iso) {
   const seconds = (Date.now() - new Date(iso).getTime()) / 1000;
@@ -62,9 +64,9 @@ export function refreshTimes(section) {
   for (const chunk of near) if (section.contains(chunk)) updateChunk(chunk);
 }
 
-/** Whether `chunk` is on or within a screen's height of the viewport, as last observed. */
-export function isNear(chunk) {
-  return near.has(chunk);
+/** Whether `chunk` is on the screen, as last observed. */
+export function isOnScreen(chunk) {
+  return onScreen.has(chunk);
 }
 
 export function watchChunk(chunk) {
@@ -82,4 +84,11 @@ export function watchChunk(chunk) {
     { rootMargin: "100% 0px" },
   );
   observer.observe(chunk);
+  screenObserver ??= new IntersectionObserver((entries) => {
+    for (const { target, isIntersecting } of entries) {
+      if (isIntersecting) onScreen.add(target);
+      else onScreen.delete(target);
+    }
+  });
+  screenObserver.observe(chunk);
 }
