@@ -27,9 +27,10 @@ class Pages:
     """``count`` comments, 100 a page, answered as GitHub does: Link headers with prev, next, last
     and first; a page past the end is empty and links back."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, last_past_the_end: bool = False) -> None:
         self.count = count
         self.asked: list[int] = []
+        self.last_past_the_end = last_past_the_end  # a page past the end also links to the last
 
     async def get(self, url: str) -> Answer:
         page = int(url.rsplit("page=", 1)[1])
@@ -41,6 +42,8 @@ class Pages:
             links["prev"] = f"{URL}?per_page=100&page={min(page - 1, last)}"
         if page < last:
             links |= {"next": f"{URL}?per_page=100&page={page + 1}", "last": f"{URL}?per_page=100&page={last}"}
+        if page > last and self.last_past_the_end:
+            links["last"] = f"{URL}?per_page=100&page={last}"
         return Answer(items[(page - 1) * 100 : page * 100], links)
 
 
@@ -62,6 +65,13 @@ async def test_the_latest_comments_come_from_the_end_whatever_the_count_says(
     latest = await _latest_comments(github.get, URL, said, wanted)
     assert [int(c.body) for c in latest] == list(range(max(1, count - wanted + 1), count + 1))
     assert github.asked == pages
+
+
+async def test_a_page_past_the_end_that_names_the_last_is_followed_there() -> None:
+    github = Pages(120, last_past_the_end=True)
+    latest = await _latest_comments(github.get, URL, 950, 5)  # 830 deleted since the count
+    assert [int(c.body) for c in latest] == list(range(116, 121))
+    assert github.asked == [10, 2]
 
 
 async def test_no_comments_asked_for_or_none_there_cost_no_request() -> None:

@@ -200,8 +200,8 @@ async def _latest_comments(get: Get, url: str, total: int, wanted: int) -> list[
     if "next" in answer.links:  # more comments came since the count: GitHub says where the end is
         answer = await get(answer.links.get("last") or answer.links["next"])
     items = _list(answer.data)
-    if not items and "prev" in answer.links:  # fewer: the end is before this page
-        answer = await get(answer.links["prev"])
+    if not items and ("last" in answer.links or "prev" in answer.links):  # fewer: the end is before
+        answer = await get(answer.links.get("last") or answer.links["prev"])
         items = _list(answer.data)
     if len(items) < wanted and "prev" in answer.links:
         items = _list((await get(answer.links["prev"])).data) + items
