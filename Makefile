@@ -33,8 +33,7 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package-lock.json | $(VENV)/.in
 
 # Everything, spread by pytest-xdist over four workers (each with its own redis-server and
 # Chromium), with the coverage of src/issuebridge summed up at the end. The tests wait on sockets
-# and processes much of the time, so four workers keep two cores busy: 173 s of pytest time on
-# this project's 2-core machine, against 219 s with two (docs/testing.md).
+# and processes much of the time, so four workers keep two cores busy (timings: docs/testing.md).
 XDIST ?= -n 4
 COVERAGE ?= --cov --cov-report=term
 test: install $(NODE_DIR)/node_modules/.installed
