@@ -235,7 +235,7 @@ async def open_page(browser: Browser, url: str) -> Probe:
     await cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
     await page.goto(url)
     await page.wait_for_selector(f'section[data-id="{BOARD}"] .board-controls:not([hidden])')
-    await page.wait_for_function("() => document.getElementById('connection').dataset.state === 'live'")
+    await page.wait_for_selector('#connection[data-state="live"]', state="attached")
     return Probe(page, cdp)
 
 
