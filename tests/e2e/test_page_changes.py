@@ -29,6 +29,8 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 # Every row of the table, in the order shown, as "n" (a row of the board) or "closed n".
 SHOWN_ROWS = """rows => rows.filter(r => r.checkVisibility())
   .map(r => r.dataset.number ?? `closed ${r.dataset.closedNumber}`)"""
+# Each row's height by its number, as laid out (to 1/64 px).
+HEIGHTS = "rows => Object.fromEntries(rows.map(r => [r.dataset.number, r.getBoundingClientRect().height]))"
 
 
 def issue(n: int, title: str | None = None) -> dict[str, Any]:
@@ -159,6 +161,40 @@ async def test_marks_stay_until_the_row_is_seen_or_all_are_marked_seen(server: A
     await expect(bottom).not_to_have_attribute("data-change", "updated")
     await expect(section.locator(".changes-strip")).to_be_hidden()
     await expect(section.locator(".filter-text")).to_be_focused()  # not dropped to the page
+
+
+async def test_a_mark_leaves_the_rows_height_as_it_was(server: AppServer, page: Page) -> None:
+    """Rows on screen lose their marks as they are seen, above what the reader is reading: were a
+    marked row any taller (the mark's word once made it 0.19 px taller), the page would creep.
+    Wide rows and the compact rows beside the editor; on a phone (390 px) a title and labels
+    that fill their line take one more beside the word (static/dashboard.css)."""
+
+    def row(n: int, title: str | None = None) -> dict[str, Any]:
+        labelled = [{"name": "bug", "color": "d73a4a"}, {"name": "needs triage", "color": "ededed"}]
+        author = {"author": "octocat"} if n % 3 else {}  # and some without an author
+        return {**issue(n, title), **author, "labels": labelled if n % 2 else []}
+
+    shown = [row(n) for n in range(1, 21)]
+    await push(server.url, REPO, shown)
+    await open_live(page, server.url)
+    section = board(page)
+    rows = section.locator("tbody tr[data-number]")
+    # Wide rows, and the compact two-line rows beside the editor.
+    for round, width in enumerate((1280, 760), start=1):
+        await page.set_viewport_size({"width": width, "height": 900})
+        unmarked = await rows.evaluate_all(HEIGHTS)
+        # Ten rows updated (a longer title, still one line), two new.
+        shown = [row(n, f"Issue {n}{'!' * round}") if n <= 10 else item for n, item in enumerate(shown, start=1)]
+        shown += [row(len(shown) + 1), row(len(shown) + 2)]
+        await push(server.url, REPO, shown)
+        await expect(section.locator('tr[data-change="updated"]')).to_have_count(10)
+        await expect(section.locator('tr[data-change="new"]')).to_have_count(2)
+        marked = await rows.evaluate_all(HEIGHTS)
+        await section.get_by_role("button", name="Mark all seen").click()
+        await expect(section.locator("tr[data-change]")).to_have_count(0)
+        seen = await rows.evaluate_all(HEIGHTS)
+        assert marked == seen, width  # to the layout's 1/64 px
+        assert {n: height for n, height in seen.items() if n in unmarked} == unmarked, width
 
 
 async def test_closed_rows_stay_struck_through_until_dismissed(server: AppServer, page: Page) -> None:
