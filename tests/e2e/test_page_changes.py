@@ -180,11 +180,11 @@ async def test_a_mark_leaves_the_rows_height_as_it_was(server: AppServer, page: 
     section = board(page)
     rows = section.locator("tbody tr[data-number]")
     # Wide rows, and the compact two-line rows beside the editor.
-    for round, width in enumerate((1280, 760), start=1):
+    for step, width in enumerate((1280, 760), start=1):
         await page.set_viewport_size({"width": width, "height": 900})
         unmarked = await rows.evaluate_all(HEIGHTS)
         # Ten rows updated (a longer title, still one line), two new.
-        shown = [row(n, f"Issue {n}{'!' * round}") if n <= 10 else item for n, item in enumerate(shown, start=1)]
+        shown = [row(n, f"Issue {n}{'!' * step}") if n <= 10 else item for n, item in enumerate(shown, start=1)]
         shown += [row(len(shown) + 1), row(len(shown) + 2)]
         await push(server.url, REPO, shown)
         await expect(section.locator('tr[data-change="updated"]')).to_have_count(10)
