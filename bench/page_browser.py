@@ -1,9 +1,10 @@
 """The page in Chromium with a 5,000-issue board: every target of "Fast at 5,000 rows" (issue 16).
 
 Starts the real server (``uvicorn issuebridge.app:app`` in a subprocess), pushes a 5,000-issue
-board through the API and opens the page in Debian's Chromium (``/usr/bin/chromium``, driven by
-Playwright through ``executable_path``; never a downloaded browser), headless, at 1x CPU, with a
-1280x900 window. What it measures, each from the page's own clocks (an init script registers the
+board through the API and opens the page in Debian's Chromium (its headless shell where installed,
+as for the tests, or ``ISSUEBRIDGE_TEST_CHROMIUM``: testkit/chromium.py; driven by Playwright
+through ``executable_path``; never a downloaded browser), headless, at 1x CPU, with a 1280x900
+window. What it measures, each from the page's own clocks (an init script registers the
 observers before any of the page's script runs; nothing in the page is there for the benchmark):
 
 - *interactive*: from navigation until the page is usable: its script has set up every board
@@ -452,7 +453,8 @@ async def run(smoke: bool = False) -> None:
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 print(
-                    f"browser: Chromium {browser.version}, headless, 1x CPU, {VIEWPORT['width']}x{VIEWPORT['height']}"
+                    f"browser: Chromium {browser.version} ({CHROMIUM}), headless, 1x CPU,"
+                    f" {VIEWPORT['width']}x{VIEWPORT['height']}"
                 )
                 warm = await open_page(browser, server.url)  # one unmeasured load: caches and code warm
                 await warm.page.context.close()

@@ -5,9 +5,11 @@ shares nothing with the one before it (cookies, storage, cache, pages). The brow
 the session's event loop, so the tests that use it run in that loop too: their modules mark
 them with :data:`BROWSER_TESTS`, and their async fixtures take ``loop_scope="session"``.
 
-Debian's Chromium (``apt-get install chromium``) is driven through ``executable_path``; Playwright's
-own download (``playwright install``) is never used. Without it the browser tests are skipped, or
-fail where ``ISSUEBRIDGE_TEST_REQUIRE_CHROMIUM`` (or ``CI``) is set, as for Redis.
+Debian's Chromium is driven through ``executable_path``: its headless shell where installed
+(``apt-get install chromium-headless-shell``), else the browser (``chromium``), or the binary
+``ISSUEBRIDGE_TEST_CHROMIUM`` names (testkit/chromium.py says why); Playwright's own download
+(``playwright install``) is never used. Without one the browser tests are skipped, or fail where
+``ISSUEBRIDGE_TEST_REQUIRE_CHROMIUM`` (or ``CI``) is set, as for Redis.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def installed_chromium() -> str:
     if not os.path.exists(CHROMIUM):
         if os.environ.get("ISSUEBRIDGE_TEST_REQUIRE_CHROMIUM") or os.environ.get("CI"):
             raise AssertionError(f"Chromium is not installed at {CHROMIUM}; .ci/run installs the Debian package")
-        pytest.skip("Chromium is not installed (apt-get install chromium): browser tests not run")
+        pytest.skip("Chromium is not installed (apt-get install chromium-headless-shell): browser tests not run")
     return CHROMIUM
 
 

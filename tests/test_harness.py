@@ -3,18 +3,22 @@
 Its log holds what that server logged (the access log too, which the tests read for secrets)
 and nothing of another server's or the test's own; the app finds the uvicorn server it runs
 under, as it does in a process; a restart on a kept listener keeps the address, and no stopped
-server is left for the next app to find.
+server is left for the next app to find. The browser tests launch Debian's headless shell where
+it is installed, and the binary ``ISSUEBRIDGE_TEST_CHROMIUM`` names otherwise.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from pathlib import Path
 
 import httpx
+import pytest
 
 from issuebridge.web import uvicorn_server
+from testkit.chromium import chromium_path
 from testkit.servers import Listener
 from tests.inprocess import AppServer, start_app
 
@@ -72,3 +76,26 @@ async def test_in_the_tests_loop_it_serves_and_logs_the_same(tmp_path: Path) -> 
         assert (await http.get("/healthz?in=loop")).status_code == 200
         assert uvicorn_server.running_server() is server.server  # uvicorn's own handler, in the main thread
     assert '"GET /healthz?in=loop HTTP/1.1" 200' in server.log
+
+
+def fake_binaries(directory: Path, *names: str) -> str:
+    """A ``PATH`` of one directory holding an executable file for each name."""
+    directory.mkdir()
+    for name in names:
+        binary = directory / name
+        binary.write_text("#!/bin/sh\n")
+        binary.chmod(0o755)
+    return str(directory)
+
+
+def test_the_browser_tests_prefer_the_headless_shell_and_take_the_binary_they_are_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    both, browser_only = tmp_path / "both", tmp_path / "browser-only"
+    monkeypatch.setenv("PATH", fake_binaries(both, "chromium", "chromium-headless-shell"))
+    assert chromium_path({}) == str(both / "chromium-headless-shell")
+    assert chromium_path({"ISSUEBRIDGE_TEST_CHROMIUM": "/opt/other/chrome"}) == "/opt/other/chrome"
+    monkeypatch.setenv("PATH", fake_binaries(browser_only, "chromium"))
+    assert chromium_path({}) == str(browser_only / "chromium")
+    monkeypatch.setenv("PATH", os.devnull)
+    assert chromium_path({}) == "/usr/bin/chromium"  # named in the not-installed message
