@@ -200,7 +200,6 @@ function warm(section) {
     const end = Math.min(rows.length, next + 40); // at least that many, even when idle time ran out
     while (next < end || (next < rows.length && deadline.timeRemaining() > 1)) {
       const row = rows[next++];
-      row.read();
       dataOf(row);
       for (const key of columns) row.sortValue(key, readerOf(key));
     }

@@ -46,6 +46,15 @@ function time(value) {
 }
 
 /** The plain data of one server-rendered row (`tr[data-number]`), read once. */
+// The text a row shows, lower-cased, its pieces (title, each label, state, author, ...) on lines
+// of their own: as one `textContent` the cells run together, and "fo" found "golf" + "open".
+function wordsOf(tr) {
+  const pieces = [];
+  const walker = document.createTreeWalker(tr, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) pieces.push(walker.currentNode.data);
+  return pieces.join("\n").toLowerCase();
+}
+
 export function readRow(tr) {
   const data = tr.dataset;
   const shownState = data.state || "";
@@ -53,7 +62,7 @@ export function readRow(tr) {
   return {
     number: Number(data.number),
     title: titleCell?.firstElementChild?.textContent ?? "",
-    text: tr.textContent.toLowerCase(),
+    text: wordsOf(tr),
     labels: listOf(data.labels).map((name) => name.toLowerCase()),
     author: (data.author || "").toLowerCase(),
     assignees: listOf(data.assignees).map((login) => login.toLowerCase()),

@@ -18,11 +18,9 @@
 //     `matches(row)` is true, hides the others; returns how many are shown. The chunks on the
 //     screen have their rows at once, the others after the next frame (the table is
 //     aria-busy="true" until then).
-//   Row: { element (the <tr>), number, dataset (the element's), textContent (as
-//     element.textContent, read once), text (lower-cased),
-//     title (the title's text), list(name) (a newline-separated data-* attribute as an array),
+//   Row: { element (the <tr>), number, dataset (the element's), title (the title's text),
+//     list(name) (a newline-separated data-* attribute as an array),
 //     sortValue(key, read) (read(row), kept per key) }.
-//     A filter's matches(row) may be handed a Row or a <tr>: both have dataset and textContent.
 
 import { isOnScreen, watchChunk } from "./times.js";
 
@@ -37,17 +35,9 @@ export class Row {
     // What tells rows apart: the number on a repository's board, owner/repo#N on a search view.
     this.key = element.dataset.item ?? this.number;
     this.shown = !element.hidden;
-    this._textContent = null;
-    this._text = null;
     this._title = null;
     this._lists = null;
     this._sortValues = null;
-  }
-
-  /** Reads now what filtering reads (the text, the labels), so that the first filter is quick. */
-  read() {
-    void this.text;
-    this.list("labels");
   }
 
   /** The value `read(row)` gives for the column `key`, read once. */
@@ -59,14 +49,6 @@ export class Row {
 
   get dataset() {
     return this.element.dataset;
-  }
-
-  get textContent() {
-    return (this._textContent ??= this.element.textContent);
-  }
-
-  get text() {
-    return (this._text ??= this.textContent.toLowerCase());
   }
 
   get title() {
@@ -163,9 +145,8 @@ export class RowIndex {
   }
 
   // Puts the rows shown into the chunks, `chunkRows` each, in order. A chunk whose rows shown
-  // are already the right ones in the right order is not touched; any other gets its rows in one
-  // replaceChildren (the hidden rows it holds kept after them): one DOM call per chunk, not one
-  // per row moved (a reversed sort moves every row).
+  // are already the right ones in the right order is not touched; any other moves as few rows as
+  // it can (_order).
   //
   // Moving a row costs the same whether it is drawn or not, and a sort of 5,000 rows spends
   // most of its time there: the chunks on the screen are filled at once, the others in
@@ -213,15 +194,7 @@ export class RowIndex {
       const start = i * this.chunkRows;
       const rows = shownRows.slice(start, start + this.chunkRows);
       if (!this._showsInOrder(chunk, rows)) {
-        const kept = new Set(rows.map((row) => row.element));
-        const stay = [];
-        const displaced = [];
-        for (const element of chunk.children) {
-          if (kept.has(element)) continue;
-          if (this.rowOf.get(element)?.shown) displaced.push(element);
-          else stay.push(element);
-        }
-        chunk.replaceChildren(...kept, ...stay);
+        const displaced = this._order(chunk, rows);
         if (displaced.length) {
           places ??= new Map(shownRows.map((row, position) => [row.element, position]));
           for (const element of displaced) {
@@ -238,6 +211,49 @@ export class RowIndex {
       if (chunk.hidden !== empty) chunk.hidden = empty;
     }
     if (focusedRow && document.activeElement !== focused && focused.isConnected) focused.focus({ preventScroll: true });
+  }
+
+  // Gives `chunk` the elements of `rows` in that order, its hidden rows kept among them, and
+  // returns its rows shown that are not in `rows` (for the caller to put in their chunks). The
+  // rows already in the chunk in the right order stay where they are, and the others go in one
+  // by one, unless that is more rows than the chunk holds: then all in one replaceChildren (a
+  // reversed sort moves every row). A filter typed or erased mostly shows rows that were
+  // already there, hidden: moving them all, with the hundreds of hidden rows a chunk can gather,
+  // made a keystroke 60-80 ms.
+  _order(chunk, rows) {
+    const kept = new Set(rows.map((row) => row.element));
+    const places = new Map(); // a child -> its place in the chunk now
+    const stay = [];
+    const displaced = [];
+    for (const element of chunk.children) {
+      places.set(element, places.size);
+      if (kept.has(element)) continue;
+      if (this.rowOf.get(element)?.shown) displaced.push(element);
+      else stay.push(element);
+    }
+    // In order: each after the last one in order before it (greedy, not the fewest possible).
+    const inOrder = new Set();
+    let last = -1;
+    for (const row of rows) {
+      const place = places.get(row.element);
+      if (place !== undefined && place > last) {
+        inOrder.add(row.element);
+        last = place;
+      }
+    }
+    if (rows.length - inOrder.size > kept.size + stay.length) {
+      chunk.replaceChildren(...kept, ...stay);
+      return displaced;
+    }
+    let previous = null;
+    for (const { element } of rows) {
+      if (!inOrder.has(element)) {
+        if (previous) previous.after(element);
+        else chunk.prepend(element);
+      }
+      previous = element;
+    }
+    return displaced;
   }
 
   // Whether the rows `chunk` holds that the filter shows are `rows`, in that order.

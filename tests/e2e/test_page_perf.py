@@ -186,6 +186,30 @@ async def test_the_filter_keeps_chunks_packed_and_survives_a_resync(server: AppS
     await expect(board.locator(".shown")).to_have_text("")
 
 
+async def test_typing_and_erasing_a_filter_key_by_key_keeps_every_step_packed_and_in_order(
+    server: AppServer, page: Page
+) -> None:
+    """Each key narrows or widens the rows shown, and the chunks gather hidden rows as it goes
+    (the rows a chunk shows are moved as few as can be, the others stay where they are). Free
+    text is found within what a row shows, not across its cells: "fo" is not "golf" + "open"."""
+    issues = [issue(n) for n in range(1, COUNT + 1)]
+    await push(server.url, REPO, issues)
+    board = await open_board(page, server)
+    box = board.locator(".filter-text")
+    by_update = expected_order(issues, "updated", "descending")
+    # Letters only titles have (not the states, people, label, numbers or times of the rows).
+    steps = ["f", "fo", "fox", "fo", "f", "", "j", "ju", "jul", "ju", "j", ""]
+    await box.click()
+    for step in steps:
+        typed = await box.input_value()
+        await (page.keyboard.press("Backspace") if len(step) < len(typed) else page.keyboard.type(step[-1]))
+        await expect(box).to_have_value(step)
+        matching = [n for n in by_update if step in issues[n - 1]["title"]]
+        assert await layout(board) == packed(matching), f"after typing to {step!r}"
+    await board.locator('th[data-sort="number"] button').click()  # every row moves after all that
+    assert await layout(board) == packed(list(range(COUNT, 0, -1)))
+
+
 async def test_a_resync_puts_changed_rows_in_their_sorted_place(server: AppServer, page: Page) -> None:
     issues = [issue(n) for n in range(1, COUNT + 1)]
     await push(server.url, REPO, issues)
