@@ -18,6 +18,7 @@
 // filtering and the server's counts work on, and lose their data-number: they are not the
 // board's rows any more.
 import { entrySections, main } from "./dom.js";
+import { keepingScroll } from "./scroll_anchor.js";
 
 const SEEN_AFTER_MS = 2000; // in view this long (page visible) and a row counts as seen
 const SAVE_AFTER_MS = 1000; // baselines are written at most this often (and on pagehide)
@@ -330,13 +331,18 @@ function seen(row) {
   render(state);
 }
 
+// A row that loses its mark may give back a line (on a phone its word can take one more beside a
+// title and labels that fill theirs): marks are dropped through the page's scroll keeper, as
+// live updates are, so that rows seen above the reader do not move what they are reading.
 function markAllSeen(state) {
-  for (const number of state.marks.keys()) {
-    const row = state.rows.get(number);
-    state.baseline.set(number, fingerprint(row));
-    row.removeAttribute("data-change");
-    unobserve(row);
-  }
+  keepingScroll(() => {
+    for (const number of state.marks.keys()) {
+      const row = state.rows.get(number);
+      state.baseline.set(number, fingerprint(row));
+      row.removeAttribute("data-change");
+      unobserve(row);
+    }
+  });
   state.marks.clear();
   for (const [number, row] of state.closed) {
     state.baseline.set(number, SEEN_CLOSED);
@@ -508,11 +514,13 @@ function checkSeen() {
   if (document.visibilityState !== "visible") return;
   const now = Date.now();
   let next = Infinity;
-  for (const [row, since] of [...inView]) {
-    if (!row.isConnected) inView.delete(row);
-    else if (now - since >= SEEN_AFTER_MS) seen(row);
-    else next = Math.min(next, since + SEEN_AFTER_MS - now);
-  }
+  keepingScroll(() => {
+    for (const [row, since] of [...inView]) {
+      if (!row.isConnected) inView.delete(row);
+      else if (now - since >= SEEN_AFTER_MS) seen(row); // as markAllSeen: the page is held
+      else next = Math.min(next, since + SEEN_AFTER_MS - now);
+    }
+  });
   if (next !== Infinity) scheduleSeenCheck(next);
 }
 
