@@ -215,21 +215,18 @@ export class RowIndex {
 
   // Gives `chunk` the elements of `rows` in that order, its hidden rows kept among them, and
   // returns its rows shown that are not in `rows` (for the caller to put in their chunks). The
-  // rows already in the chunk in the right order stay where they are, and the others go in one
-  // by one, unless that is more rows than the chunk holds: then all in one replaceChildren (a
-  // reversed sort moves every row). A filter typed or erased mostly shows rows that were
-  // already there, hidden: moving them all, with the hundreds of hidden rows a chunk can gather,
-  // made a keystroke 60-80 ms.
+  // rows already in the chunk in the right order stay where they are and the others go in one
+  // by one. A filter typed or erased mostly shows rows that were already there, hidden: one
+  // replaceChildren of all a chunk held, with the hundreds of hidden rows it can gather, made a
+  // keystroke 70-80 ms (48 now); a sort, which moves nearly every row, costs the same either way
+  // (BENCHMARKS.md).
   _order(chunk, rows) {
     const kept = new Set(rows.map((row) => row.element));
     const places = new Map(); // a child -> its place in the chunk now
-    const stay = [];
     const displaced = [];
     for (const element of chunk.children) {
       places.set(element, places.size);
-      if (kept.has(element)) continue;
-      if (this.rowOf.get(element)?.shown) displaced.push(element);
-      else stay.push(element);
+      if (!kept.has(element) && this.rowOf.get(element)?.shown) displaced.push(element);
     }
     // In order: each after the last one in order before it (greedy, not the fewest possible).
     const inOrder = new Set();
@@ -240,10 +237,6 @@ export class RowIndex {
         inOrder.add(row.element);
         last = place;
       }
-    }
-    if (rows.length - inOrder.size > kept.size + stay.length) {
-      chunk.replaceChildren(...kept, ...stay);
-      return displaced;
     }
     let previous = null;
     for (const { element } of rows) {
