@@ -514,13 +514,13 @@ function checkSeen() {
   if (document.visibilityState !== "visible") return;
   const now = Date.now();
   let next = Infinity;
-  keepingScroll(() => {
-    for (const [row, since] of [...inView]) {
-      if (!row.isConnected) inView.delete(row);
-      else if (now - since >= SEEN_AFTER_MS) seen(row); // as markAllSeen: the page is held
-      else next = Math.min(next, since + SEEN_AFTER_MS - now);
-    }
-  });
+  const due = [];
+  for (const [row, since] of inView) {
+    if (!row.isConnected) inView.delete(row);
+    else if (now - since >= SEEN_AFTER_MS) due.push(row);
+    else next = Math.min(next, since + SEEN_AFTER_MS - now);
+  }
+  if (due.length) keepingScroll(() => due.forEach(seen)); // as markAllSeen: the page is held
   if (next !== Infinity) scheduleSeenCheck(next);
 }
 

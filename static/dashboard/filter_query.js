@@ -45,7 +45,6 @@ function time(value) {
   return value ? Date.parse(value) : NaN;
 }
 
-/** The plain data of one server-rendered row (`tr[data-number]`), read once. */
 // The text a row shows, lower-cased, its pieces (title, each label, state, author, ...) on lines
 // of their own: as one `textContent` the cells run together, and "fo" found "golf" + "open".
 function wordsOf(tr) {
@@ -55,6 +54,7 @@ function wordsOf(tr) {
   return pieces.join("\n").toLowerCase();
 }
 
+/** The plain data of one server-rendered row (`tr[data-number]`), read once. */
 export function readRow(tr) {
   const data = tr.dataset;
   const shownState = data.state || "";
