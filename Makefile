@@ -7,6 +7,11 @@ PORT ?= 8000
 
 .PHONY: install run test check lint lint-js bench clean
 
+# Python may write bytecode caches (__pycache__/, git-ignored) even where the environment says not
+# to: without them every server the tests start compiles src/ again (about 0.45 s each) and every
+# pytest worker rewrites the asserts of every test module again (about 5 s each).
+unexport PYTHONDONTWRITEBYTECODE
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
