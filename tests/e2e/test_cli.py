@@ -1,4 +1,11 @@
-"""The ``issuebridge`` console script as a user runs it: a subprocess against the fake GitHub and a real server."""
+"""The ``issuebridge`` command as a user runs it, against the fake GitHub and a real server.
+
+The console script runs as a subprocess where the process is the point (``serve`` and its
+signals, one push and one doctor run end to end, exit codes from the installed script); the
+other runs call its entry point, :func:`issuebridge.cli.main`, in this process with the same
+environment, working directory and output, which spares each the second of imports a new
+interpreter costs.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from issuebridge.cli import main
 from testkit.fake_github import FakeGitHub, make_commit, make_issue, make_pull, make_pull_request
 from testkit.servers import free_port
 from tests.inprocess import AppServer, start_app
@@ -32,6 +41,42 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
     )
 
 
+@dataclass
+class Ran:
+    """What a run of the command left, as :class:`subprocess.CompletedProcess` has it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+Run = Callable[[list[str], dict[str, str], Path], Ran]
+
+
+@pytest.fixture
+def run_here(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    """:func:`run`, through the entry point in this process: the same environment (only ``env`` of
+    the ISSUEBRIDGE_*/GITHUB_* variables), working directory and output streams."""
+
+    def run_main(args: list[str], env: dict[str, str], cwd: Path) -> Ran:
+        with monkeypatch.context() as patched:
+            for name in os.environ:
+                if name.startswith(("GITHUB_", "ISSUEBRIDGE_")):
+                    patched.delenv(name)
+            for name, value in {"COLUMNS": "200", **env}.items():
+                patched.setenv(name, value)
+            patched.chdir(cwd)
+            capsys.readouterr()
+            try:
+                code = main(args)
+            except SystemExit as exited:  # argparse's usage errors
+                code = exited.code if isinstance(exited.code, int) else 1
+            printed = capsys.readouterr()
+        return Ran(code, printed.out, printed.err)
+
+    return run_main
+
+
 def seed(fake: FakeGitHub, issues: int = 3) -> None:
     """``issues`` issues and one pull request in the issues list, three pull requests, two recent commits."""
     items = [make_issue(REPO, n, title=f"Issue {n}") for n in range(1, issues + 1)]
@@ -46,7 +91,7 @@ def board(server: AppServer, kind: str = "issues") -> httpx.Response:
 
 
 def test_push_through_a_running_server(
-    server: AppServer, fake_github: FakeGitHub, server_env: dict[str, str], tmp_path: Path
+    server: AppServer, fake_github: FakeGitHub, server_env: dict[str, str], tmp_path: Path, run_here: Run
 ) -> None:
     seed(fake_github, issues=250)  # three pages of 100
     done = run(["push", REPO, "--server", server.url, "--prs", "--commits"], {}, tmp_path)
@@ -63,16 +108,16 @@ def test_push_through_a_running_server(
     health = httpx.get(f"{server.url}/healthz", timeout=10).json()
     assert health["entries"] == 3  # issues, pull requests, commits
 
-    again = run(["push", REPO, "--server", server.url], {}, tmp_path)
+    again = run_here(["push", REPO, "--server", server.url], {}, tmp_path)
     assert again.returncode == 0 and f"issues:{REPO}: 250 issues, unchanged on GitHub" in again.stdout
 
 
 @pytest.mark.usefixtures("backend")  # the command writes the store itself, and the server reads it
 def test_push_direct_is_what_the_server_later_shows(
-    fake_github: FakeGitHub, server_env: dict[str, str], tmp_path: Path
+    fake_github: FakeGitHub, server_env: dict[str, str], tmp_path: Path, run_here: Run
 ) -> None:
     seed(fake_github)
-    done = run(["push", REPO, "--state", "all", "--prs"], server_env, tmp_path)
+    done = run_here(["push", REPO, "--state", "all", "--prs"], server_env, tmp_path)
     assert done.returncode == 0, done.stderr
     assert f"issues:{REPO}: 3 issues, sent" in done.stdout and f"pulls:{REPO}: 3 pull requests" in done.stdout
     assert "directly into" in done.stdout
@@ -85,10 +130,10 @@ def test_push_direct_is_what_the_server_later_shows(
 
 
 def test_push_of_a_missing_repository_fails_cleanly(
-    server: AppServer, fake_github: FakeGitHub, server_env: dict[str, str], tmp_path: Path
+    server: AppServer, fake_github: FakeGitHub, server_env: dict[str, str], tmp_path: Path, run_here: Run
 ) -> None:
     for args, env in ((["--server", server.url], {}), (["--direct"], server_env)):
-        failed = run(["push", "octo/nowhere", *args], env, tmp_path)
+        failed = run_here(["push", "octo/nowhere", *args], env, tmp_path)
         assert failed.returncode == 1, failed.stdout
         assert "issuebridge: push of octo/nowhere failed:" in failed.stderr
         assert "not found" in failed.stderr.lower() and "Traceback" not in failed.stderr
@@ -101,17 +146,18 @@ def test_push_refuses_a_name_github_could_not_have(tmp_path: Path) -> None:
 
 
 def test_push_to_a_guarded_server_needs_its_token(
-    fake_github: FakeGitHub, server_env: dict[str, str], tmp_path: Path
+    fake_github: FakeGitHub, server_env: dict[str, str], tmp_path: Path, run_here: Run
 ) -> None:
     seed(fake_github)
     guarded = start_app({**server_env, "ISSUEBRIDGE_TOKEN": SERVER_TOKEN})
     try:
-        missing = run(["push", REPO, "--server", guarded.url], {}, tmp_path)
+        missing = run_here(["push", REPO, "--server", guarded.url], {}, tmp_path)
         assert missing.returncode == 1 and "needs its token" in missing.stderr
-        wrong = run(["push", REPO, "--server", guarded.url, "--token", "wrong-one"], {}, tmp_path)
+        wrong = run_here(["push", REPO, "--server", guarded.url, "--token", "wrong-one"], {}, tmp_path)
         assert wrong.returncode == 1 and "refused the token" in wrong.stderr
         assert "wrong-one" not in wrong.stdout + wrong.stderr
-        right = run(["push", REPO], {"ISSUEBRIDGE_SERVER": guarded.url, "ISSUEBRIDGE_TOKEN": SERVER_TOKEN}, tmp_path)
+        by_variables = {"ISSUEBRIDGE_SERVER": guarded.url, "ISSUEBRIDGE_TOKEN": SERVER_TOKEN}
+        right = run_here(["push", REPO], by_variables, tmp_path)
         assert right.returncode == 0, right.stderr
         assert SERVER_TOKEN not in right.stdout + right.stderr
     finally:
@@ -141,23 +187,23 @@ def test_doctor_all_ok_with_a_token(
     assert GITHUB_TOKEN not in done.stdout + done.stderr and SERVER_TOKEN not in done.stdout + done.stderr
 
 
-def test_doctor_says_what_is_wrong(guarded_github: FakeGitHub, tmp_path: Path, closed_port: int) -> None:
+def test_doctor_says_what_is_wrong(guarded_github: FakeGitHub, tmp_path: Path, closed_port: int, run_here: Run) -> None:
     guarded_github.scopes = None  # a fine-grained token
-    fine = run(["doctor"], {"GITHUB_API_URL": guarded_github.url, "GITHUB_TOKEN": GITHUB_TOKEN}, tmp_path)
+    fine = run_here(["doctor"], {"GITHUB_API_URL": guarded_github.url, "GITHUB_TOKEN": GITHUB_TOKEN}, tmp_path)
     assert fine.returncode == 0 and "fine-grained token" in fine.stdout
     assert '"url": "http://localhost:8000/mcp"' in fine.stdout and "Bearer" not in fine.stdout
 
-    wrong = run(["doctor"], {"GITHUB_API_URL": guarded_github.url, "GITHUB_TOKEN": "ghp_wrong"}, tmp_path)
+    wrong = run_here(["doctor"], {"GITHUB_API_URL": guarded_github.url, "GITHUB_TOKEN": "ghp_wrong"}, tmp_path)
     assert wrong.returncode == 1 and "GITHUB_TOKEN was refused (Bad credentials)" in wrong.stdout
     assert "ghp_wrong" not in wrong.stdout
 
-    anonymous = run(["doctor"], {"GITHUB_API_URL": guarded_github.url}, tmp_path)
+    anonymous = run_here(["doctor"], {"GITHUB_API_URL": guarded_github.url}, tmp_path)
     assert "60 requests/hour" in anonymous.stdout
 
-    unreachable = run(["doctor"], {"GITHUB_API_URL": f"http://127.0.0.1:{closed_port}"}, tmp_path)
+    unreachable = run_here(["doctor"], {"GITHUB_API_URL": f"http://127.0.0.1:{closed_port}"}, tmp_path)
     assert unreachable.returncode == 1 and "cannot reach http://127.0.0.1:" in unreachable.stdout
 
-    bad = run(["doctor"], {"ISSUEBRIDGE_MAX_ITEMS": "abc"}, tmp_path)
+    bad = run_here(["doctor"], {"ISSUEBRIDGE_MAX_ITEMS": "abc"}, tmp_path)
     assert bad.returncode == 1 and "ISSUEBRIDGE_MAX_ITEMS must be a whole number" in bad.stdout
 
 
