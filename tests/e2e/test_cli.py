@@ -60,7 +60,7 @@ def run_here(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 
     def run_main(args: list[str], env: dict[str, str], cwd: Path) -> Ran:
         with monkeypatch.context() as patched:
-            for name in os.environ:
+            for name in list(os.environ):
                 if name.startswith(("GITHUB_", "ISSUEBRIDGE_")):
                     patched.delenv(name)
             for name, value in {"COLUMNS": "200", **env}.items():
