@@ -24,7 +24,7 @@ import pytest
 
 from issuebridge.cli import main
 from testkit.fake_github import FakeGitHub, make_commit, make_issue, make_pull, make_pull_request
-from testkit.servers import free_port
+from testkit.servers import clean_environment, free_port
 from tests.inprocess import AppServer, start_app
 
 REPO = "octo/app"
@@ -33,11 +33,15 @@ SERVER_TOKEN = "cli-server-secret"
 GITHUB_TOKEN = "ghp_cli_github_secret"
 
 
+def command_environment(env: dict[str, str]) -> dict[str, str]:
+    """This process's environment with only ``env`` of the ISSUEBRIDGE_*/GITHUB_* variables, and wide output."""
+    return clean_environment({"COLUMNS": "200", **env})
+
+
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """The command with only ``env`` of the ISSUEBRIDGE_*/GITHUB_* variables, from ``cwd``."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ISSUEBRIDGE_"))}
     return subprocess.run(
-        [SCRIPT, *args], env={**clean, "COLUMNS": "200", **env}, cwd=cwd, capture_output=True, text=True, timeout=120
+        [SCRIPT, *args], env=command_environment(env), cwd=cwd, capture_output=True, text=True, timeout=120
     )
 
 
@@ -59,18 +63,18 @@ def run_here(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     the ISSUEBRIDGE_*/GITHUB_* variables), working directory and output streams."""
 
     def run_main(args: list[str], env: dict[str, str], cwd: Path) -> Ran:
+        wanted = command_environment(env)
         with monkeypatch.context() as patched:
-            for name in list(os.environ):
-                if name.startswith(("GITHUB_", "ISSUEBRIDGE_")):
-                    patched.delenv(name)
-            for name, value in {"COLUMNS": "200", **env}.items():
+            for name in set(os.environ) - set(wanted):
+                patched.delenv(name)
+            for name, value in wanted.items():
                 patched.setenv(name, value)
             patched.chdir(cwd)
             capsys.readouterr()
             try:
                 code = main(args)
-            except SystemExit as exited:  # argparse's usage errors
-                code = exited.code if isinstance(exited.code, int) else 1
+            except SystemExit as exited:  # argparse's usage errors, as the interpreter would exit
+                code = 0 if exited.code is None else exited.code if isinstance(exited.code, int) else 1
             printed = capsys.readouterr()
         return Ran(code, printed.out, printed.err)
 
@@ -209,8 +213,7 @@ def test_doctor_says_what_is_wrong(guarded_github: FakeGitHub, tmp_path: Path, c
 
 def test_serve_answers_healthz_and_stops_on_sigterm(fake_github: FakeGitHub, tmp_path: Path) -> None:
     port = free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ISSUEBRIDGE_"))}
-    env = {**clean, "GITHUB_API_URL": fake_github.url, "ISSUEBRIDGE_DB": str(tmp_path / "serve.db")}
+    env = clean_environment({"GITHUB_API_URL": fake_github.url, "ISSUEBRIDGE_DB": str(tmp_path / "serve.db")})
     process = subprocess.Popen(
         [SCRIPT, "serve", "--port", str(port)], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
