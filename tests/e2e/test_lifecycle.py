@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import fcntl
 import json
-import os
 import re
 import signal
 import socket
@@ -24,7 +23,7 @@ import httpx
 import pytest
 
 from testkit.mcp_clients import INITIALIZE, TRANSPORTS
-from testkit.servers import Listener, free_port, start_server
+from testkit.servers import Listener, clean_environment, free_port, start_server
 from testkit.sse import open_event_stream
 from tests.inprocess import start_app
 
@@ -281,9 +280,8 @@ def start_on_all_interfaces(tmp_path: Path, env: dict[str, str]) -> subprocess.C
     """Start uvicorn with --host 0.0.0.0 (listening only; the tests talk to it over 127.0.0.1)."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "issuebridge.app:app", "--host", "0.0.0.0", "--port", str(port)]
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ISSUEBRIDGE_"))}
     process = subprocess.Popen(
-        command, cwd=tmp_path, env={**clean, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command, cwd=tmp_path, env=clean_environment(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
